@@ -1,0 +1,23 @@
+"""fastopt: fast, visible, understood optimizers for deep learning.
+
+Fused C++ optimizer kernels (OpenMP across all tensors of a step, GIL released) behind a
+PyTorch-like API on NumPy arrays updated in place::
+
+    opt = fastopt.Adam(params, lr=1e-3)
+    opt.step(grads)
+"""
+from . import _core
+from ._core import get_num_threads, set_num_threads
+from .optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Lookahead, NAdam, Optimizer, RAdam, Ranger,
+                    RMSprop)
+
+__version__ = _core.__version__
+
+
+def build_info() -> dict:
+    """How the native module was built: compiler, flags, OpenMP and thread count, SIMD level, CUDA."""
+    return _core.build_info()
+
+
+__all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "SGD", "Adagrad",
+           "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion", "Lookahead", "Ranger"]

@@ -1,0 +1,210 @@
+"""The Optimizer base class: param groups, lazily created state, validation and state_dict.
+
+Every optimizer keeps its state in NumPy arrays owned here, so a checkpoint is just those arrays
+plus the step counts.  A step makes one native call per param group, which validates every array,
+releases the GIL and runs the optimizer's fused update over all tensors of the group.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import _core
+
+
+def check_hyper(ok: bool, name: str, value, requirement: str) -> None:
+    """Raise ValueError naming a hyperparameter that fails its requirement."""
+    if not ok:
+        raise ValueError(f"Invalid {name}: {value!r} ({requirement})")
+
+
+def check_betas(betas) -> None:
+    check_hyper(isinstance(betas, (tuple, list)) and len(betas) == 2, "betas", betas, "expected a pair (beta1, beta2)")
+    for i, b in enumerate(betas):
+        check_hyper(0.0 <= b < 1.0, f"beta parameter at index {i}", b, "must be in [0, 1)")
+
+
+def _is_array_group(params) -> bool:
+    return isinstance(params, Mapping) and "params" in params
+
+
+class Optimizer:
+    """Base class of fastopt's optimizers.
+
+    ``params`` is a list of NumPy arrays, a dict ``name -> array``, or a list of param-group dicts
+    ``{"params": [...] or {...}, "lr": ..., ...}`` whose keys override the defaults.  The arrays
+    must be C-contiguous, writeable float32 or float64; they are updated in place.
+
+    Subclasses set ``kernel`` (the native ``_core.optim.<kernel>_step``) and implement
+    ``state_slots(group)`` (names of per-element state arrays), ``validate(group)`` and
+    ``scalars(group, state, step)`` (the per-step scalars of the update, computed in double).
+    """
+
+    kernel: str = ""
+    reads_grad: bool = True
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: list[dict] = []
+        if isinstance(params, np.ndarray):
+            raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
+                            "got a single numpy.ndarray (wrap it in a list)")
+        if isinstance(params, Mapping) and not _is_array_group(params):
+            groups = [{"params": params}]
+        else:
+            params = list(params)
+            if params and all(_is_array_group(g) for g in params):
+                groups = params
+            elif any(isinstance(g, Mapping) for g in params):
+                raise TypeError("params: mix of arrays and param-group dicts; pass one or the other")
+            else:
+                groups = [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, group: Mapping) -> None:
+        """Add a param group; keys it leaves out take the optimizer's defaults."""
+        group = dict(group)
+        params = group["params"]
+        offset = sum(len(g["params"]) for g in self.param_groups)
+        if isinstance(params, np.ndarray):
+            raise TypeError("params: a param group's 'params' must be a list or dict of arrays, not a single array")
+        if isinstance(params, Mapping):
+            names, arrays = [str(k) for k in params], list(params.values())
+        else:
+            arrays = list(params)
+            names = [str(offset + i) for i in range(len(arrays))]
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"param group has unknown hyperparameters {sorted(unknown)}; "
+                             f"{type(self).__name__} takes {sorted(self.defaults)}")
+        seen = {id(a) for g in self.param_groups for a in g["params"]}
+        taken = {n for g in self.param_groups for n in g["names"]}
+        for name, a in zip(names, arrays):
+            if not isinstance(a, np.ndarray):
+                raise TypeError(f"param '{name}': expected a numpy.ndarray, got {type(a).__name__}")
+            if a.dtype not in (np.float32, np.float64):
+                raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32 or float64 expected)")
+            if not a.flags.c_contiguous:
+                raise ValueError(f"param '{name}': must be C-contiguous (it is updated in place)")
+            if not a.flags.writeable:
+                raise ValueError(f"param '{name}': array is read-only")
+            if id(a) in seen:
+                raise ValueError(f"param '{name}': the same array appears more than once")
+            if name in taken:
+                raise ValueError(f"param name '{name}' appears in more than one group")
+            seen.add(id(a))
+            taken.add(name)
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        group["params"], group["names"] = arrays, names
+        self.validate(group)
+        self.param_groups.append(group)
+        self.state.append({"step": 0})
+
+    # ------------------------------------------------------------------ stepping
+    def _grads_per_group(self, grads) -> list[list]:
+        if isinstance(grads, np.ndarray):
+            raise TypeError("grads: expected a list or dict of arrays aligned with the params, got a single array")
+        if isinstance(grads, Mapping):
+            names = [n for g in self.param_groups for n in g["names"]]
+            missing = [n for n in names if n not in grads]
+            extra = [k for k in grads if k not in set(names)]
+            if missing or extra:
+                raise ValueError(f"grads: names do not match the params (missing {missing[:5]}, unexpected {extra[:5]})")
+            return [[grads[n] for n in g["names"]] for g in self.param_groups]
+        grads = list(grads)
+        total = sum(len(g["params"]) for g in self.param_groups)
+        if len(grads) != total:
+            raise ValueError(f"grads: got {len(grads)} arrays for {total} params")
+        out, start = [], 0
+        for g in self.param_groups:
+            out.append(grads[start:start + len(g["params"])])
+            start += len(g["params"])
+        return out
+
+    def _slots(self, group: dict, state: dict) -> list[list]:
+        """The state arrays of a group, created on first use (zeros unless state_init says otherwise)."""
+        slots = []
+        for name in self.state_slots(group):
+            if name not in state:
+                fill = self.state_init(group, name)
+                state[name] = [np.full_like(p, fill) for p in group["params"]]
+            slots.append(state[name])
+        return slots
+
+    def state_init(self, group: dict, slot: str) -> float:
+        return 0.0
+
+    def step(self, grads) -> None:
+        """Update every param in place from ``grads`` (a list aligned with the params, or a dict by name).
+
+        Either every array is updated or, on bad input, none is: all groups are validated first.
+        """
+        per_group = self._grads_per_group(grads) if self.reads_grad else [None] * len(self.param_groups)
+        calls = []
+        for group, state, g in zip(self.param_groups, self.state, per_group):
+            self.validate(group)
+            step = state["step"] + 1
+            calls.append((group, state, g, self._slots(group, state), self.scalars(group, state, step)))
+        if len(calls) > 1:  # one group must not be updated if a later one is bad
+            for group, _, g, slots, scalars in calls:
+                _core.optim.check(group["params"], g, slots, group["names"])
+        kernel = getattr(_core.optim, self.kernel + "_step")
+        for group, state, g, slots, scalars in calls:
+            kernel(group["params"], g, slots, group["names"], scalars)
+            state["step"] += 1
+            self.after_step(group, state)
+
+    def after_step(self, group: dict, state: dict) -> None:
+        """Hook for per-group scalar state that advances with the step (NAdam's mu product)."""
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        """A deep copy of the optimizer's state and hyperparameters, safe to pickle or np.savez."""
+        groups = []
+        for g in self.param_groups:
+            hyper = {k: copy.deepcopy(v) for k, v in g.items() if k not in ("params", "names")}
+            hyper["names"] = list(g["names"])
+            hyper["shapes"] = [tuple(p.shape) for p in g["params"]]
+            hyper["dtypes"] = [p.dtype.str for p in g["params"]]
+            groups.append(hyper)
+        state = [{k: ([a.copy() for a in v] if isinstance(v, list) else v) for k, v in s.items()} for s in self.state]
+        return {"optimizer": type(self).__name__, "param_groups": groups, "state": state}
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore a state_dict made by the same optimizer class over the same parameter layout."""
+        kind = state_dict.get("optimizer")
+        if kind != type(self).__name__:
+            raise ValueError(f"state_dict: made by optimizer {kind!r}, cannot load into {type(self).__name__}")
+        groups, states = state_dict["param_groups"], state_dict["state"]
+        if len(groups) != len(self.param_groups) or len(states) != len(self.param_groups):
+            raise ValueError(f"state_dict: has {len(groups)} param groups, this optimizer has {len(self.param_groups)}")
+        for i, (saved, group, st) in enumerate(zip(groups, self.param_groups, states)):
+            layout = ([tuple(p.shape) for p in group["params"]], [p.dtype.str for p in group["params"]])
+            if list(saved["names"]) != group["names"] or (list(map(tuple, saved["shapes"])), list(saved["dtypes"])) != layout:
+                raise ValueError(f"state_dict: param group {i} has another parameter layout "
+                                 f"(names, shapes or dtypes differ)")
+            for k, v in st.items():
+                if isinstance(v, list):
+                    for p, a in zip(group["params"], v):
+                        if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != p.dtype:
+                            raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params")
+        for saved, group, st, mine in zip(groups, self.param_groups, states, self.state):
+            for k, v in saved.items():
+                if k not in ("names", "shapes", "dtypes"):
+                    group[k] = copy.deepcopy(v)
+            mine.clear()
+            mine.update({k: ([np.array(a, copy=True, order="C") for a in v] if isinstance(v, list) else v)
+                         for k, v in st.items()})
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i} ({len(g['params'])} arrays)")
+            lines += [f"    {k}: {v}" for k, v in g.items() if k not in ("params", "names")]
+        return "\n".join(lines + [")"])

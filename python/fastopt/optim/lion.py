@@ -1,0 +1,31 @@
+"""Lion: the sign of an interpolated momentum."""
+from .base import Optimizer, check_betas, check_hyper
+
+
+class Lion(Optimizer):
+    r"""Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms").
+
+    .. math::
+        \theta_t &= \theta_{t-1}(1-\gamma\lambda) - \gamma\,\mathrm{sign}(\beta_1 m_{t-1} + (1-\beta_1) g_t) \\
+        m_t &= \beta_2 m_{t-1} + (1-\beta_2) g_t
+
+    Use a learning rate 3-10x smaller and a weight decay 3-10x larger than for AdamW.
+    """
+
+    kernel = "lion"
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
+
+    def validate(self, g):
+        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
+        check_betas(g["betas"])
+        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
+
+    def state_slots(self, g):
+        return ("exp_avg",)
+
+    def scalars(self, g, state, step):
+        beta1, beta2 = g["betas"]
+        return dict(sign=-1.0 if g["maximize"] else 1.0, decay=1.0 - g["lr"] * g["weight_decay"], lr=g["lr"],
+                    beta1=beta1, beta2=beta2)

@@ -1,0 +1,44 @@
+"""RAdam: Adam with a rectified adaptive learning rate."""
+import math
+
+from .base import Optimizer, check_betas, check_hyper
+
+
+class RAdam(Optimizer):
+    r"""RAdam (Liu et al., 2020, "On the Variance of the Adaptive Learning Rate and Beyond"), PyTorch's semantics.
+
+    .. math::
+        \rho_\infty &= \frac{2}{1-\beta_2} - 1, \qquad \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t}, \qquad
+        r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}} \\
+        \theta_t &= \theta_{t-1} - \gamma \frac{m_t}{1-\beta_1^t}
+                    \cdot \Big(\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon}\, r_t \text{ if } \rho_t > 5 \text{ else } 1\Big)
+    """
+
+    kernel = "radam"
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *,
+                 decoupled_weight_decay=False, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+
+    def validate(self, g):
+        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
+        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
+        check_betas(g["betas"])
+        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
+
+    def state_slots(self, g):
+        return ("exp_avg", "exp_avg_sq")
+
+    def scalars(self, g, state, step):
+        beta1, beta2 = g["betas"]
+        lr, wd, decoupled = g["lr"], g["weight_decay"], g["decoupled_weight_decay"]
+        bc2 = 1.0 - beta2 ** step
+        rho_inf = 2.0 / (1.0 - beta2) - 1.0
+        rho_t = rho_inf - 2.0 * step * beta2 ** step / bc2
+        rectified = rho_t > 5.0
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) \
+            if rectified else 0.0
+        return dict(sign=-1.0 if g["maximize"] else 1.0, decay=1.0 - lr * wd if decoupled else 1.0,
+                    l2=0.0 if decoupled else wd, beta1=beta1, beta2=beta2, eps=g["eps"], lr=lr,
+                    bc1=1.0 - beta1 ** step, bc2_sqrt=math.sqrt(bc2), rect=rect, rectified=rectified)

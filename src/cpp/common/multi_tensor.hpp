@@ -1,0 +1,59 @@
+// The one multi-tensor loop every elementwise optimizer rule runs on.
+//
+// All tensors of a param group are cut into chunks of kChunk elements (a multiple of 64 bytes),
+// and the (tensor, chunk) pairs are shared out by one OpenMP loop, so one huge tensor and
+// ten thousand tiny ones keep every core equally busy.  Below kSerialBelow elements in total the
+// fork/join would cost more than it saves, so small steps stay serial.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common/parallel.hpp"
+
+namespace fastopt {
+
+constexpr int kMaxStates = 3;
+
+// Raw pointers to one tensor's param, grad and state arrays (all with n elements).
+template <class T>
+struct TensorPtrs {
+  T* param;
+  const T* grad;  // null for rules that read no gradient (Lookahead's sync)
+  T* state[kMaxStates];
+  int64_t n;
+};
+
+constexpr int64_t kChunk = 16384;        // elements: 64 KiB of float32, 128 KiB of float64
+constexpr int64_t kSerialBelow = 1 << 15;
+
+// Runs rule(p, g, s, i) for every element i of every tensor.  The rule reads p[i], g[i] and
+// s[k][i] once and writes p[i] and s[k][i] once: one pass over memory, no temporaries.
+template <class T, class Rule>
+void for_each_element(const std::vector<TensorPtrs<T>>& tensors, const Rule& rule) {
+  struct Work { int64_t tensor, begin, end; };
+  std::vector<Work> work;
+  int64_t total = 0;
+  for (int64_t t = 0; t < static_cast<int64_t>(tensors.size()); ++t) {
+    const int64_t n = tensors[t].n;
+    total += n;
+    for (int64_t b = 0; b < n; b += kChunk) work.push_back({t, b, b + kChunk < n ? b + kChunk : n});
+  }
+  const int64_t count = static_cast<int64_t>(work.size());
+  const bool parallel = total >= kSerialBelow && num_threads() > 1;
+  (void)parallel;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) if (parallel)
+#endif
+  for (int64_t w = 0; w < count; ++w) {
+    const TensorPtrs<T>& t = tensors[work[w].tensor];
+    const int64_t b = work[w].begin, len = work[w].end - work[w].begin;
+    T* __restrict p = t.param + b;
+    const T* __restrict g = t.grad ? t.grad + b : nullptr;
+    T* const s[kMaxStates] = {t.state[0] ? t.state[0] + b : nullptr, t.state[1] ? t.state[1] + b : nullptr,
+                              t.state[2] ? t.state[2] + b : nullptr};
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) rule(p, g, s, i);
+  }
+}
+
+}  // namespace fastopt

@@ -1,0 +1,37 @@
+// Adadelta (Zeiler, 2012), PyTorch's semantics.
+//   g <- sign*g + wd*p;  sq <- rho*sq + (1-rho)*g^2
+//   d = sqrt(acc + eps) / sqrt(sq + eps) * g;  acc <- rho*acc + (1-rho)*d^2;  p <- p - lr*d
+#pragma once
+#include <cmath>
+
+#include "common/multi_tensor.hpp"
+#include "common/scalars.hpp"
+
+namespace fastopt {
+
+template <class T>
+struct AdadeltaRule {
+  T lr, sign, wd, rho, one_minus_rho, eps;
+  explicit AdadeltaRule(const Scalars& s)
+      : lr(s["lr"]), sign(s["sign"]), wd(s["weight_decay"]), rho(s["rho"]), one_minus_rho(1 - s["rho"]),
+        eps(s["eps"]) {}
+
+  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+    T grad = sign * g[i];
+    if (wd != T(0)) grad += wd * p[i];
+    const T sq = rho * s[0][i] + one_minus_rho * grad * grad;
+    s[0][i] = sq;
+    const T delta = std::sqrt(s[1][i] + eps) / std::sqrt(sq + eps) * grad;
+    s[1][i] = rho * s[1][i] + one_minus_rho * delta * delta;
+    p[i] -= lr * delta;
+  }
+};
+
+struct Adadelta {
+  static constexpr const char* name = "adadelta";
+  static int num_states(const Scalars&) { return 2; }
+  template <class T>
+  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, AdadeltaRule<T>(s)); }
+};
+
+}  // namespace fastopt

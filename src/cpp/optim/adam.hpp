@@ -1,0 +1,47 @@
+// Adam (Kingma & Ba, 2015), AdamW (Loshchilov & Hutter, 2019) and AMSGrad (Reddi et al., 2018).
+//   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p
+//   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  vmax <- max(vmax, v)  (AMSGrad)
+//   p <- p - (lr/bc1) * m / (sqrt(v or vmax)/sqrt(bc2) + eps)
+#pragma once
+#include <cmath>
+
+#include "common/multi_tensor.hpp"
+#include "common/scalars.hpp"
+
+namespace fastopt {
+
+template <class T, bool Amsgrad>
+struct AdamRule {
+  T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, step_size, bc2_sqrt, eps;
+  explicit AdamRule(const Scalars& s)
+      : sign(s["sign"]), decay(s["decay"]), l2(s["l2"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
+        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]), step_size(s["step_size"]), bc2_sqrt(s["bc2_sqrt"]),
+        eps(s["eps"]) {}
+
+  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+    const T param = p[i] * decay;
+    T grad = sign * g[i];
+    if (l2 != T(0)) grad += l2 * param;
+    const T m = b1 * s[0][i] + one_minus_b1 * grad;
+    const T v = b2 * s[1][i] + one_minus_b2 * grad * grad;
+    s[0][i] = m;
+    s[1][i] = v;
+    T v_used = v;
+    if (Amsgrad) {
+      v_used = s[2][i] > v ? s[2][i] : v;
+      s[2][i] = v_used;
+    }
+    p[i] = param - step_size * m / (std::sqrt(v_used) / bc2_sqrt + eps);
+  }
+};
+
+struct Adam {
+  static constexpr const char* name = "adam";
+  static int num_states(const Scalars& s) { return s.flag("amsgrad") ? 3 : 2; }
+  template <class T>
+  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) {
+    with_flag(s.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(s)); });
+  }
+};
+
+}  // namespace fastopt

@@ -1,0 +1,32 @@
+// Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms").
+//   p <- p*(1 - lr*wd);  p <- p - lr*sign(b1*m + (1-b1)*g);  m <- b2*m + (1-b2)*g
+#pragma once
+#include "common/multi_tensor.hpp"
+#include "common/scalars.hpp"
+
+namespace fastopt {
+
+template <class T>
+struct LionRule {
+  T sign, decay, lr, b1, one_minus_b1, b2, one_minus_b2;
+  explicit LionRule(const Scalars& s)
+      : sign(s["sign"]), decay(s["decay"]), lr(s["lr"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
+        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]) {}
+
+  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+    const T grad = sign * g[i];
+    const T c = b1 * s[0][i] + one_minus_b1 * grad;
+    const T dir = c > T(0) ? T(1) : (c < T(0) ? T(-1) : c);  // sign(c); keeps 0 and NaN as they are
+    p[i] = p[i] * decay - lr * dir;
+    s[0][i] = b2 * s[0][i] + one_minus_b2 * grad;
+  }
+};
+
+struct Lion {
+  static constexpr const char* name = "lion";
+  static int num_states(const Scalars&) { return 1; }
+  template <class T>
+  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, LionRule<T>(s)); }
+};
+
+}  // namespace fastopt
