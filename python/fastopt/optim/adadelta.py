@@ -24,7 +24,3 @@ class Adadelta(Optimizer):
 
     def state_slots(self, g):
         return ("square_avg", "acc_delta")
-
-    def scalars(self, g, state, step):
-        return dict(lr=g["lr"], sign=-1.0 if g["maximize"] else 1.0, weight_decay=g["weight_decay"],
-                    rho=g["rho"], eps=g["eps"])

@@ -33,7 +33,3 @@ class Adagrad(Optimizer):
 
     def state_init(self, g, slot):
         return g["initial_accumulator_value"]
-
-    def scalars(self, g, state, step):
-        return dict(sign=-1.0 if g["maximize"] else 1.0, weight_decay=g["weight_decay"], eps=g["eps"],
-                    clr=g["lr"] / (1.0 + (step - 1) * g["lr_decay"]))

@@ -1,6 +1,4 @@
 """Adam, AdamW and AMSGrad: one fused update rule with decoupled or L2 weight decay."""
-import math
-
 from .base import Optimizer, check_betas, check_hyper
 
 
@@ -16,12 +14,12 @@ class Adam(Optimizer):
     """
 
     kernel = "adam"
-    decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def validate(self, g):
         check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
@@ -32,25 +30,16 @@ class Adam(Optimizer):
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if g["amsgrad"] else ())
 
-    def scalars(self, g, state, step):
-        beta1, beta2 = g["betas"]
-        lr, wd = g["lr"], g["weight_decay"]
-        return dict(sign=-1.0 if g["maximize"] else 1.0,
-                    decay=1.0 - lr * wd if self.decoupled else 1.0, l2=0.0 if self.decoupled else wd,
-                    beta1=beta1, beta2=beta2, eps=g["eps"], amsgrad=g["amsgrad"],
-                    step_size=lr / (1.0 - beta1 ** step), bc2_sqrt=math.sqrt(1.0 - beta2 ** step))
 
 
 class AdamW(Adam):
     r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
 
     The params are first shrunk, :math:`\theta \leftarrow \theta (1 - \gamma\lambda)`, then updated by Adam
-    without the L2 term.  PyTorch's default ``weight_decay=1e-2``.
+    without the L2 term (``Adam(..., decoupled_weight_decay=True)``).  PyTorch's default ``weight_decay=1e-2``.
     """
-
-    decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, decoupled_weight_decay=True)

@@ -25,8 +25,3 @@ class Adamax(Optimizer):
 
     def state_slots(self, g):
         return ("exp_avg", "exp_inf")
-
-    def scalars(self, g, state, step):
-        beta1, beta2 = g["betas"]
-        return dict(sign=-1.0 if g["maximize"] else 1.0, weight_decay=g["weight_decay"], beta1=beta1, beta2=beta2,
-                    eps=g["eps"], clr=g["lr"] / (1.0 - beta1 ** step))

@@ -37,9 +37,9 @@ class Optimizer:
     ``{"params": [...] or {...}, "lr": ..., ...}`` whose keys override the defaults.  The arrays
     must be C-contiguous, writeable float32 or float64; they are updated in place.
 
-    Subclasses set ``kernel`` (the native ``_core.optim.<kernel>_step``) and implement
-    ``state_slots(group)`` (names of per-element state arrays), ``validate(group)`` and
-    ``scalars(group, state, step)`` (the per-step scalars of the update, computed in double).
+    Subclasses set ``kernel`` (the native ``_core.optim.<kernel>_step``, which derives the per-step
+    scalars from the hyperparameters) and implement ``validate(group)`` and ``state_slots(group)``
+    (names of the per-element state arrays, created lazily).
     """
 
     kernel: str = ""
@@ -104,7 +104,10 @@ class Optimizer:
         group["params"], group["names"] = arrays, names
         self.validate(group)
         self.param_groups.append(group)
-        self.state.append({"step": 0})
+        self.state.append({"step": 0, **self.initial_carry()})
+
+    def initial_carry(self) -> dict:
+        return {}
 
     # ------------------------------------------------------------------ stepping
     def _grads_per_group(self, grads) -> list[list]:
@@ -140,28 +143,39 @@ class Optimizer:
     def state_init(self, group: dict, slot: str) -> float:
         return 0.0
 
+    def hyper(self, group: dict, state: dict) -> dict:
+        """The group's hyperparameters as floats for the native kernel, plus values carried between steps."""
+        h = {}
+        for key, value in group.items():
+            if key == "betas":
+                h["beta1"], h["beta2"] = value
+            elif key not in ("params", "names"):
+                h[key] = float(value)
+        h.update(self.carried(state))
+        return h
+
+    def carried(self, state: dict) -> dict:
+        """Per-group values (not arrays) that the kernel carries from step to step, e.g. NAdam's mu product."""
+        return {k: v for k, v in state.items() if k != "step" and not isinstance(v, list)}
+
     def step(self, grads) -> None:
         """Update every param in place from ``grads`` (a list aligned with the params, or a dict by name).
 
         Either every array is updated or, on bad input, none is: all groups are validated first.
+        NaN and Inf in grads follow IEEE arithmetic (they propagate into the params and state).
         """
         per_group = self._grads_per_group(grads) if self.reads_grad else [None] * len(self.param_groups)
         calls = []
         for group, state, g in zip(self.param_groups, self.state, per_group):
             self.validate(group)
-            step = state["step"] + 1
-            calls.append((group, state, g, self._slots(group, state), self.scalars(group, state, step)))
+            calls.append((group, state, g, self._slots(group, state)))
         if len(calls) > 1:  # one group must not be updated if a later one is bad
-            for group, _, g, slots, scalars in calls:
+            for group, _, g, slots in calls:
                 _core.optim.check(group["params"], g, slots, group["names"])
         kernel = getattr(_core.optim, self.kernel + "_step")
-        for group, state, g, slots, scalars in calls:
-            kernel(group["params"], g, slots, group["names"], scalars)
+        for group, state, g, slots in calls:
+            state.update(kernel(group["params"], g, slots, group["names"], self.hyper(group, state), state["step"] + 1))
             state["step"] += 1
-            self.after_step(group, state)
-
-    def after_step(self, group: dict, state: dict) -> None:
-        """Hook for per-group scalar state that advances with the step (NAdam's mu product)."""
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:

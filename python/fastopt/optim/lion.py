@@ -24,8 +24,3 @@ class Lion(Optimizer):
 
     def state_slots(self, g):
         return ("exp_avg",)
-
-    def scalars(self, g, state, step):
-        beta1, beta2 = g["betas"]
-        return dict(sign=-1.0 if g["maximize"] else 1.0, decay=1.0 - g["lr"] * g["weight_decay"], lr=g["lr"],
-                    beta1=beta1, beta2=beta2)

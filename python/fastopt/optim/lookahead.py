@@ -44,7 +44,8 @@ class Lookahead:
         self.steps += 1
         if self.steps % self.k == 0:
             for group, slow in zip(self.param_groups, self.slow):
-                _core.optim.lookahead_step(group["params"], None, [slow], group["names"], {"alpha": self.alpha})
+                _core.optim.lookahead_step(group["params"], None, [slow], group["names"], {"alpha": self.alpha},
+                                           self.steps // self.k)
 
     def state_dict(self) -> dict:
         return {"optimizer": type(self).__name__, "inner": self.inner.state_dict(), "k": self.k, "alpha": self.alpha,

@@ -32,18 +32,5 @@ class NAdam(Optimizer):
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq")
 
-    def _mu(self, g, step):
-        return g["betas"][0] * (1.0 - 0.5 * 0.96 ** (step * g["momentum_decay"]))
-
-    def scalars(self, g, state, step):
-        beta1, beta2 = g["betas"]
-        lr, wd, decoupled = g["lr"], g["weight_decay"], g["decoupled_weight_decay"]
-        mu, mu_next = self._mu(g, step), self._mu(g, step + 1)
-        mu_product = state.get("mu_product", 1.0) * mu
-        return dict(sign=-1.0 if g["maximize"] else 1.0, decay=1.0 - lr * wd if decoupled else 1.0,
-                    l2=0.0 if decoupled else wd, beta1=beta1, beta2=beta2, eps=g["eps"],
-                    bc2=1.0 - beta2 ** step, c_grad=lr * (1.0 - mu) / (1.0 - mu_product),
-                    c_avg=lr * mu_next / (1.0 - mu_product * mu_next))
-
-    def after_step(self, g, state):
-        state["mu_product"] = state.get("mu_product", 1.0) * self._mu(g, state["step"])
+    def initial_carry(self):
+        return {"mu_product": 1.0}

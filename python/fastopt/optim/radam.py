@@ -1,6 +1,4 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
-import math
-
 from .base import Optimizer, check_betas, check_hyper
 
 
@@ -29,16 +27,3 @@ class RAdam(Optimizer):
 
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq")
-
-    def scalars(self, g, state, step):
-        beta1, beta2 = g["betas"]
-        lr, wd, decoupled = g["lr"], g["weight_decay"], g["decoupled_weight_decay"]
-        bc2 = 1.0 - beta2 ** step
-        rho_inf = 2.0 / (1.0 - beta2) - 1.0
-        rho_t = rho_inf - 2.0 * step * beta2 ** step / bc2
-        rectified = rho_t > 5.0
-        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) \
-            if rectified else 0.0
-        return dict(sign=-1.0 if g["maximize"] else 1.0, decay=1.0 - lr * wd if decoupled else 1.0,
-                    l2=0.0 if decoupled else wd, beta1=beta1, beta2=beta2, eps=g["eps"], lr=lr,
-                    bc1=1.0 - beta1 ** step, bc2_sqrt=math.sqrt(bc2), rect=rect, rectified=rectified)

@@ -29,8 +29,3 @@ class RMSprop(Optimizer):
     def state_slots(self, g):
         return ("square_avg",) + (("grad_avg",) if g["centered"] else ()) + \
             (("momentum_buffer",) if g["momentum"] > 0 else ())
-
-    def scalars(self, g, state, step):
-        return dict(lr=g["lr"], sign=-1.0 if g["maximize"] else 1.0, weight_decay=g["weight_decay"],
-                    alpha=g["alpha"], eps=g["eps"], momentum=g["momentum"], centered=g["centered"],
-                    has_momentum=g["momentum"] > 0)

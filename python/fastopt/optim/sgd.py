@@ -29,9 +29,3 @@ class SGD(Optimizer):
 
     def state_slots(self, g):
         return ("momentum_buffer",) if g["momentum"] != 0 else ()
-
-    def scalars(self, g, state, step):
-        first = step == 1
-        return dict(lr=g["lr"], sign=-1.0 if g["maximize"] else 1.0, weight_decay=g["weight_decay"],
-                    momentum=g["momentum"], has_momentum=g["momentum"] != 0, nesterov=g["nesterov"],
-                    buf_keep=0.0 if first else g["momentum"], buf_grad_scale=1.0 if first else 1.0 - g["dampening"])

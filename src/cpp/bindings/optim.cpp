@@ -2,6 +2,7 @@
 // pointers, then release the GIL and run one fused multi-tensor step per dtype.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <string>
 #include <vector>
@@ -132,24 +133,29 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
 }
 
 // One step of optimizer Opt over a whole param group: one native call, GIL released.
+// Returns the per-group values the optimizer carries to the next step (see Carry).
 template <class Opt>
-void group_step(const py::list& params, const py::object& grads, const py::list& states, const py::list& names,
-                const py::dict& scalar_dict) {
-  Scalars scalars;
-  for (auto item : scalar_dict) scalars.set(item.first.cast<std::string>(), item.second.cast<double>());
-  if (states.size() != static_cast<size_t>(Opt::num_states(scalars)))
-    throw py::value_error(std::string(Opt::name) + ": expected " + std::to_string(Opt::num_states(scalars)) +
+py::dict group_step(const py::list& params, const py::object& grads, const py::list& states, const py::list& names,
+                    const py::dict& hyper_dict, int64_t step) {
+  if (step < 1) throw py::value_error("step: must be >= 1, got " + std::to_string(step));
+  Hyper hyper;
+  for (auto item : hyper_dict) hyper.set(item.first.cast<std::string>(), item.second.cast<double>());
+  if (states.size() != static_cast<size_t>(Opt::num_states(hyper)))
+    throw py::value_error(std::string(Opt::name) + ": expected " + std::to_string(Opt::num_states(hyper)) +
                           " state slots, got " + std::to_string(states.size()));
   const GroupPtrs ptrs = collect(params, grads, states, names);
-  py::gil_scoped_release release;
-  if (!ptrs.f32.empty()) Opt::template step<float>(ptrs.f32, scalars);
-  if (!ptrs.f64.empty()) Opt::template step<double>(ptrs.f64, scalars);
+  {
+    py::gil_scoped_release release;
+    if (!ptrs.f32.empty()) Opt::template step<float>(ptrs.f32, hyper, step);
+    if (!ptrs.f64.empty()) Opt::template step<double>(ptrs.f64, hyper, step);
+  }
+  return py::cast(Opt::carry(hyper, step));
 }
 
 template <class Opt>
 void def_step(py::module_& m) {
   m.def((std::string(Opt::name) + "_step").c_str(), &group_step<Opt>, py::arg("params"), py::arg("grads"),
-        py::arg("states"), py::arg("names"), py::arg("scalars"),
+        py::arg("states"), py::arg("names"), py::arg("hyper"), py::arg("step"),
         "One fused in-place step over a param group (validated, GIL released, OpenMP over chunks).");
 }
 

@@ -5,16 +5,16 @@
 #include <cmath>
 
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T>
-struct AdadeltaRule {
+struct AdadeltaRule : NoCarry {
   T lr, sign, wd, rho, one_minus_rho, eps;
-  explicit AdadeltaRule(const Scalars& s)
-      : lr(s["lr"]), sign(s["sign"]), wd(s["weight_decay"]), rho(s["rho"]), one_minus_rho(1 - s["rho"]),
-        eps(s["eps"]) {}
+  AdadeltaRule(const Hyper& h, int64_t)
+      : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), rho(h["rho"]), one_minus_rho(1 - h["rho"]),
+        eps(h["eps"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -27,11 +27,11 @@ struct AdadeltaRule {
   }
 };
 
-struct Adadelta {
+struct Adadelta : NoCarry {
   static constexpr const char* name = "adadelta";
-  static int num_states(const Scalars&) { return 2; }
+  static int num_states(const Hyper&) { return 2; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, AdadeltaRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdadeltaRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

@@ -4,14 +4,15 @@
 #include <cmath>
 
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T>
-struct AdagradRule {
+struct AdagradRule : NoCarry {
   T sign, wd, clr, eps;
-  explicit AdagradRule(const Scalars& s) : sign(s["sign"]), wd(s["weight_decay"]), clr(s["clr"]), eps(s["eps"]) {}
+  AdagradRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), wd(h["weight_decay"]), clr(h["lr"] / (1.0 + (step - 1) * h["lr_decay"])), eps(h["eps"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -22,11 +23,11 @@ struct AdagradRule {
   }
 };
 
-struct Adagrad {
+struct Adagrad : NoCarry {
   static constexpr const char* name = "adagrad";
-  static int num_states(const Scalars&) { return 1; }
+  static int num_states(const Hyper&) { return 1; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, AdagradRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdagradRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

@@ -6,17 +6,18 @@
 #include <cmath>
 
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T, bool Amsgrad>
-struct AdamRule {
+struct AdamRule : NoCarry {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, step_size, bc2_sqrt, eps;
-  explicit AdamRule(const Scalars& s)
-      : sign(s["sign"]), decay(s["decay"]), l2(s["l2"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
-        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]), step_size(s["step_size"]), bc2_sqrt(s["bc2_sqrt"]),
-        eps(s["eps"]) {}
+  AdamRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]),
+        one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]),
+        step_size(h["lr"] / (1 - std::pow(h["beta1"], step))), bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))),
+        eps(h["eps"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
@@ -35,12 +36,12 @@ struct AdamRule {
   }
 };
 
-struct Adam {
+struct Adam : NoCarry {
   static constexpr const char* name = "adam";
-  static int num_states(const Scalars& s) { return s.flag("amsgrad") ? 3 : 2; }
+  static int num_states(const Hyper& h) { return h.flag("amsgrad") ? 3 : 2; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) {
-    with_flag(s.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(s)); });
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+    with_flag(h.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(h, step)); });
   }
 };
 

@@ -4,16 +4,16 @@
 #include <cmath>
 
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T>
-struct AdamaxRule {
+struct AdamaxRule : NoCarry {
   T sign, wd, b1, one_minus_b1, b2, eps, clr;
-  explicit AdamaxRule(const Scalars& s)
-      : sign(s["sign"]), wd(s["weight_decay"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]), b2(s["beta2"]),
-        eps(s["eps"]), clr(s["clr"]) {}
+  AdamaxRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]), b2(h["beta2"]),
+        eps(h["eps"]), clr(h["lr"] / (1 - std::pow(h["beta1"], step))) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -27,11 +27,11 @@ struct AdamaxRule {
   }
 };
 
-struct Adamax {
+struct Adamax : NoCarry {
   static constexpr const char* name = "adamax";
-  static int num_states(const Scalars&) { return 2; }
+  static int num_states(const Hyper&) { return 2; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, AdamaxRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdamaxRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

@@ -2,16 +2,16 @@
 //   p <- p*(1 - lr*wd);  p <- p - lr*sign(b1*m + (1-b1)*g);  m <- b2*m + (1-b2)*g
 #pragma once
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T>
-struct LionRule {
+struct LionRule : NoCarry {
   T sign, decay, lr, b1, one_minus_b1, b2, one_minus_b2;
-  explicit LionRule(const Scalars& s)
-      : sign(s["sign"]), decay(s["decay"]), lr(s["lr"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
-        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]) {}
+  LionRule(const Hyper& h, int64_t)
+      : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), lr(h["lr"]), b1(h["beta1"]),
+        one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
@@ -22,11 +22,11 @@ struct LionRule {
   }
 };
 
-struct Lion {
+struct Lion : NoCarry {
   static constexpr const char* name = "lion";
-  static int num_states(const Scalars&) { return 1; }
+  static int num_states(const Hyper&) { return 1; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, LionRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LionRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

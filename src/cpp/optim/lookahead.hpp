@@ -3,14 +3,14 @@
 // It reads no gradient: the driver hands it a null grad pointer.
 #pragma once
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T>
-struct LookaheadRule {
+struct LookaheadRule : NoCarry {
   T alpha;
-  explicit LookaheadRule(const Scalars& s) : alpha(s["alpha"]) {}
+  LookaheadRule(const Hyper& h, int64_t) : alpha(h["alpha"]) {}
 
   void operator()(T* __restrict p, const T* __restrict, T* const* s, int64_t i) const {
     const T slow = s[0][i] + alpha * (p[i] - s[0][i]);
@@ -19,11 +19,11 @@ struct LookaheadRule {
   }
 };
 
-struct Lookahead {
+struct Lookahead : NoCarry {
   static constexpr const char* name = "lookahead";
-  static int num_states(const Scalars&) { return 1; }
+  static int num_states(const Hyper&) { return 1; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, LookaheadRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LookaheadRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

@@ -1,22 +1,31 @@
 // NAdam (Dozat, 2016) with PyTorch's momentum-decay schedule mu_t = b1*(1 - 0.5*0.96^(t*psi)).
 //   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p
 //   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  denom = sqrt(v/bc2) + eps
-//   p <- p - c_grad*g/denom - c_avg*m/denom,  with c_grad = lr(1-mu_t)/(1-prod mu), c_avg = lr*mu_{t+1}/(1-prod mu incl. mu_{t+1})
+//   p <- p - c_grad*g/denom - c_avg*m/denom,
+//   c_grad = lr(1-mu_t)/(1 - prod_{i<=t} mu_i),  c_avg = lr*mu_{t+1}/(1 - prod_{i<=t+1} mu_i)
+// The product of the mu_i is carried from step to step as "mu_product" (1 before the first step).
 #pragma once
 #include <cmath>
 
+#include "common/hyper.hpp"
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
 
 namespace fastopt {
+
+inline double nadam_mu(const Hyper& h, int64_t step) {
+  return h["beta1"] * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(step) * h["momentum_decay"]));
+}
 
 template <class T>
 struct NadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc2, eps, c_grad, c_avg;
-  explicit NadamRule(const Scalars& s)
-      : sign(s["sign"]), decay(s["decay"]), l2(s["l2"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
-        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]), bc2(s["bc2"]), eps(s["eps"]), c_grad(s["c_grad"]),
-        c_avg(s["c_avg"]) {}
+  NadamRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
+        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc2(1 - std::pow(h["beta2"], step)), eps(h["eps"]) {
+    const double mu = nadam_mu(h, step), mu_next = nadam_mu(h, step + 1), product = h["mu_product"] * mu;
+    c_grad = static_cast<T>(h["lr"] * (1.0 - mu) / (1.0 - product));
+    c_avg = static_cast<T>(h["lr"] * mu_next / (1.0 - product * mu_next));
+  }
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
@@ -33,9 +42,12 @@ struct NadamRule {
 
 struct Nadam {
   static constexpr const char* name = "nadam";
-  static int num_states(const Scalars&) { return 2; }
+  static int num_states(const Hyper&) { return 2; }
+  static Carry carry(const Hyper& h, int64_t step) { return {{"mu_product", h["mu_product"] * nadam_mu(h, step)}}; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) { for_each_element(t, NadamRule<T>(s)); }
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+    for_each_element(t, NadamRule<T>(h, step));
+  }
 };
 
 }  // namespace fastopt

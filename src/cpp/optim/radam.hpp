@@ -1,23 +1,34 @@
 // RAdam (Liu et al., 2020), PyTorch's semantics.
 //   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p;  m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2
-//   rectified step (rho_t > 5):  p <- p - (m/bc1) * lr * (sqrt(bc2) / (sqrt(v) + eps)) * r_t
-//   otherwise (early steps):     p <- p - (m/bc1) * lr
-// Whether the step is rectified is the same for every element, so it is a per-step scalar.
+//   rho_inf = 2/(1-b2) - 1,  rho_t = rho_inf - 2t*b2^t/(1-b2^t)
+//   rho_t > 5 (rectified):  p <- p - (m/bc1) * lr * (sqrt(bc2) / (sqrt(v) + eps)) * r_t
+//   otherwise (early steps): p <- p - (m/bc1) * lr
+// Whether a step is rectified is the same for every element: a per-step choice of template.
 #pragma once
 #include <cmath>
 
+#include "common/hyper.hpp"
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
 
 namespace fastopt {
+
+struct RadamSchedule {
+  double rho_t, r_t;
+  RadamSchedule(const Hyper& h, int64_t step) {
+    const double b2 = h["beta2"], b2t = std::pow(b2, step), rho_inf = 2.0 / (1.0 - b2) - 1.0;
+    rho_t = rho_inf - 2.0 * step * b2t / (1.0 - b2t);
+    r_t = rectified() ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0.0;
+  }
+  bool rectified() const { return rho_t > 5.0; }
+};
 
 template <class T, bool Rectified>
 struct RadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc1, lr, bc2_sqrt, eps, rect;
-  explicit RadamRule(const Scalars& s)
-      : sign(s["sign"]), decay(s["decay"]), l2(s["l2"]), b1(s["beta1"]), one_minus_b1(1 - s["beta1"]),
-        b2(s["beta2"]), one_minus_b2(1 - s["beta2"]), bc1(s["bc1"]), lr(s["lr"]), bc2_sqrt(s["bc2_sqrt"]),
-        eps(s["eps"]), rect(s["rect"]) {}
+  RadamRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
+        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc1(1 - std::pow(h["beta1"], step)), lr(h["lr"]),
+        bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), rect(RadamSchedule(h, step).r_t) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
@@ -33,12 +44,12 @@ struct RadamRule {
   }
 };
 
-struct Radam {
+struct Radam : NoCarry {
   static constexpr const char* name = "radam";
-  static int num_states(const Scalars&) { return 2; }
+  static int num_states(const Hyper&) { return 2; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) {
-    with_flag(s.flag("rectified"), [&](auto r) { for_each_element(t, RadamRule<T, r()>(s)); });
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+    with_flag(RadamSchedule(h, step).rectified(), [&](auto r) { for_each_element(t, RadamRule<T, r()>(h, step)); });
   }
 };
 

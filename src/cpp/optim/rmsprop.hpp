@@ -6,16 +6,16 @@
 #include <cmath>
 
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T, bool Centered, bool Momentum>
-struct RmspropRule {
+struct RmspropRule : NoCarry {
   T lr, sign, wd, alpha, one_minus_alpha, eps, mu;
-  explicit RmspropRule(const Scalars& s)
-      : lr(s["lr"]), sign(s["sign"]), wd(s["weight_decay"]), alpha(s["alpha"]), one_minus_alpha(1 - s["alpha"]),
-        eps(s["eps"]), mu(s["momentum"]) {}
+  RmspropRule(const Hyper& h, int64_t)
+      : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), alpha(h["alpha"]), one_minus_alpha(1 - h["alpha"]),
+        eps(h["eps"]), mu(h["momentum"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -41,13 +41,13 @@ struct RmspropRule {
   }
 };
 
-struct Rmsprop {
+struct Rmsprop : NoCarry {
   static constexpr const char* name = "rmsprop";
-  static int num_states(const Scalars& s) { return 1 + s.flag("centered") + s.flag("has_momentum"); }
+  static int num_states(const Hyper& h) { return 1 + h.flag("centered") + h.flag("momentum"); }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) {
-    with_flag(s.flag("centered"), [&](auto c) {
-      with_flag(s.flag("has_momentum"), [&](auto m) { for_each_element(t, RmspropRule<T, c(), m()>(s)); });
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+    with_flag(h.flag("centered"), [&](auto c) {
+      with_flag(h.flag("momentum"), [&](auto m) { for_each_element(t, RmspropRule<T, c(), m()>(h, step)); });
     });
   }
 };

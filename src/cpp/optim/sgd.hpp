@@ -3,16 +3,16 @@
 //   g <- g + mu*b (Nesterov) or b;  p <- p - lr*g
 #pragma once
 #include "common/multi_tensor.hpp"
-#include "common/scalars.hpp"
+#include "common/hyper.hpp"
 
 namespace fastopt {
 
 template <class T, bool Momentum, bool Nesterov>
-struct SgdRule {
+struct SgdRule : NoCarry {
   T lr, sign, wd, mu, buf_keep, grad_scale;
-  explicit SgdRule(const Scalars& s)
-      : lr(s["lr"]), sign(s["sign"]), wd(s["weight_decay"]), mu(s["momentum"]),
-        buf_keep(s["buf_keep"]), grad_scale(s["buf_grad_scale"]) {}
+  SgdRule(const Hyper& h, int64_t step)
+      : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), mu(h["momentum"]),
+        buf_keep(step == 1 ? 0.0 : h["momentum"]), grad_scale(step == 1 ? 1.0 : 1.0 - h["dampening"]) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -26,13 +26,13 @@ struct SgdRule {
   }
 };
 
-struct Sgd {
+struct Sgd : NoCarry {
   static constexpr const char* name = "sgd";
-  static int num_states(const Scalars& s) { return s.flag("has_momentum") ? 1 : 0; }
+  static int num_states(const Hyper& h) { return h.flag("momentum") ? 1 : 0; }
   template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Scalars& s) {
-    with_flag(s.flag("has_momentum"), [&](auto m) {
-      with_flag(s.flag("nesterov"), [&](auto n) { for_each_element(t, SgdRule<T, m(), n()>(s)); });
+  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+    with_flag(h.flag("momentum"), [&](auto m) {
+      with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, SgdRule<T, m(), n()>(h, step)); });
     });
   }
 };
