@@ -8,8 +8,9 @@ from .lion import Lion
 from .lookahead import Lookahead, Ranger
 from .nadam import NAdam
 from .radam import RAdam
+from .registry import OPTIMIZERS, create
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "Lion", "Lookahead", "Ranger"]
+           "Lion", "Lookahead", "Ranger", "OPTIMIZERS", "create"]

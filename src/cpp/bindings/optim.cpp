@@ -7,16 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/adadelta.hpp"
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/adamax.hpp"
-#include "optim/lion.hpp"
-#include "optim/lookahead.hpp"
-#include "optim/nadam.hpp"
-#include "optim/radam.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
+#include "optim/all.hpp"
 
 namespace py = pybind11;
 using namespace fastopt;
@@ -170,14 +161,5 @@ void register_optim(py::module_& root) {
       },
       py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
       "Validate a group exactly as a step would, without writing anything.");
-  def_step<Sgd>(m);
-  def_step<Adagrad>(m);
-  def_step<Rmsprop>(m);
-  def_step<Adadelta>(m);
-  def_step<Adam>(m);
-  def_step<Adamax>(m);
-  def_step<Nadam>(m);
-  def_step<Radam>(m);
-  def_step<Lion>(m);
-  def_step<Lookahead>(m);
+  for_each_optimizer([&](auto opt) { def_step<decltype(opt)>(m); });
 }
