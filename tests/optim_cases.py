@@ -1,0 +1,119 @@
+"""The registry of optimizer configurations under test, and the random problems they run on.
+
+Every entry of ``CASES`` builds the same optimizer twice: with fastopt over the arrays under test and with the
+NumPy float64 reference of tests/reference.py.  The table covers each optimizer's option combinations; weight decay
+and maximize are crossed with every variant (both on together) and, on the plain variant, each alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+import fastopt
+import reference
+
+TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+SIZES = (0, 1, 15, 16, 17, 32785)  # 32785 = 2 * 16384 + 17: three chunks of the driver (odd tail), run in parallel
+STEPS = 50
+
+
+@dataclass(frozen=True)
+class Case:
+    """One optimizer configuration: ``name`` is the fastopt class (and reference rule); ``lookahead`` wraps it."""
+
+    name: str
+    kwargs: dict = field(default_factory=dict)
+    lookahead: dict | None = None
+
+    @property
+    def id(self) -> str:
+        args = ",".join(f"{k}={v}" for k, v in self.kwargs.items())
+        wrap = "" if self.lookahead is None else f"Lookahead({','.join(f'{k}={v}' for k, v in self.lookahead.items())})-"
+        return f"{wrap}{self.name}({args})"
+
+    @property
+    def in_torch(self) -> bool:
+        """torch.optim has the same class with the same hyperparameter names."""
+        return self.lookahead is None and self.name not in ("Lion", "Ranger")
+
+    def make(self, params):
+        opt = getattr(fastopt, self.name)(params, **self.kwargs)
+        return opt if self.lookahead is None else fastopt.Lookahead(opt, **self.lookahead)
+
+    def reference(self, params):
+        if self.name == "Ranger":
+            return reference.ranger(params, **self.kwargs)
+        ref = reference.Reference(self.name, params, **self.kwargs)
+        return ref if self.lookahead is None else reference.ReferenceLookahead(ref, **self.lookahead)
+
+
+# Per optimizer: a learning rate large enough that the updates, and so any error in them, are not tiny, the
+# weight-decay value to cross with, and the variants (option combinations) of its update rule.
+_VARIANTS = {
+    "SGD": (dict(lr=0.05), 0.1, [{}, dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
+                                 dict(momentum=0.9, nesterov=True)]),
+    "Adagrad": (dict(lr=0.1), 0.1, [{}, dict(lr_decay=0.05), dict(initial_accumulator_value=0.3, eps=1e-3)]),
+    "RMSprop": (dict(lr=0.01), 0.1, [{}, dict(centered=True), dict(momentum=0.8), dict(centered=True, momentum=0.8),
+                                     dict(alpha=0.9, eps=1e-3)]),
+    "Adadelta": (dict(lr=1.0), 0.1, [{}, dict(rho=0.5, eps=1e-3)]),
+    "Adam": (dict(lr=0.01), 0.1, [{}, dict(amsgrad=True), dict(decoupled_weight_decay=True),
+                                  dict(amsgrad=True, decoupled_weight_decay=True),
+                                  dict(betas=(0.8, 0.99), eps=1e-4)]),
+    "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True)]),
+    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3)]),
+    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
+    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
+    "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9))]),
+    "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
+}
+
+
+def _cases():
+    cases = []
+    for name, (base, wd, variants) in _VARIANTS.items():
+        for i, variant in enumerate(variants):
+            extras = [{}, dict(weight_decay=wd, maximize=True)]
+            if i == 0:
+                extras += [dict(weight_decay=wd), dict(maximize=True)]
+            cases += [Case(name, {**base, **variant, **extra}) for extra in extras]
+    cases += [Case("Adam", dict(lr=0.01), lookahead={}),
+              Case("Adam", dict(lr=0.01, weight_decay=0.1, maximize=True), lookahead=dict(k=3, alpha=0.8)),
+              Case("SGD", dict(lr=0.05, momentum=0.9), lookahead=dict(k=1, alpha=0.2)),
+              Case("Lion", dict(lr=1e-3), lookahead=dict(k=7, alpha=1.0))]
+    return cases
+
+
+CASES = _cases()
+CASE_IDS = [c.id for c in CASES]
+
+
+@lru_cache(maxsize=None)
+def problem(shapes: tuple, dtype, steps: int = STEPS, seed: int = 0):
+    """Initial params and a gradient sequence (standard normal) for tensors of the given shapes, read-only."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(steps)]
+    for a in params + [g for step in grads for g in step]:
+        a.flags.writeable = False
+    return params, grads
+
+
+def run_fastopt(case: Case, shapes: tuple, dtype, steps: int = STEPS, seed: int = 0):
+    """Params after ``steps`` fastopt steps of ``case`` on ``problem(shapes, ...)``."""
+    params0, grads = problem(shapes, dtype, steps, seed)
+    params = [p.copy() for p in params0]
+    opt = case.make(params)
+    for g in grads:
+        opt.step(g)
+    return params
+
+
+def run_reference(case: Case, shapes: tuple, dtype, steps: int = STEPS, seed: int = 0):
+    """The same trajectory with the float64 reference (from the same, possibly float32, starting point)."""
+    params0, grads = problem(shapes, dtype, steps, seed)
+    ref = case.reference(params0)
+    for g in grads:
+        ref.step(g)
+    return ref.params

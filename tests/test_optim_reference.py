@@ -1,0 +1,60 @@
+"""Every optimizer configuration against the NumPy float64 reference, in float32 and float64, at every size."""
+import numpy as np
+import pytest
+
+import fastopt
+import reference
+from optim_cases import CASE_IDS, CASES, SIZES, TOL, Case, run_fastopt, run_reference
+
+DTYPES = [np.float64, np.float32]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_matches_reference(case, dtype, size):
+    shapes = ((size,),)
+    got, want = run_fastopt(case, shapes, dtype), run_reference(case, shapes, dtype)
+    assert got[0].dtype == dtype
+    np.testing.assert_allclose(got[0], want[0], **TOL[dtype])
+
+
+# One group mixing every size, a 2-D and a 3-D array and many tiny tensors: chunks of several tensors share work.
+# The driver is shared by all rules, so the first case of each optimizer (and each Lookahead) is enough here.
+MANY_SHAPES = tuple((n,) for n in SIZES) + ((3, 5), (2, 3, 4)) + ((3,),) * 40
+ONE_PER_OPTIMIZER = [c for i, c in enumerate(CASES) if c.lookahead is not None or
+                     all(d.name != c.name or d.lookahead is not None for d in CASES[:i])]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("case", ONE_PER_OPTIMIZER, ids=lambda c: c.id)
+def test_many_tensors_in_one_group_match_reference(case, dtype):
+    got, want = run_fastopt(case, MANY_SHAPES, dtype, steps=12), run_reference(case, MANY_SHAPES, dtype, steps=12)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, **TOL[dtype])
+
+
+@pytest.mark.parametrize("name", sorted(reference.RULES))
+def test_defaults_are_pytorchs(name):
+    opt = getattr(fastopt, name)([np.zeros(3)])
+    _, defaults = reference.RULES[name]
+    group = opt.param_groups[0]
+    assert {k: group[k] for k in defaults} == defaults
+
+
+def test_ranger_defaults_and_reference_agree():
+    opt = fastopt.Ranger([np.zeros(3)])
+    assert (opt.k, opt.alpha) == (6, 0.5)
+    group = opt.param_groups[0]
+    assert (group["lr"], group["betas"], group["eps"], group["weight_decay"]) == (1e-3, (0.95, 0.999), 1e-5, 0.0)
+    shapes = ((7,),)
+    np.testing.assert_allclose(run_fastopt(Case("Ranger"), shapes, np.float64)[0],
+                               run_reference(Case("Ranger"), shapes, np.float64)[0], **TOL[np.float64])
+
+
+def test_registry_covers_every_optimizer():
+    names = {c.name for c in CASES}
+    assert names == set(reference.RULES) | {"Ranger"}
+    assert any(c.lookahead is not None for c in CASES)
+    assert len(set(CASE_IDS)) == len(CASES)
