@@ -1,0 +1,335 @@
+"""MNIST and Fashion-MNIST from their IDX files, checked by size and SHA-256, found or downloaded.
+
+::
+
+    data = fastopt.datasets.load_mnist(validation=5000)
+    data.train.images      # uint8 (55000, 28, 28)
+    data.train.x, data.train.y   # float32 (55000, 784) in [0, 1], int64 labels
+
+Where the files are looked for, in order (in each place first in a folder named after the dataset,
+e.g. ``fashion-mnist/``, then in the place itself): the ``path`` argument, ``$FASTOPT_DATA``,
+``~/.cache/fastopt``, ``/usr/share/datasets`` (Debian's ``dataset-fashion-mnist`` installs there).
+The first place holding all four files is used.  If none does, the files are downloaded into
+``~/.cache/fastopt/<name>/`` from public mirrors (retries, progress bar, checksums verified before
+the file is moved into place, so an interrupted download never leaves a corrupt cache).
+Each file may be gzip-compressed (``.gz``) or raw; the checksums are those of the raw content.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+
+class DatasetError(ValueError):
+    """A data file is missing, corrupt or truncated; the message names the file and what was expected."""
+
+
+class OtherDatasetError(DatasetError):
+    """A data file is intact but belongs to another dataset (e.g. MNIST's files where Fashion-MNIST's were sought)."""
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One IDX file: its name without ``.gz``, its uncompressed size and SHA-256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset lives and what its files must contain."""
+
+    name: str
+    folders: tuple[str, ...]  # folder names tried in each search place
+    files: dict[str, FileSpec]  # role (train_images, ...) -> file
+    mirrors: tuple[str, ...]  # base URLs of the original .gz files
+    classes: tuple[str, ...]
+
+
+def _mnist_files(sha256: dict[str, str]) -> dict[str, FileSpec]:
+    sizes = {"train-images-idx3-ubyte": 47040016, "train-labels-idx1-ubyte": 60008,
+             "t10k-images-idx3-ubyte": 7840016, "t10k-labels-idx1-ubyte": 10008}
+    roles = ("train_images", "train_labels", "test_images", "test_labels")
+    return {role: FileSpec(name, sizes[name], sha256[name]) for role, name in zip(roles, sizes)}
+
+
+# SHA-256 of the uncompressed files: MNIST from shared/datasets/mnist/README.md, Fashion-MNIST computed
+# from Debian's dataset-fashion-mnist (0.0~git20200523), whose content matches the upstream release.
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
+        "mnist", ("mnist",),
+        _mnist_files({
+            "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"}),
+        ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        tuple(str(d) for d in range(10))),
+    "fashion_mnist": DatasetSpec(
+        "fashion_mnist", ("fashion-mnist", "fashion_mnist"),
+        _mnist_files({
+            "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"}),
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+         "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+}
+
+SYSTEM_DIR = Path("/usr/share/datasets")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images (uint8, (N, 28, 28)) and labels (uint8, (N,)) of one split."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __post_init__(self):
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"Split: {len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """The images as float32 (N, 784) scaled to [0, 1] (computed once)."""
+        return self.images.reshape(len(self.images), -1).astype(np.float32) / np.float32(255)
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        """The labels as int64 (N,)."""
+        return self.labels.astype(np.int64)
+
+    def take(self, indices) -> "Split":
+        """The samples at ``indices`` (an index array or a slice), as a new Split."""
+        return Split(self.images[indices], self.labels[indices])
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The train and test splits of a dataset, and the validation split carved from train if asked for."""
+
+    name: str
+    train: Split
+    test: Split
+    validation: Split | None
+    classes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------- reading
+def _read_content(path: Path) -> bytes:
+    """The raw IDX bytes of ``path``, decompressed if it is gzip (recognised by its magic bytes)."""
+    data = path.read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as e:
+        raise DatasetError(f"{path}: corrupt or truncated gzip file ({e})") from None
+
+
+def _verified_content(path: Path, spec: FileSpec, dataset: str) -> bytes:
+    content = _read_content(path)
+    if len(content) != spec.size:
+        raise DatasetError(f"{path}: {len(content)} bytes uncompressed, expected {spec.size} for {dataset}'s "
+                           f"{spec.name} (truncated or not the right file); delete it to download it again")
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != spec.sha256:
+        message = f"{path}: SHA-256 {digest} does not match {dataset}'s {spec.name}, expected {spec.sha256}"
+        other = [f"{d.name}'s {f.name}" for d in DATASETS.values() for f in d.files.values() if f.sha256 == digest]
+        if other:
+            raise OtherDatasetError(f"{message} (it is {other[0]})")
+        raise DatasetError(f"{message} (corrupt or not the right file); delete it to download it again")
+    return content
+
+
+def parse_idx(content: bytes, source: str = "IDX data") -> np.ndarray:
+    """Parse IDX bytes (big-endian header: 0, 0, type 0x08 = uint8, ndim; then ndim uint32 sizes) to uint8."""
+    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] != 0x08 or not 1 <= content[3] <= 4:
+        raise DatasetError(f"{source}: not an IDX file of uint8 (magic {content[:4].hex()}, "
+                           f"expected 00000801 for labels or 00000803 for images)")
+    ndim = content[3]
+    header = 4 + 4 * ndim
+    if len(content) < header:
+        raise DatasetError(f"{source}: IDX header truncated ({len(content)} bytes, expected at least {header})")
+    shape = tuple(int(n) for n in np.frombuffer(content, ">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape))
+    if len(content) != expected:
+        raise DatasetError(f"{source}: {len(content)} bytes, expected {expected} for an IDX array of shape {shape}")
+    return np.frombuffer(content, np.uint8, offset=header).reshape(shape).copy()
+
+
+# ---------------------------------------------------------------------------------------------- finding
+def cache_dir() -> Path:
+    """Where downloads go: ``~/.cache/fastopt``."""
+    return Path.home() / ".cache" / "fastopt"
+
+
+def search_dirs(spec: DatasetSpec, path=None) -> list[Path]:
+    """The folders searched for ``spec``'s files, in order."""
+    roots = [Path(p) for p in (path, os.environ.get("FASTOPT_DATA")) if p]
+    roots += [cache_dir(), SYSTEM_DIR]
+    return [d for root in roots for d in [*(root / f for f in spec.folders), root]]
+
+
+def _file_in(folder: Path, spec: FileSpec) -> Path | None:
+    for name in (spec.name + ".gz", spec.name):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def find_files(spec: DatasetSpec, path=None):
+    """Yield, for each searched folder holding all of ``spec``'s files, their paths by role."""
+    for folder in search_dirs(spec, path):
+        found = {role: _file_in(folder, f) for role, f in spec.files.items()}
+        if all(found.values()):
+            yield found
+
+
+# ---------------------------------------------------------------------------------------------- downloading
+@contextlib.contextmanager
+def atomic_write(path: Path):
+    """Yield a temporary path beside ``path``; on a clean exit it replaces ``path`` in one rename.
+
+    On any exception the temporary file is removed and ``path`` is left as it was, so readers never
+    see a partial file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fetch(url: str, dest: Path, progress: bool) -> None:
+    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
+        total = response.headers.get("Content-Length") if response.headers else None
+        with tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
+                  disable=not progress, leave=False) as bar:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                bar.update(len(chunk))
+        if total and out.tell() != int(total):
+            raise urllib.error.ContentTooShortError(f"got {out.tell()} of {total} bytes", None)
+
+
+def _download_file(urls: list[str], dest: Path, spec: FileSpec, dataset: str, retries: int, backoff: float,
+                   progress: bool) -> None:
+    errors = []
+    for url in urls:
+        for attempt in range(1, retries + 1):
+            try:
+                with atomic_write(dest) as tmp:
+                    _fetch(url, tmp, progress)
+                    _verified_content(tmp, spec, dataset)  # before the rename: never cache a bad file
+                return
+            except (OSError, EOFError, ValueError) as e:  # URLError, timeouts, DatasetError
+                errors.append(f"{url} (try {attempt}): {e}")
+                if attempt < retries:
+                    time.sleep(backoff * attempt)
+    raise DatasetError(f"could not download {dataset}'s {spec.name} into {dest}:\n  " + "\n  ".join(errors))
+
+
+def download(spec: DatasetSpec, folder: Path | None = None, retries: int = 3, progress: bool = True,
+             backoff: float = 1.0) -> dict[str, Path]:
+    """Download ``spec``'s files into ``folder`` (default ``~/.cache/fastopt/<name>``); return their paths.
+
+    Each file is fetched into a temporary file, verified (size and SHA-256 of the uncompressed
+    content) and only then renamed into place.  Each mirror is tried ``retries`` times, waiting
+    ``backoff * attempt`` seconds between tries.  A file already there is fetched again only if invalid.
+    """
+    folder = Path(folder) if folder is not None else cache_dir() / spec.name
+    paths = {}
+    for role, f in spec.files.items():
+        dest = paths[role] = folder / (f.name + ".gz")
+        try:
+            _verified_content(dest, f, spec.name)
+        except (OSError, DatasetError):  # missing or invalid
+            _download_file([base + f.name + ".gz" for base in spec.mirrors], dest, f, spec.name, retries, backoff,
+                           progress)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------- loading
+def _split_validation(train: Split, validation, seed: int) -> tuple[Split, Split | None]:
+    n = len(train)
+    if isinstance(validation, float) and not isinstance(validation, bool):
+        if not 0.0 <= validation < 1.0:
+            raise ValueError(f"validation: {validation!r} must be a fraction in [0, 1) or a count of samples")
+        count = int(round(validation * n))
+    elif isinstance(validation, (int, np.integer)) and not isinstance(validation, bool) and 0 <= validation < n:
+        count = int(validation)
+    else:
+        raise ValueError(f"validation: {validation!r} must be a count in [0, {n}) or a fraction in [0, 1)")
+    if count == 0:
+        return train, None
+    chosen = np.zeros(n, bool)
+    chosen[np.random.default_rng(seed).permutation(n)[:count]] = True
+    return train.take(~chosen), train.take(chosen)  # both keep the files' order
+
+
+def _read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
+    return {role: parse_idx(_verified_content(p, spec.files[role], spec.name), str(p)) for role, p in paths.items()}
+
+
+def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bool = True,
+         progress: bool = True) -> Dataset:
+    """Load dataset ``name`` (``"mnist"`` or ``"fashion_mnist"``); see the module docstring for where from.
+
+    ``validation``: a number of samples (int) or a fraction (float) of train moved into a validation
+    split, chosen by a permutation seeded with ``seed``.  ``download_missing=False`` raises
+    :class:`DatasetError` instead of downloading.
+    """
+    try:
+        spec = DATASETS[name.replace("-", "_").lower()]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
+    arrays, skipped = None, []
+    for paths in find_files(spec, path):
+        try:
+            arrays = _read_all(spec, paths)
+            break
+        except OtherDatasetError as e:  # e.g. $FASTOPT_DATA holds MNIST: keep looking for Fashion-MNIST
+            skipped.append(str(e))
+    if arrays is None:
+        if not download_missing:
+            places = ", ".join(str(d) for d in search_dirs(spec, path))
+            raise DatasetError(f"{spec.name}: files {[f.name for f in spec.files.values()]} (raw or .gz) "
+                               f"not found in any of: {places}" + "".join(f"\n  skipped {m}" for m in skipped))
+        arrays = _read_all(spec, download(spec, progress=progress))
+    train = Split(arrays["train_images"], arrays["train_labels"])
+    test = Split(arrays["test_images"], arrays["test_labels"])
+    train, val = _split_validation(train, validation, seed)
+    return Dataset(spec.name, train, test, val, spec.classes)
+
+
+def load_mnist(path=None, validation=0, seed: int = 0, **kwargs) -> Dataset:
+    """MNIST (LeCun, Cortes & Burges): 60000 train and 10000 test handwritten digits. See :func:`load`."""
+    return load("mnist", path, validation, seed, **kwargs)
+
+
+def load_fashion_mnist(path=None, validation=0, seed: int = 0, **kwargs) -> Dataset:
+    """Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): Zalando's article images, MNIST's format. See :func:`load`."""
+    return load("fashion_mnist", path, validation, seed, **kwargs)
