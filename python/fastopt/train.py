@@ -1,0 +1,305 @@
+"""The training loop: ``fit`` with seeded shuffling, a per-epoch History, atomic checkpoints and exact resume.
+
+::
+
+    model = fastopt.nn.MLP([784, 512, 256, 10])
+    opt = fastopt.Adam(model.params, lr=1e-3)
+    history = fit(model, opt, data.train, data.test, epochs=10, batch_size=128,
+                  schedule=CosineDecay(10), checkpoint="runs/adam/checkpoint.npz")
+
+``model`` is anything with ``params`` and ``grads`` (dicts name -> array, the grads filled in place by
+``forward_backward(x, y) -> mean loss``) and ``evaluate(x, y, batch_size=...) -> (loss, accuracy)``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .datasets import atomic_write
+from .optim.schedules import apply
+
+FIELDS = ("epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "train_time", "epoch_time",
+          "total_time", "samples_per_second")
+CHECKPOINT_FORMAT = "fastopt-checkpoint-1"
+
+
+class History:
+    """One record per epoch (a dict with :data:`FIELDS`) and why training stopped.
+
+    ``epoch`` counts from 1; ``lr`` is the first param group's rate during the epoch; ``train_loss`` is
+    the mean mini-batch loss over the epoch and ``train_accuracy`` the accuracy at its end (on the
+    ``train_eval`` samples of :func:`fit`); accuracies are fractions; ``train_time`` is the time of the
+    optimisation steps, ``epoch_time`` includes the evaluations, ``total_time`` sums ``epoch_time``.
+    ``history[i]`` is a record, ``history["test_accuracy"]`` a column.
+    """
+
+    def __init__(self, records=(), stop_reason: str = ""):
+        self.records: list[dict] = [dict(r) for r in records]
+        self.stop_reason = stop_reason  # "epochs", "target", "callback" or "diverged" once fit returns
+
+    def append(self, record: dict) -> None:
+        self.records.append(dict(record))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return [r[key] for r in self.records]
+        return self.records[key]
+
+    def first_epoch_reaching(self, accuracy: float) -> dict | None:
+        """The first record whose test accuracy is at least ``accuracy``, or None."""
+        return next((r for r in self.records if r["test_accuracy"] is not None and r["test_accuracy"] >= accuracy),
+                    None)
+
+    def to_dict(self) -> dict:
+        return {"records": [dict(r) for r in self.records], "stop_reason": self.stop_reason}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(d["records"], d.get("stop_reason", ""))
+
+    def to_json(self, path=None) -> str:
+        """The history as JSON (written atomically to ``path`` if given)."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            _write_text(path, text)
+        return text
+
+    @classmethod
+    def from_json(cls, path) -> "History":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def to_csv(self, path=None) -> str:
+        """One row per epoch with the :data:`FIELDS` as header; absent test metrics are empty cells."""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if r[k] is None else r[k]) for k in FIELDS} for r in self.records)
+        if path is not None:
+            _write_text(path, out.getvalue())
+        return out.getvalue()
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} epochs, stop_reason={self.stop_reason!r})"
+
+
+def _write_text(path, text: str) -> None:
+    with atomic_write(Path(path)) as tmp:
+        tmp.write_text(text)
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+# A checkpoint is one .npz: every array under its own key and everything else as JSON (no pickle, so
+# loading a checkpoint cannot run code), with tuples and arrays tagged so they come back as they were.
+def _encode(obj, arrays: dict):
+    if isinstance(obj, np.ndarray):
+        key = f"array{len(arrays)}"
+        arrays[key] = obj
+        return {"__array__": key}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError(f"checkpoint: dict keys must be strings, got {list(obj)[:5]}")
+        return {k: _encode(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"checkpoint: cannot store a {type(obj).__name__}")
+
+
+def _decode(obj, arrays):
+    if isinstance(obj, list):
+        return [_decode(v, arrays) for v in obj]
+    if isinstance(obj, dict):
+        if "__array__" in obj:
+            return arrays[obj["__array__"]]
+        if "__tuple__" in obj:
+            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
+        return {k: _decode(v, arrays) for k, v in obj.items()}
+    return obj
+
+
+def save_checkpoint(path, state: dict) -> None:
+    """Write ``state`` (nested dicts, lists, tuples, arrays, numbers, strings) to ``path`` atomically.
+
+    The file is complete and synced before it replaces ``path``: an interruption leaves the previous
+    checkpoint intact.
+    """
+    arrays: dict = {}
+    meta = json.dumps({"format": CHECKPOINT_FORMAT, "state": _encode(state, arrays)})
+    with atomic_write(Path(path)) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, __meta__=np.array(meta), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint`."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["__meta__"]))
+            arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"checkpoint {path} does not exist") from None
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"checkpoint {path}: not a fastopt checkpoint or corrupt ({e})") from None
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {path}: format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    return _decode(meta["state"], arrays)
+
+
+def _restore(path, state: dict, model, optimizer, config: dict) -> None:
+    """Put a checkpoint's params and optimizer state back after checking it belongs to this run."""
+    for key, value in config.items():
+        if state["config"].get(key) != value:
+            raise ValueError(f"checkpoint {path}: written with {key}={state['config'].get(key)!r}, this run has "
+                             f"{key}={value!r}; resuming would not reproduce the run")
+    saved, params = state["params"], model.params
+    if sorted(saved) != sorted(params) or any(saved[k].shape != params[k].shape for k in params):
+        raise ValueError(f"checkpoint {path}: its params {({k: v.shape for k, v in saved.items()})} do not match "
+                         f"the model's {({k: v.shape for k, v in params.items()})}")
+    optimizer.load_state_dict(state["optimizer"])  # validates before changing anything
+    for k, p in params.items():
+        p[...] = saved[k]
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+def _xy(data, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays (x, y) from a datasets.Split (its float32 .x, int64 .y) or a pair."""
+    x, y = (data.x, data.y) if hasattr(data, "x") and hasattr(data, "y") else data
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray) or x.ndim != 2 or y.ndim != 1:
+        raise TypeError(f"{name}: expected a Split or a pair (x (N, features), y (N,)) of arrays")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"{name}: {len(x)} inputs and {len(y)} labels (must be equal and non-zero)")
+    return x, y
+
+
+def _check_int(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"Invalid {name}: {value!r} (must be an integer {bounds})")
+    return int(value)
+
+
+def _summary(r: dict, epochs: int) -> str:
+    test = "" if r["test_accuracy"] is None else f"  test loss {r['test_loss']:.4f} acc {100 * r['test_accuracy']:.2f}%"
+    return (f"epoch {r['epoch']:>3}/{epochs}  lr {r['lr']:.3g}  train loss {r['train_loss']:.4f} "
+            f"acc {100 * r['train_accuracy']:.2f}%{test}  {r['epoch_time']:.1f} s  "
+            f"{r['samples_per_second']:,.0f} samples/s")
+
+
+def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 128, schedule=None, seed: int = 0,
+        callbacks=(), target_accuracy: float | None = None, checkpoint=None, resume: bool = False,
+        progress: bool = True, train_eval: int | None = 10000, eval_batch_size: int = 1000) -> History:
+    """Train ``model`` with ``optimizer`` for ``epochs`` passes over ``train``; return the :class:`History`.
+
+    Each epoch visits ``train`` in a permutation drawn from a generator seeded with ``seed``, in
+    mini-batches of ``batch_size`` (1: stochastic gradient descent; ``len(train)``: full batch), after
+    setting the learning rate to base * ``schedule(epoch)`` (0-based epoch) when a schedule is given.
+    ``train``/``test`` are :class:`fastopt.datasets.Split` or pairs ``(x, y)``.
+
+    After each epoch: the train accuracy on ``train_eval`` samples (a fixed seeded subset; None: all),
+    the test loss and accuracy, a one-line summary (with ``progress``, which also shows a bar per
+    epoch), the checkpoint (model params, optimizer state, generator state, history) written
+    atomically to ``checkpoint``, then each ``callback(history)``; training stops when one returns
+    true, when the test accuracy reaches ``target_accuracy`` (a fraction), or when the loss is not finite.
+
+    ``resume=True`` continues from ``checkpoint`` (which must exist and come from a run with the same
+    ``batch_size``, ``seed`` and training-set size); the result is bit-identical to an uninterrupted
+    run as long as the model itself is deterministic (no dropout).
+    """
+    x, y = _xy(train, "train")
+    x_test, y_test = _xy(test, "test") if test is not None else (None, None)
+    n = len(x)
+    epochs = _check_int(epochs, "epochs", 0)
+    batch_size = _check_int(batch_size, "batch_size", 1, n)
+    if target_accuracy is not None:
+        if not isinstance(target_accuracy, Real) or not 0.0 < target_accuracy <= 1.0:
+            raise ValueError(f"Invalid target_accuracy: {target_accuracy!r} (must be a fraction in (0, 1])")
+        if test is None:
+            raise ValueError("target_accuracy: needs a test split to measure the accuracy on")
+    if train_eval is not None:
+        train_eval = _check_int(train_eval, "train_eval", 1)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint path to resume from")
+
+    config = {"batch_size": batch_size, "seed": int(seed), "n_train": n}
+    rng = np.random.default_rng(seed)
+    history = History()
+    if resume:
+        state = load_checkpoint(checkpoint)
+        _restore(checkpoint, state, model, optimizer, config)
+        rng.bit_generator.state = state["rng"]
+        history = History.from_dict(state["history"])
+    # A fixed subset for the train accuracy, drawn from its own stream so the shuffling does not depend on it.
+    eval_idx = (np.sort(np.random.default_rng([seed, 1]).choice(n, train_eval, replace=False))
+                if train_eval is not None and train_eval < n else slice(None))
+    x_eval, y_eval = x[eval_idx], y[eval_idx]
+
+    history.stop_reason = "epochs"
+    if target_accuracy is not None and history.first_epoch_reaching(target_accuracy):
+        history.stop_reason = "target"
+        return history
+    for epoch in range(len(history), epochs):
+        if schedule is not None:
+            apply(optimizer, schedule(epoch))
+        lr = float(optimizer.param_groups[0]["lr"])
+        order = rng.permutation(n)
+        start = time.perf_counter()
+        loss_sum = 0.0
+        with tqdm(total=n, desc=f"epoch {epoch + 1}/{epochs}", unit="sample", unit_scale=True, leave=False,
+                  disable=not progress) as bar:
+            for i in range(0, n, batch_size):
+                batch = order[i:i + batch_size]
+                loss = float(model.forward_backward(x[batch], y[batch]))
+                optimizer.step(model.grads)
+                loss_sum += loss * len(batch)
+                bar.update(len(batch))
+        train_time = time.perf_counter() - start
+        train_loss = loss_sum / n
+        _, train_acc = model.evaluate(x_eval, y_eval, batch_size=eval_batch_size)
+        test_loss, test_acc = (model.evaluate(x_test, y_test, batch_size=eval_batch_size) if test is not None
+                               else (None, None))
+        epoch_time = time.perf_counter() - start
+        previous = history[-1]["total_time"] if len(history) else 0.0
+        history.append({"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "train_accuracy": float(train_acc),
+                        "test_loss": None if test_loss is None else float(test_loss),
+                        "test_accuracy": None if test_acc is None else float(test_acc),
+                        "train_time": train_time, "epoch_time": epoch_time, "total_time": previous + epoch_time,
+                        "samples_per_second": n / train_time})
+        if progress:
+            tqdm.write(_summary(history[-1], epochs))
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, {"epoch": epoch + 1, "config": config, "params": dict(model.params),
+                                         "optimizer": optimizer.state_dict(), "rng": rng.bit_generator.state,
+                                         "history": history.to_dict()})
+        stop_asked = any([bool(cb(history)) for cb in callbacks])  # a list: every callback sees every epoch
+        if not math.isfinite(train_loss):
+            history.stop_reason = "diverged"
+        elif target_accuracy is not None and test_acc >= target_accuracy:
+            history.stop_reason = "target"
+        elif stop_asked:
+            history.stop_reason = "callback"
+        if history.stop_reason != "epochs":
+            break
+    return history
