@@ -1,0 +1,118 @@
+"""Classification metrics and training-history summaries, in NumPy (no scikit-learn needed).
+
+A training history has one row per epoch with the columns ``epoch``, ``train_loss``, ``train_acc``,
+``test_loss``, ``test_acc``, ``epoch_time`` (seconds), ``elapsed`` (cumulative seconds) and ``lr``;
+accuracies are fractions in [0, 1].  :func:`as_history` accepts it as a mapping of column lists, a
+sequence of per-epoch dicts, or any object with ``to_dict()`` or ``records``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_time", "elapsed", "lr")
+ACCURACY_COLUMNS = ("train_acc", "test_acc")
+
+
+def _labels(values, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of class labels, got shape {array.shape}")
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name}: expected integer class labels, got dtype {array.dtype}")
+    if array.size and array.min() < 0:
+        raise ValueError(f"{name}: class labels must be non-negative, got {array.min()}")
+    return array.astype(np.int64)
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int | None = None, normalize: bool = False) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as class ``j``.
+
+    ``num_classes`` defaults to one more than the largest label seen.  With ``normalize=True`` each
+    row is divided by its total (the recall of class ``i`` sits on the diagonal); rows of classes
+    with no samples stay zero.  Integer counts come back as int64, normalised rows as float64.
+    """
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_pred: shape {y_pred.shape} does not match y_true's {y_true.shape}")
+    seen = int(max(y_true.max(initial=-1), y_pred.max(initial=-1))) + 1
+    if num_classes is None:
+        num_classes = seen
+    elif num_classes < seen:
+        raise ValueError(f"num_classes: {num_classes} is too small for label {seen - 1}")
+    counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
+    counts = counts.reshape(num_classes, num_classes).astype(np.int64)
+    if not normalize:
+        return counts
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Fraction of predictions equal to the true labels."""
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(f"y_pred: expected a non-empty shape matching y_true's {y_true.shape}, got {y_pred.shape}")
+    return float(np.mean(y_true == y_pred))
+
+
+def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
+    """The columns of a training history as float64 arrays of equal length.
+
+    ``history`` is a mapping column -> values, a sequence of per-epoch dicts, or an object with a
+    ``to_dict()`` method or a ``records`` attribute giving either.  ``required`` names the columns
+    the caller needs; missing ones raise a ValueError naming them.
+    """
+    if hasattr(history, "to_dict"):
+        history = history.to_dict()
+    elif hasattr(history, "records"):
+        history = history.records() if callable(history.records) else history.records
+    if isinstance(history, Mapping):
+        columns = {str(name): np.asarray(values, dtype=float) for name, values in history.items()}
+    else:
+        rows = list(history)
+        if not all(isinstance(row, Mapping) for row in rows):
+            raise TypeError("history: expected a mapping of columns, a sequence of per-epoch dicts, "
+                            f"or an object with to_dict() or records, got {type(history).__name__}")
+        names = [name for name in HISTORY_COLUMNS if any(name in row for row in rows)]
+        names += sorted({name for row in rows for name in row} - set(names))
+        columns = {name: np.asarray([row.get(name, np.nan) for row in rows], dtype=float) for name in names}
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise ValueError(f"history: missing column(s) {', '.join(missing)}")
+    lengths = {name: values.shape for name, values in columns.items()}
+    if len(set(lengths.values())) > 1 or any(len(shape) != 1 for shape in lengths.values()):
+        raise ValueError(f"history: columns must be 1-D and of equal length, got {lengths}")
+    for name in ACCURACY_COLUMNS:
+        if name in columns and np.nanmax(columns[name], initial=0.0) > 1.0:
+            raise ValueError(f"history: {name} must be a fraction in [0, 1], got {np.nanmax(columns[name])}")
+    return columns
+
+
+def first_reaching(history, threshold: float, column: str = "test_acc") -> tuple[int, float] | None:
+    """(epoch, elapsed seconds) of the first epoch whose ``column`` is at least ``threshold``, or None."""
+    columns = as_history(history, required=("epoch", "elapsed", column))
+    hits = np.flatnonzero(columns[column] >= threshold)
+    if hits.size == 0:
+        return None
+    return int(columns["epoch"][hits[0]]), float(columns["elapsed"][hits[0]])
+
+
+def run_summary(history, thresholds=(0.97, 0.98)) -> dict:
+    """The results-table row of one run.
+
+    Keys: ``epochs``, ``final_test_acc``, ``best_test_acc``, ``time_per_epoch`` (mean seconds),
+    ``total_time`` (seconds) and ``reached``: threshold -> (epoch, elapsed seconds) or None.
+    """
+    columns = as_history(history, required=("epoch", "test_acc", "epoch_time", "elapsed"))
+    if columns["epoch"].size == 0:
+        raise ValueError("history: no epochs recorded")
+    return {
+        "epochs": int(columns["epoch"].size),
+        "final_test_acc": float(columns["test_acc"][-1]),
+        "best_test_acc": float(np.nanmax(columns["test_acc"])),
+        "time_per_epoch": float(np.mean(columns["epoch_time"])),
+        "total_time": float(columns["elapsed"][-1]),
+        "reached": {float(threshold): first_reaching(columns, threshold) for threshold in thresholds},
+    }

@@ -1,0 +1,208 @@
+"""Figures of optimizers moving over 2-D test functions: contour, surface, loss, comparisons.
+
+Inputs follow two contracts.  A test function has ``name``, ``value(x)``, ``grid(X, Y)`` (vectorised
+over meshgrid arrays), ``minima`` (array (k, 2), maybe empty) and ``domain`` ((xmin, xmax), (ymin,
+ymax)).  A trajectory result has ``path`` (steps + 1, 2), ``losses`` (steps + 1,), ``optimizer``
+(name) and ``lr``.  ``trajectories`` is one result, a sequence of them (labelled by optimizer) or a
+mapping label -> result.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.lines import Line2D
+
+from .style import SURFACE_CMAP, color_for, new_figure, save_figure
+
+
+def runs_of(trajectories) -> list[tuple[str, object]]:
+    """(label, result) pairs; results of one optimizer at several rates are labelled with their lr."""
+    if isinstance(trajectories, Mapping):
+        pairs = [(str(label), result) for label, result in trajectories.items()]
+    elif hasattr(trajectories, "path"):
+        pairs = [(trajectories.optimizer, trajectories)]
+    else:
+        results = list(trajectories)
+        names = [result.optimizer for result in results]
+        pairs = [(name if names.count(name) == 1 else f"{name} lr={result.lr:g}", result)
+                 for name, result in zip(names, results)]
+    _check_shapes(pairs)
+    return pairs
+
+
+def _check_shapes(pairs) -> None:
+    if not pairs:
+        raise ValueError("trajectories: expected at least one trajectory result")
+    for label, result in pairs:
+        path, losses = np.asarray(result.path), np.asarray(result.losses)
+        if path.ndim != 2 or path.shape[1] != 2 or path.shape[0] == 0:
+            raise ValueError(f"trajectories: path of {label!r} has shape {path.shape}, expected (steps + 1, 2)")
+        if losses.shape != (path.shape[0],):
+            raise ValueError(f"trajectories: losses of {label!r} have shape {losses.shape}, "
+                             f"expected ({path.shape[0]},) to match its path")
+
+
+def _colored(trajectories) -> list[tuple[str, object, str]]:
+    return [(label, result, color_for(result.optimizer)) for label, result in runs_of(trajectories)]
+
+
+def _minimum_value(function) -> float | None:
+    minima = np.asarray(function.minima, dtype=float).reshape(-1, 2)
+    return min(float(function.value(point)) for point in minima) if len(minima) else None
+
+
+def draw_landscape(ax, function, resolution: int):
+    """Filled contours of ``function`` over its domain; returns the mappable for a colorbar."""
+    (xmin, xmax), (ymin, ymax) = function.domain
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
+    Z = np.asarray(function.grid(X, Y), dtype=float)
+    # Levels at quantiles of f follow the interesting region of any function, whatever its range
+    # (rosenbrock spans 0..1e4 with its valley near 0; styblinski_tang is negative).
+    levels = np.unique(np.quantile(Z[np.isfinite(Z)], np.linspace(0.0, 1.0, 25)))
+    filled = ax.contourf(X, Y, Z, levels=levels, cmap=SURFACE_CMAP)
+    ax.contour(X, Y, Z, levels=levels, colors="k", linewidths=0.3, alpha=0.4)
+    ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="x", ylabel="y", title=function.name)
+    return filled
+
+
+def _draw_minima(ax, function) -> None:
+    minima = np.asarray(function.minima, dtype=float).reshape(-1, 2)
+    if len(minima):
+        ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=13, color="gold",
+                markeredgecolor="k", label="global minimum", gid="minima", zorder=4)
+
+
+def _draw_paths(ax, colored) -> None:
+    """Each path as a line, its start as a circle and its end as a cross, in the run's colour."""
+    for label, result, color in colored:
+        path = np.asarray(result.path, dtype=float)
+        ax.plot(path[:, 0], path[:, 1], color=color, linewidth=1.6, label=label, gid=f"path:{label}", zorder=3)
+        finite = path[np.isfinite(path).all(axis=1)]
+        ax.plot(*path[0], marker="o", markersize=7, color=color, markeredgecolor="k", zorder=5)
+        if len(finite):
+            ax.plot(*finite[-1], marker="X", markersize=9, color=color, markeredgecolor="k", zorder=5)
+
+
+def _legend_with_markers(ax) -> None:
+    """The paths' legend plus one grey entry each for the start and end markers."""
+    handles, labels = ax.get_legend_handles_labels()
+    for marker, label in (("o", "start"), ("X", "end")):
+        handles.append(Line2D([], [], linestyle="none", marker=marker, color="0.6", markeredgecolor="k"))
+        labels.append(label)
+    ax.legend(handles, labels, loc="best", fontsize="small", framealpha=0.85)
+
+
+def _contour_panel(figure, ax, function, colored, resolution: int) -> None:
+    filled = draw_landscape(ax, function, resolution)
+    figure.colorbar(filled, ax=ax, label="f(x, y)")
+    _draw_paths(ax, colored)
+    _draw_minima(ax, function)
+    _legend_with_markers(ax)
+
+
+def _loss_panel(ax, colored, function=None) -> None:
+    """Losses against step on a log axis: f - f* when the function's minimum is known."""
+    f_star = None if function is None else _minimum_value(function)
+    for label, result, color in colored:
+        losses = np.asarray(result.losses, dtype=float)
+        if f_star is not None:
+            # Floor at rounding level: a run sitting exactly on the minimum stays visible.
+            losses = np.maximum(losses - f_star, np.finfo(float).eps * max(1.0, abs(f_star)))
+        ax.plot(np.arange(len(losses)), losses, color=color, label=label, gid=f"loss:{label}")
+    all_losses = np.concatenate([np.asarray(result.losses, dtype=float) for _, result, _ in colored])
+    positive = f_star is not None or np.all(all_losses[np.isfinite(all_losses)] > 0)
+    ax.set_yscale("log" if positive else "symlog")
+    ax.set(xlabel="step", ylabel="f(x) - f*" if f_star is not None else "f(x)", title="loss")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def contour(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
+    """Contour map of ``function`` with every optimizer's path, start, end and the known minima."""
+    figure = new_figure(6.4, 5.2, dpi)
+    _contour_panel(figure, figure.add_subplot(), function, _colored(trajectories), resolution)
+    return save_figure(figure, save)
+
+
+def surface(function, trajectories, resolution: int = 80, save=None, dpi: float = 100):
+    """3-D surface of ``function`` over its domain with each path lifted to its loss."""
+    (xmin, xmax), (ymin, ymax) = function.domain
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
+    Z = np.asarray(function.grid(X, Y), dtype=float)
+    figure = new_figure(7.0, 5.6, dpi)
+    ax = figure.add_subplot(projection="3d")
+    ax.plot_surface(X, Y, Z, cmap=SURFACE_CMAP, alpha=0.55, linewidth=0, antialiased=True, rcount=resolution,
+                    ccount=resolution)
+    for label, result, color in _colored(trajectories):
+        path = np.asarray(result.path, dtype=float)
+        height = np.asarray(result.losses, dtype=float)
+        # 3-D axes do not clip lines: hide the parts of a path that leave the plotted domain.
+        outside = (path[:, 0] < xmin) | (path[:, 0] > xmax) | (path[:, 1] < ymin) | (path[:, 1] > ymax)
+        height = np.where(outside, np.nan, height)
+        ax.plot(path[:, 0], path[:, 1], height, color=color, linewidth=2.0, label=label, gid=f"path:{label}",
+                zorder=10)
+    ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="x", ylabel="y", zlabel="f(x, y)", title=function.name)
+    ax.legend(fontsize="small", loc="upper left")
+    return save_figure(figure, save)
+
+
+def loss_curves(trajectories, function=None, save=None, dpi: float = 100):
+    """Loss against step (log scale) for several runs; with ``function``, the gap to its minimum."""
+    figure = new_figure(6.4, 4.4, dpi)
+    _loss_panel(figure.add_subplot(), _colored(trajectories), function)
+    return save_figure(figure, save)
+
+
+def _paths_and_losses(function, colored, title: str, resolution: int, save, dpi: float):
+    figure = new_figure(11.5, 4.8, dpi)
+    contour_ax, loss_ax = figure.subplots(1, 2, width_ratios=(1.15, 1.0))
+    _contour_panel(figure, contour_ax, function, colored, resolution)
+    _loss_panel(loss_ax, colored, function)
+    figure.suptitle(title)
+    return save_figure(figure, save)
+
+
+def lr_sensitivity(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
+    """One optimizer at several learning rates: paths on the contour map and their loss curves.
+
+    Rates are coloured along a sequential colour map (low to high) instead of the optimizer palette.
+    """
+    results = list(trajectories.values()) if isinstance(trajectories, Mapping) else list(trajectories)
+    _check_shapes([(f"lr={result.lr:g}", result) for result in results])
+    optimizers = sorted({result.optimizer for result in results})
+    if len(optimizers) != 1:
+        raise ValueError(f"trajectories: expected runs of one optimizer at several learning rates, got {optimizers}")
+    results.sort(key=lambda result: result.lr)
+    shades = colormaps["plasma"](np.linspace(0.0, 0.85, len(results)))
+    colored = [(f"lr={result.lr:g}", result, shade) for result, shade in zip(results, shades)]
+    return _paths_and_losses(function, colored, f"{optimizers[0]}: learning-rate sensitivity", resolution, save, dpi)
+
+
+def momentum_vs_gd(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
+    """Plain gradient descent against its momentum variants on one function: paths and losses.
+
+    ``trajectories`` must hold an ``sgd`` run and at least one other (``momentum``, ``nesterov``).
+    """
+    colored = _colored(trajectories)
+    names = [result.optimizer.lower() for _, result, _ in colored]
+    if "sgd" not in names or len(set(names)) < 2:
+        raise ValueError(f"trajectories: expected an 'sgd' run and a momentum run, got {names}")
+    return _paths_and_losses(function, colored, "momentum vs plain gradient descent", resolution, save, dpi)
+
+
+def convex_vs_nonconvex(convex_function, convex_trajectories, nonconvex_function, nonconvex_trajectories,
+                        resolution: int = 150, save=None, dpi: float = 100):
+    """The same optimizers on a convex and a non-convex function: contours above, losses below."""
+    figure = new_figure(12.0, 9.0, dpi)
+    axes = figure.subplots(2, 2)
+    for column, (function, trajectories) in enumerate(((convex_function, convex_trajectories),
+                                                       (nonconvex_function, nonconvex_trajectories))):
+        colored = _colored(trajectories)
+        _contour_panel(figure, axes[0, column], function, colored, resolution)
+        _loss_panel(axes[1, column], colored, function)
+        axes[1, column].set_title(f"loss on {function.name}")
+    axes[0, 0].set_title(f"convex: {convex_function.name}")
+    axes[0, 1].set_title(f"non-convex: {nonconvex_function.name}")
+    return save_figure(figure, save)

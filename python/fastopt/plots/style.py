@@ -1,0 +1,68 @@
+"""One palette, headless figures and saving: the pieces every fastopt figure shares.
+
+Figures are built as ``matplotlib.figure.Figure`` objects with an Agg canvas, never through
+``pyplot``: they render headless whatever backend the user has chosen, and no global figure list
+keeps them alive after the caller drops them.
+"""
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+try:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+except ImportError as error:  # matplotlib belongs to the optional `plot` extra
+    raise ImportError("fastopt.plots needs matplotlib and pillow: pip install 'fastopt[plot]'") from error
+
+# Fixed colours so that an optimizer looks the same in every figure (registry names, lower case).
+OPTIMIZER_COLORS = {
+    "sgd": "#1f77b4",
+    "momentum": "#ff7f0e",
+    "nesterov": "#2ca02c",
+    "adagrad": "#d62728",
+    "rmsprop": "#9467bd",
+    "adadelta": "#8c564b",
+    "adam": "#e377c2",
+    "adamw": "#17becf",
+    "adamax": "#bcbd22",
+    "nadam": "#393b79",
+    "radam": "#637939",
+    "lion": "#e7ba52",
+    "ranger": "#7b4173",
+}
+# Names outside the registry get one of these, chosen by a stable hash of the name (not Python's
+# randomised hash), so they too keep their colour from one figure and one run to the next.
+_SPARE_COLORS = ("#843c39", "#31a354", "#3182bd", "#e6550d", "#756bb1", "#636363", "#a55194", "#8ca252")
+
+SURFACE_CMAP = "bone_r"  # light where f is low, so the coloured paths stand out where they end
+SAVE_FORMATS = (".png", ".svg")
+
+
+def color_for(name: str) -> str:
+    """The colour of optimizer ``name`` in every fastopt figure."""
+    key = str(name).lower()
+    if key in OPTIMIZER_COLORS:
+        return OPTIMIZER_COLORS[key]
+    return _SPARE_COLORS[zlib.crc32(key.encode()) % len(_SPARE_COLORS)]
+
+
+def new_figure(width: float, height: float, dpi: float) -> Figure:
+    """A figure of ``width`` x ``height`` inches drawn by Agg, with constrained layout."""
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure: Figure, save) -> Figure:
+    """Write ``figure`` to each path in ``save`` (one path or a list; .png or .svg) and return it."""
+    if save is None:
+        return figure
+    paths = [save] if isinstance(save, (str, Path)) else list(save)
+    for path in map(Path, paths):
+        if path.suffix.lower() not in SAVE_FORMATS:
+            raise ValueError(f"save: {str(path)!r} must end in one of {', '.join(SAVE_FORMATS)}")
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+    return figure

@@ -1,0 +1,145 @@
+"""Figures of training runs: history, confusion matrix, misclassified images, comparisons.
+
+Histories are anything :func:`fastopt.metrics.as_history` accepts; accuracies are fractions in
+[0, 1] and are drawn in percent.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib import colormaps
+
+from .. import metrics
+from .style import color_for, new_figure, save_figure
+
+_AXIS_LABELS = {
+    "epoch": "epoch",
+    "elapsed": "wall time (s)",
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "train_acc": "train accuracy (%)",
+    "test_acc": "test accuracy (%)",
+}
+
+
+def _column(columns, name: str) -> np.ndarray:
+    return columns[name] * 100.0 if name in metrics.ACCURACY_COLUMNS else columns[name]
+
+
+def history(run, title: str | None = None, save=None, dpi: float = 100):
+    """Loss (log scale) and accuracy per epoch, train against test."""
+    columns = metrics.as_history(run, required=("epoch", "train_loss", "test_loss", "train_acc", "test_acc"))
+    figure = new_figure(10.0, 4.0, dpi)
+    loss_ax, acc_ax = figure.subplots(1, 2)
+    for ax, kind in ((loss_ax, "loss"), (acc_ax, "acc")):
+        for split, style in (("train", "-"), ("test", "--")):
+            ax.plot(columns["epoch"], _column(columns, f"{split}_{kind}"), style, marker="o", markersize=3,
+                    label=split, gid=f"{split}_{kind}")
+        ax.set(xlabel="epoch", ylabel=_AXIS_LABELS[f"test_{kind}"].replace("test ", ""))
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    loss_ax.set_yscale("log")
+    loss_ax.set_title("loss")
+    acc_ax.set_title("accuracy")
+    if title:
+        figure.suptitle(title)
+    return save_figure(figure, save)
+
+
+def confusion(y_true, y_pred, normalize: bool = False, num_classes: int | None = None, class_names=None,
+              save=None, dpi: float = 100):
+    """Confusion matrix (rows: true class, columns: predicted) with every cell annotated.
+
+    ``normalize=True`` shows each true class's row as fractions (recall on the diagonal).
+    """
+    matrix = metrics.confusion_matrix(y_true, y_pred, num_classes=num_classes, normalize=normalize)
+    size = matrix.shape[0]
+    names = [str(i) for i in range(size)] if class_names is None else [str(name) for name in class_names]
+    if len(names) != size:
+        raise ValueError(f"class_names: expected {size} names, got {len(names)}")
+    figure = new_figure(1.2 + 0.55 * size, 0.8 + 0.5 * size, dpi)
+    ax = figure.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=1.0 if normalize else max(int(matrix.max()), 1))
+    figure.colorbar(image, ax=ax, label="fraction of true class" if normalize else "count")
+    threshold = (1.0 if normalize else matrix.max()) / 2.0
+    for (row, col), value in np.ndenumerate(matrix):
+        ax.text(col, row, f"{value:.2f}" if normalize else f"{value:d}", ha="center", va="center",
+                fontsize="small", color="white" if value > threshold else "black")
+    ax.set(xticks=range(size), yticks=range(size), xticklabels=names, yticklabels=names,
+           xlabel="predicted label", ylabel="true label",
+           title="confusion matrix" + (" (normalised)" if normalize else ""))
+    return save_figure(figure, save)
+
+
+def _as_images(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 2:  # flattened square images, e.g. (N, 784)
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"images: rows of length {images.shape[1]} are not square images")
+        images = images.reshape(len(images), side, side)
+    if images.ndim != 3:
+        raise ValueError(f"images: expected shape (N, H, W) or (N, H*W), got {images.shape}")
+    return images
+
+
+def misclassified(images, y_true, y_pred, max_images: int = 25, columns: int = 5, save=None, dpi: float = 100):
+    """A grid of the first ``max_images`` wrongly predicted images, titled with true and predicted labels."""
+    images = _as_images(images)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if not (len(images) == y_true.shape[0] == y_pred.shape[0]):
+        raise ValueError(f"images, y_true, y_pred: lengths differ ({len(images)}, {len(y_true)}, {len(y_pred)})")
+    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
+    rows = max(1, -(-len(wrong) // columns))
+    figure = new_figure(1.5 * columns, 1.7 * rows + 0.4, dpi)
+    figure.suptitle(f"misclassified: {np.count_nonzero(y_true != y_pred)} of {len(y_true)}"
+                    + (f" (first {len(wrong)} shown)" if len(wrong) else ""))
+    for position, index in enumerate(wrong):
+        ax = figure.add_subplot(rows, columns, position + 1)
+        ax.imshow(images[index], cmap="gray_r")
+        ax.set_title(f"true {y_true[index]}, pred {y_pred[index]}", fontsize="small", color="firebrick")
+        ax.set_axis_off()
+    return save_figure(figure, save)
+
+
+def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
+    """Rows of metrics against epochs (left) and wall time (right), one line per run."""
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError("histories: expected a non-empty mapping of run label -> history")
+    runs = {str(label): metrics.as_history(run, required=("epoch", "elapsed", *rows))
+            for label, run in histories.items()}
+    figure = new_figure(10.5, 3.6 * len(rows) + 0.4, dpi)
+    axes = np.asarray(figure.subplots(len(rows), 2, squeeze=False))
+    for (label, columns), color in zip(runs.items(), colors):
+        for row, name in enumerate(rows):
+            for col, x in enumerate(("epoch", "elapsed")):
+                axes[row, col].plot(columns[x], _column(columns, name), marker="o", markersize=3, color=color,
+                                    label=label, gid=f"{name}:{label}")
+    for row, name in enumerate(rows):
+        for col, x in enumerate(("epoch", "elapsed")):
+            ax = axes[row, col]
+            ax.set(xlabel=_AXIS_LABELS[x], ylabel=_AXIS_LABELS[name])
+            if name.endswith("loss"):
+                ax.set_yscale("log")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize="small")
+    figure.suptitle(title)
+    return save_figure(figure, save)
+
+
+def optimizer_comparison(histories: Mapping, rows=("train_loss", "test_acc"), save=None, dpi: float = 100):
+    """Several optimizers' runs (mapping optimizer name -> history) against epochs and wall time."""
+    colors = [color_for(name) for name in histories]
+    return _curve_grid(histories, tuple(rows), colors, "optimizers compared", save, dpi)
+
+
+def batch_size_tradeoff(histories: Mapping, rows=("train_loss",), save=None, dpi: float = 100):
+    """Runs at several batch sizes (mapping label -> history, e.g. "stochastic (1)", "mini-batch (64)",
+    "full batch (60000)", smallest first) against epochs and wall time.
+
+    Per-sample updates make more progress per epoch; large batches make each epoch cheaper.  Batch
+    sizes are coloured along a sequential colour map in the given order.
+    """
+    colors = colormaps["viridis"](np.linspace(0.0, 0.85, max(len(histories), 1)))
+    return _curve_grid(histories, tuple(rows), colors, "batch size: progress per epoch and per second", save, dpi)
