@@ -251,35 +251,39 @@ def test_animation_rejects_unknown_formats_and_mp4_without_ffmpeg(bowl, runs, tm
 # --- training figures ---
 
 def make_history(epochs=4, scale=1.0, speed=1.0):
+    """Columns of a training history with fastopt.train's field names."""
     epoch = np.arange(1, epochs + 1)
     return {
         "epoch": epoch.tolist(),
-        "train_loss": (scale / epoch).tolist(),
-        "train_acc": (1.0 - 0.05 / epoch).tolist(),
-        "test_loss": (1.2 * scale / epoch).tolist(),
-        "test_acc": (1.0 - 0.06 / epoch).tolist(),
-        "epoch_time": [speed] * epochs,
-        "elapsed": (speed * epoch).tolist(),
         "lr": [0.1] * epochs,
+        "train_loss": (scale / epoch).tolist(),
+        "train_accuracy": (1.0 - 0.05 / epoch).tolist(),
+        "test_loss": (1.2 * scale / epoch).tolist(),
+        "test_accuracy": (1.0 - 0.06 / epoch).tolist(),
+        "epoch_time": [speed] * epochs,
+        "total_time": (speed * epoch).tolist(),
     }
 
 
-class Recorded:
-    """A history object exposing per-epoch records, like fastopt.train may return."""
-
-    def __init__(self, columns):
-        self.records = [dict(zip(columns, values)) for values in zip(*columns.values())]
+def records_of(columns):
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def test_history_plots_train_and_test_loss_and_accuracy(tmp_path):
+    from fastopt.train import History
     columns = make_history()
-    for form in (columns, Recorded(columns), Recorded(columns).records):
+    short_names = {"train_acc" if k == "train_accuracy" else "test_acc" if k == "test_accuracy" else k: v
+                   for k, v in columns.items()}
+    forms = (columns, records_of(columns), History(records_of(columns)), History(records_of(columns)).to_dict(),
+             short_names)
+    for form in forms:
         figure = plots.history(form, title="adam on mnist", dpi=DPI)
         loss_ax, acc_ax = figure.axes
         assert [line.get_gid() for line in loss_ax.get_lines()] == ["train_loss", "test_loss"]
+        assert [line.get_gid() for line in acc_ax.get_lines()] == ["train_accuracy", "test_accuracy"]
         assert legend_labels(loss_ax) == legend_labels(acc_ax) == ["train", "test"]
         assert loss_ax.get_yscale() == "log" and acc_ax.get_ylabel() == "accuracy (%)"
-        np.testing.assert_allclose(acc_ax.get_lines()[1].get_ydata(), np.array(columns["test_acc"]) * 100)
+        np.testing.assert_allclose(acc_ax.get_lines()[1].get_ydata(), np.array(columns["test_accuracy"]) * 100)
         np.testing.assert_array_equal(loss_ax.get_lines()[0].get_xdata(), columns["epoch"])
         assert figure.get_suptitle() == "adam on mnist"
     check_saved(figure, tmp_path)
@@ -344,7 +348,7 @@ def test_optimizer_comparison_against_epochs_and_wall_time(tmp_path):
     for ax in axes:
         assert legend_labels(ax) == ["sgd", "adam", "my-opt"]
         assert [line.get_color() for line in ax.get_lines()] == [plots.color_for(name) for name in histories]
-    np.testing.assert_array_equal(axes[1].get_lines()[1].get_xdata(), histories["adam"]["elapsed"])
+    np.testing.assert_array_equal(axes[1].get_lines()[1].get_xdata(), histories["adam"]["total_time"])
     check_saved(figure, tmp_path)
     with pytest.raises(ValueError, match="histories: expected a non-empty mapping"):
         plots.optimizer_comparison({})
@@ -358,7 +362,7 @@ def test_batch_size_tradeoff_against_epochs_and_wall_time(tmp_path):
     assert (by_epoch.get_xlabel(), by_time.get_xlabel()) == ("epoch", "wall time (s)")
     assert by_epoch.get_ylabel() == "train loss" and by_epoch.get_yscale() == "log"
     assert legend_labels(by_time) == list(histories)
-    np.testing.assert_array_equal(by_time.get_lines()[0].get_xdata(), histories["stochastic (1)"]["elapsed"])
+    np.testing.assert_array_equal(by_time.get_lines()[0].get_xdata(), histories["stochastic (1)"]["total_time"])
     np.testing.assert_array_equal(by_time.get_lines()[2].get_ydata(), histories["full batch (60000)"]["train_loss"])
     check_saved(figure, tmp_path)
 

@@ -1,9 +1,11 @@
 """Classification metrics and training-history summaries, in NumPy (no scikit-learn needed).
 
-A training history has one row per epoch with the columns ``epoch``, ``train_loss``, ``train_acc``,
-``test_loss``, ``test_acc``, ``epoch_time`` (seconds), ``elapsed`` (cumulative seconds) and ``lr``;
-accuracies are fractions in [0, 1].  :func:`as_history` accepts it as a mapping of column lists, a
-sequence of per-epoch dicts, or any object with ``to_dict()`` or ``records``.
+A training history has one row per epoch with the columns of :data:`fastopt.train.FIELDS`:
+``epoch``, ``lr``, ``train_loss``, ``train_accuracy``, ``test_loss``, ``test_accuracy``,
+``epoch_time`` (seconds), ``total_time`` (cumulative seconds), ...; accuracies are fractions in
+[0, 1].  :func:`as_history` accepts a :class:`fastopt.train.History`, its ``to_dict()`` or JSON
+form, a mapping of column lists or a sequence of per-epoch dicts; the short names ``train_acc``,
+``test_acc`` and ``elapsed`` are read as ``train_accuracy``, ``test_accuracy`` and ``total_time``.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_time", "elapsed", "lr")
-ACCURACY_COLUMNS = ("train_acc", "test_acc")
+HISTORY_COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "epoch_time",
+                   "total_time")
+ACCURACY_COLUMNS = ("train_accuracy", "test_accuracy")
+ALIASES = {"train_acc": "train_accuracy", "test_acc": "test_accuracy", "elapsed": "total_time"}
 
 
 def _labels(values, name: str) -> np.ndarray:
@@ -57,27 +61,36 @@ def accuracy(y_true, y_pred) -> float:
     return float(np.mean(y_true == y_pred))
 
 
-def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
-    """The columns of a training history as float64 arrays of equal length.
-
-    ``history`` is a mapping column -> values, a sequence of per-epoch dicts, or an object with a
-    ``to_dict()`` method or a ``records`` attribute giving either.  ``required`` names the columns
-    the caller needs; missing ones raise a ValueError naming them.
-    """
-    if hasattr(history, "to_dict"):
-        history = history.to_dict()
-    elif hasattr(history, "records"):
+def _records(history):
+    """Per-epoch dicts or a mapping of columns, unwrapped from History objects and their dict form."""
+    if hasattr(history, "records"):
         history = history.records() if callable(history.records) else history.records
+    elif hasattr(history, "to_dict"):
+        history = history.to_dict()
+    if isinstance(history, Mapping) and "records" in history:  # History.to_dict() / its JSON
+        history = history["records"]
+    return history
+
+
+def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
+    """The columns of a training history as float64 arrays of equal length (missing values as NaN).
+
+    ``history`` is a :class:`fastopt.train.History`, its ``to_dict()`` form, a mapping column ->
+    values, a sequence of per-epoch dicts, or any object with ``records`` or ``to_dict()`` giving
+    one of those.  ``required`` names the columns the caller needs; missing ones raise a ValueError.
+    """
+    history = _records(history)
     if isinstance(history, Mapping):
-        columns = {str(name): np.asarray(values, dtype=float) for name, values in history.items()}
+        columns = {ALIASES.get(str(name), str(name)): np.asarray(values, dtype=float)
+                   for name, values in history.items()}
     else:
         rows = list(history)
         if not all(isinstance(row, Mapping) for row in rows):
-            raise TypeError("history: expected a mapping of columns, a sequence of per-epoch dicts, "
-                            f"or an object with to_dict() or records, got {type(history).__name__}")
-        names = [name for name in HISTORY_COLUMNS if any(name in row for row in rows)]
-        names += sorted({name for row in rows for name in row} - set(names))
-        columns = {name: np.asarray([row.get(name, np.nan) for row in rows], dtype=float) for name in names}
+            raise TypeError("history: expected a History, a mapping of columns or a sequence of per-epoch dicts, "
+                            f"got {type(history).__name__}")
+        names = {name for row in rows for name in row} if rows else set(required)  # no epochs: empty columns
+        columns = {ALIASES.get(str(name), str(name)): np.asarray([row.get(name) for row in rows], dtype=float)
+                   for name in sorted(names)}
     missing = [name for name in required if name not in columns]
     if missing:
         raise ValueError(f"history: missing column(s) {', '.join(missing)}")
@@ -90,29 +103,29 @@ def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
     return columns
 
 
-def first_reaching(history, threshold: float, column: str = "test_acc") -> tuple[int, float] | None:
-    """(epoch, elapsed seconds) of the first epoch whose ``column`` is at least ``threshold``, or None."""
-    columns = as_history(history, required=("epoch", "elapsed", column))
-    hits = np.flatnonzero(columns[column] >= threshold)
+def first_reaching(history, threshold: float, column: str = "test_accuracy") -> tuple[int, float] | None:
+    """(epoch, total seconds) at the end of the first epoch whose ``column`` reaches ``threshold``, or None."""
+    columns = as_history(history, required=("epoch", "total_time", column))
+    hits = np.flatnonzero(columns[column] >= threshold)  # NaN (not evaluated) never counts
     if hits.size == 0:
         return None
-    return int(columns["epoch"][hits[0]]), float(columns["elapsed"][hits[0]])
+    return int(columns["epoch"][hits[0]]), float(columns["total_time"][hits[0]])
 
 
 def run_summary(history, thresholds=(0.97, 0.98)) -> dict:
     """The results-table row of one run.
 
-    Keys: ``epochs``, ``final_test_acc``, ``best_test_acc``, ``time_per_epoch`` (mean seconds),
-    ``total_time`` (seconds) and ``reached``: threshold -> (epoch, elapsed seconds) or None.
+    Keys: ``epochs``, ``final_test_accuracy``, ``best_test_accuracy``, ``time_per_epoch`` (mean
+    seconds), ``total_time`` (seconds) and ``reached``: threshold -> (epoch, total seconds) or None.
     """
-    columns = as_history(history, required=("epoch", "test_acc", "epoch_time", "elapsed"))
+    columns = as_history(history, required=("epoch", "test_accuracy", "epoch_time", "total_time"))
     if columns["epoch"].size == 0:
         raise ValueError("history: no epochs recorded")
     return {
         "epochs": int(columns["epoch"].size),
-        "final_test_acc": float(columns["test_acc"][-1]),
-        "best_test_acc": float(np.nanmax(columns["test_acc"])),
+        "final_test_accuracy": float(columns["test_accuracy"][-1]),
+        "best_test_accuracy": float(np.nanmax(columns["test_accuracy"])),
         "time_per_epoch": float(np.mean(columns["epoch_time"])),
-        "total_time": float(columns["elapsed"][-1]),
+        "total_time": float(columns["total_time"][-1]),
         "reached": {float(threshold): first_reaching(columns, threshold) for threshold in thresholds},
     }

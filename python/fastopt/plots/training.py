@@ -15,11 +15,11 @@ from .style import color_for, new_figure, save_figure
 
 _AXIS_LABELS = {
     "epoch": "epoch",
-    "elapsed": "wall time (s)",
+    "total_time": "wall time (s)",
     "train_loss": "train loss",
     "test_loss": "test loss",
-    "train_acc": "train accuracy (%)",
-    "test_acc": "test accuracy (%)",
+    "train_accuracy": "train accuracy (%)",
+    "test_accuracy": "test accuracy (%)",
 }
 
 
@@ -29,14 +29,15 @@ def _column(columns, name: str) -> np.ndarray:
 
 def history(run, title: str | None = None, save=None, dpi: float = 100):
     """Loss (log scale) and accuracy per epoch, train against test."""
-    columns = metrics.as_history(run, required=("epoch", "train_loss", "test_loss", "train_acc", "test_acc"))
+    columns = metrics.as_history(run, required=("epoch", "train_loss", "test_loss", "train_accuracy",
+                                                "test_accuracy"))
     figure = new_figure(10.0, 4.0, dpi)
     loss_ax, acc_ax = figure.subplots(1, 2)
-    for ax, kind in ((loss_ax, "loss"), (acc_ax, "acc")):
+    for ax, kind in ((loss_ax, "loss"), (acc_ax, "accuracy")):
         for split, style in (("train", "-"), ("test", "--")):
             ax.plot(columns["epoch"], _column(columns, f"{split}_{kind}"), style, marker="o", markersize=3,
                     label=split, gid=f"{split}_{kind}")
-        ax.set(xlabel="epoch", ylabel=_AXIS_LABELS[f"test_{kind}"].replace("test ", ""))
+        ax.set(xlabel="epoch", ylabel=_AXIS_LABELS[f"test_{kind}"].removeprefix("test "))
         ax.grid(True, alpha=0.3)
         ax.legend()
     loss_ax.set_yscale("log")
@@ -107,17 +108,17 @@ def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
     """Rows of metrics against epochs (left) and wall time (right), one line per run."""
     if not isinstance(histories, Mapping) or not histories:
         raise ValueError("histories: expected a non-empty mapping of run label -> history")
-    runs = {str(label): metrics.as_history(run, required=("epoch", "elapsed", *rows))
+    runs = {str(label): metrics.as_history(run, required=("epoch", "total_time", *rows))
             for label, run in histories.items()}
     figure = new_figure(10.5, 3.6 * len(rows) + 0.4, dpi)
     axes = np.asarray(figure.subplots(len(rows), 2, squeeze=False))
     for (label, columns), color in zip(runs.items(), colors):
         for row, name in enumerate(rows):
-            for col, x in enumerate(("epoch", "elapsed")):
+            for col, x in enumerate(("epoch", "total_time")):
                 axes[row, col].plot(columns[x], _column(columns, name), marker="o", markersize=3, color=color,
                                     label=label, gid=f"{name}:{label}")
     for row, name in enumerate(rows):
-        for col, x in enumerate(("epoch", "elapsed")):
+        for col, x in enumerate(("epoch", "total_time")):
             ax = axes[row, col]
             ax.set(xlabel=_AXIS_LABELS[x], ylabel=_AXIS_LABELS[name])
             if name.endswith("loss"):
@@ -128,7 +129,7 @@ def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
     return save_figure(figure, save)
 
 
-def optimizer_comparison(histories: Mapping, rows=("train_loss", "test_acc"), save=None, dpi: float = 100):
+def optimizer_comparison(histories: Mapping, rows=("train_loss", "test_accuracy"), save=None, dpi: float = 100):
     """Several optimizers' runs (mapping optimizer name -> history) against epochs and wall time."""
     colors = [color_for(name) for name in histories]
     return _curve_grid(histories, tuple(rows), colors, "optimizers compared", save, dpi)
