@@ -1,0 +1,357 @@
+"""Test functions for optimizers, and the paths optimizers take across them.
+
+::
+
+    f = fastopt.landscape.get("rosenbrock")          # or get("quadratic", dim=10, condition=100)
+    f.value(x), f.grad(x), f.hessian(x), f.grid(X, Y), f.minima, f.min_value, f.domain, f.start
+    t = fastopt.landscape.trajectory("rosenbrock", "adam", steps=2000)
+    t.path, t.losses, t.grad_norms
+
+The built-in functions are C++ with analytic gradients and Hessians (float64).  A trajectory on a
+built-in function runs entirely in C++, reusing the optimizer's own update rule: no Python per
+step.  ``custom(value, grad, ...)`` wraps Python callables; their trajectories step in Python.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+from .optim.base import Optimizer
+from .optim.lookahead import Lookahead
+from .optim.registry import OPTIMIZERS, create
+
+Domain = tuple[tuple[float, float], tuple[float, float]]
+
+
+class TestFunction(ABC):
+    """A function to minimise, with its gradient and Hessian and what a plot needs to know about it.
+
+    ``minima`` is an array (k, dim) of the global minima (k = 0 for functions unbounded below, like
+    the saddles), ``min_value`` the minimum value (None for those), ``domain`` the plotted rectangle
+    ``((x_min, x_max), (y_min, y_max))`` of the first two coordinates, ``start`` a default start point.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(self, name: str, dim: int, domain: Domain, minima, min_value, start):
+        self.name, self.dim = name, dim
+        self.domain = tuple(tuple(float(v) for v in d) for d in domain)
+        self.minima = np.asarray(minima, dtype=np.float64).reshape(-1, dim)
+        self.min_value = None if min_value is None else float(min_value)
+        self.start = np.asarray(start, dtype=np.float64)
+
+    native = False  # whether trajectories on it can run in C++
+
+    @abstractmethod
+    def value(self, x) -> float:
+        """f(x) at one point of shape (dim,)."""
+
+    @abstractmethod
+    def grad(self, x) -> np.ndarray:
+        """The gradient at one point, shape (dim,)."""
+
+    @abstractmethod
+    def hessian(self, x) -> np.ndarray:
+        """The Hessian at one point, shape (dim, dim)."""
+
+    @abstractmethod
+    def grid(self, X, Y) -> np.ndarray:
+        """f at every point (X[i], Y[i]) of a grid such as ``numpy.meshgrid``'s, same shape as X (dim=2 only)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, dim={self.dim})"
+
+
+class BuiltinFunction(TestFunction):
+    """A C++ test function (build it with :func:`get`): analytic gradient and Hessian, native grids and paths."""
+
+    native = True
+
+    def __init__(self, fn):
+        super().__init__(fn.name, fn.dim, fn.domain, fn.minima, fn.min_value, fn.start)
+        self._fn = fn
+
+    def value(self, x) -> float:
+        return self._fn.value(x)
+
+    def grad(self, x) -> np.ndarray:
+        return self._fn.grad(x)
+
+    def hessian(self, x) -> np.ndarray:
+        return self._fn.hessian(x)
+
+    def grid(self, X, Y) -> np.ndarray:
+        return self._fn.grid(X, Y)
+
+
+class CustomFunction(TestFunction):
+    """A test function from Python callables (build it with :func:`custom`)."""
+
+    def __init__(self, value, grad, hessian, name, dim, domain, minima, min_value, start):
+        super().__init__(name, dim, domain, minima, min_value, start)
+        self._value, self._grad, self._hessian = value, grad, hessian
+
+    def _point(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (self.dim,):
+            raise ValueError(f"x: expected shape ({self.dim},) for {self.name} (dim={self.dim}), got {x.shape}")
+        return x
+
+    def value(self, x) -> float:
+        return float(self._value(self._point(x)))
+
+    def grad(self, x) -> np.ndarray:
+        g = np.array(self._grad(self._point(x)), dtype=np.float64)
+        if g.shape != (self.dim,):
+            raise ValueError(f"grad of {self.name}: returned shape {g.shape}, expected ({self.dim},)")
+        return g
+
+    def hessian(self, x) -> np.ndarray:
+        x = self._point(x)
+        if self._hessian is not None:
+            return np.array(self._hessian(x), dtype=np.float64).reshape(self.dim, self.dim)
+        # Central differences of the analytic gradient, symmetrised.
+        h = 1e-5 * np.maximum(1.0, np.abs(x))
+        cols = [(self.grad(x + h[i] * e) - self.grad(x - h[i] * e)) / (2 * h[i]) for i, e in enumerate(np.eye(self.dim))]
+        H = np.stack(cols, axis=1)
+        return 0.5 * (H + H.T)
+
+    def grid(self, X, Y) -> np.ndarray:
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        if self.dim != 2:
+            raise ValueError(f"grid: {self.name} has dim={self.dim}; grids need dim=2")
+        if X.shape != Y.shape:
+            raise ValueError(f"grid: X has shape {X.shape} but Y has shape {Y.shape}")
+        return np.array([self.value(p) for p in zip(X.ravel(), Y.ravel())], dtype=np.float64).reshape(X.shape)
+
+
+def functions() -> list[str]:
+    """Names of the built-in test functions."""
+    return list(_core.landscape.functions())
+
+
+def get(name: str, dim: int = 2, **params) -> BuiltinFunction:
+    """The built-in test function ``name`` in ``dim`` dimensions (n-dimensional: rosenbrock, rastrigin,
+    styblinski_tang, quadratic); ``params`` override its parameters (quadratic: ``condition=10``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a function name (str), got {type(name).__name__}")
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim: expected an int, got {type(dim).__name__}")
+    return BuiltinFunction(_core.landscape.make(name, int(dim), {k: float(v) for k, v in params.items()}))
+
+
+def custom(value: Callable, grad: Callable, *, dim: int = 2, domain: Domain = ((-2.0, 2.0), (-2.0, 2.0)),
+           minima: Iterable = (), min_value: float | None = None, start=None, hessian: Callable | None = None,
+           name: str = "custom") -> CustomFunction:
+    """A test function from Python: ``value(x) -> float`` and ``grad(x) -> array (dim,)`` for x of shape (dim,).
+
+    ``hessian`` is optional (central differences of ``grad`` otherwise).  ``start`` defaults, in 2-D,
+    to the point a tenth of the way into the domain from its top-left corner.
+    """
+    if not callable(value) or not callable(grad):
+        raise TypeError("custom: value and grad must be callables taking a point x of shape (dim,)")
+    (x0, x1), (y0, y1) = domain
+    if start is None:
+        if dim != 2:
+            raise ValueError(f"start: required for a custom function of dim={dim}")
+        start = (x0 + 0.1 * (x1 - x0), y1 - 0.1 * (y1 - y0))
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (dim,):
+        raise ValueError(f"start: expected shape ({dim},), got {start.shape}")
+    return CustomFunction(value, grad, hessian, name, dim, domain, list(minima), min_value, start)
+
+
+# ---------------------------------------------------------------------------------------- trajectories
+
+# Default learning rate per function and optimizer: the one that makes each path meaningful.
+# Found once by tools/search_default_lr.py (it prints this table; the rule is in its docstring): on the
+# default 2-D function from its default start, 1000 steps, the smallest learning rate of the grid
+# {1, 3} x 10^k that stays in view and gets within 1% of the best progress any learning rate makes.
+# Functions or optimizers missing here use the optimizer's own default learning rate.
+DEFAULT_LR: dict[str, dict[str, float]] = {
+    "rosenbrock": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.3, "rmsprop": 0.01,
+        "adadelta": 0.3, "adam": 0.03, "adamw": 0.03, "adamax": 0.3, "nadam": 0.03, "radam": 0.003,
+        "lion": 0.003, "ranger": 0.003},
+    "beale": {"sgd": 0.001, "momentum": 0.0001, "nesterov": 0.0001, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 0.3, "adam": 0.01, "adamw": 0.01, "adamax": 0.01, "nadam": 0.01, "radam": 0.01,
+        "lion": 0.003, "ranger": 0.01},
+    "himmelblau": {"sgd": 0.0001, "momentum": 1e-05, "nesterov": 1e-05, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 0.3, "adam": 0.003, "adamw": 0.003, "adamax": 0.01, "nadam": 0.003, "radam": 0.01,
+        "lion": 0.003, "ranger": 0.03},
+    "rastrigin": {"sgd": 1e-05, "momentum": 1e-06, "nesterov": 1e-06, "adagrad": 1, "rmsprop": 0.1,
+        "adadelta": 0.1, "adam": 0.001, "adamw": 0.001, "adamax": 0.001, "nadam": 0.001, "radam": 0.01,
+        "lion": 0.0003, "ranger": 0.03},
+    "ackley": {"sgd": 0.1, "momentum": 1e-05, "nesterov": 1e-05, "adagrad": 1, "rmsprop": 0.1, "adadelta": 0.1,
+        "adam": 0.0003, "adamw": 0.0003, "adamax": 0.0003, "nadam": 1, "radam": 0.3, "lion": 0.0003,
+        "ranger": 0.3},
+    "booth": {"sgd": 0.0003, "momentum": 3e-05, "nesterov": 3e-05, "adagrad": 0.3, "rmsprop": 0.01,
+        "adadelta": 3, "adam": 0.03, "adamw": 0.03, "adamax": 0.03, "nadam": 0.03, "radam": 0.01, "lion": 0.01,
+        "ranger": 0.03},
+    "goldstein_price": {"sgd": 1e-07, "momentum": 1e-07, "nesterov": 1e-07, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 0.3, "adam": 0.01, "adamw": 0.01, "adamax": 0.03, "nadam": 0.01, "radam": 3e-07,
+        "lion": 0.003, "ranger": 1e-06},
+    "six_hump_camel": {"sgd": 0.03, "momentum": 0.01, "nesterov": 0.03, "adagrad": 1, "rmsprop": 0.1,
+        "adadelta": 0.3, "adam": 0.1, "adamw": 0.1, "adamax": 0.3, "nadam": 1, "radam": 0.03, "lion": 0.003,
+        "ranger": 0.03},
+    "styblinski_tang": {"sgd": 0.0003, "momentum": 0.01, "nesterov": 3e-05, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 1, "adam": 3, "adamw": 0.003, "adamax": 3, "nadam": 1, "radam": 0.03, "lion": 0.03,
+        "ranger": 0.01},
+    "saddle": {"sgd": 0.001, "momentum": 0.0001, "nesterov": 0.0001, "adagrad": 0.03, "rmsprop": 0.001,
+        "adadelta": 0.03, "adam": 0.001, "adamw": 0.001, "adamax": 0.003, "nadam": 0.001, "radam": 0.003,
+        "lion": 0.003, "ranger": 0.01},
+    "monkey_saddle": {"sgd": 0.0003, "momentum": 3e-05, "nesterov": 3e-05, "adagrad": 0.03, "rmsprop": 0.001,
+        "adadelta": 0.1, "adam": 0.001, "adamw": 0.001, "adamax": 0.003, "nadam": 0.001, "radam": 0.003,
+        "lion": 0.003, "ranger": 0.003},
+    "quadratic": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 0.3, "adam": 0.003, "adamw": 0.003, "adamax": 0.003, "nadam": 0.003, "radam": 0.01,
+        "lion": 0.003, "ranger": 0.01},
+    "bowl": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.1, "rmsprop": 0.003,
+        "adadelta": 1, "adam": 0.003, "adamw": 0.003, "adamax": 0.003, "nadam": 0.003, "radam": 0.01,
+        "lion": 0.003, "ranger": 0.03},
+}
+
+
+def default_lr(function: str, optimizer: str) -> float | None:
+    """The tabulated learning rate for ``optimizer`` (a registry name) on ``function``, or None."""
+    return DEFAULT_LR.get(function, {}).get(optimizer)
+
+
+@dataclass
+class Trajectory:
+    """An optimizer's path across a test function.
+
+    ``path`` (steps+1, dim) holds the start point and the point after every step, ``losses`` and
+    ``grad_norms`` (steps+1,) the function value and the norm of its true gradient (without the
+    added noise) at those points.  ``native`` tells whether the loop ran in C++.
+    """
+
+    function: str
+    optimizer: str
+    lr: float
+    path: np.ndarray
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    noise: float
+    seed: int
+    native: bool
+
+
+_CLASS_NAMES = {cls: name for name, (cls, preset) in OPTIMIZERS.items() if not preset}
+
+
+def _build_optimizer(fn: TestFunction, optimizer, lr, hyper: dict, param: np.ndarray):
+    """The optimizer over [param] and its name; lr from the argument, else the table, else its default."""
+    if isinstance(optimizer, str):
+        name = optimizer.lower()
+        if name not in OPTIMIZERS:
+            raise ValueError(f"optimizer: unknown {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    elif callable(optimizer):
+        name = _CLASS_NAMES.get(optimizer, getattr(optimizer, "__name__", type(optimizer).__name__).lower())
+    else:
+        raise TypeError(f"optimizer: expected a name, an optimizer class or a factory, got {type(optimizer).__name__}")
+    if lr is None:
+        lr = default_lr(fn.name, name)
+    kwargs = {**hyper, **({} if lr is None else {"lr": lr})}
+    opt = create(name, [param], **kwargs) if isinstance(optimizer, str) else optimizer([param], **kwargs)
+    if not isinstance(opt, (Optimizer, Lookahead)):
+        raise TypeError(f"optimizer: the factory returned {type(opt).__name__}, not a fastopt optimizer")
+    return opt, name
+
+
+def _native_plan(opt) -> tuple | None:
+    """(kernel, hyper, state_init, lookahead_k, lookahead_alpha) when the C++ loop can run opt exactly."""
+    k, alpha, inner = 0, 0.0, opt
+    if isinstance(opt, Lookahead):
+        if type(opt).step is not Lookahead.step:
+            return None
+        k, alpha, inner = opt.k, opt.alpha, opt.inner
+    if not isinstance(inner, Optimizer) or type(inner).step is not Optimizer.step or len(inner.param_groups) != 1:
+        return None
+    group, state = inner.param_groups[0], inner.state[0]
+    init = [float(inner.state_init(group, slot)) for slot in inner.state_slots(group)]
+    return inner.kernel, inner.hyper(group, state), init, k, alpha
+
+
+def _python_loop(fn: TestFunction, opt, x: np.ndarray, lrs: np.ndarray, noise):
+    """The same path with the normal optimizer API, one opt.step per step (custom functions and optimizers)."""
+    steps = len(lrs)
+    path, losses, norms = np.empty((steps + 1, fn.dim)), np.empty(steps + 1), np.empty(steps + 1)
+    for t in range(steps + 1):
+        g = fn.grad(x)
+        path[t], losses[t], norms[t] = x, fn.value(x), np.linalg.norm(g)
+        if t == steps:
+            break
+        for group in opt.param_groups:
+            group["lr"] = lrs[t]
+        opt.step([g if noise is None else g + noise[t]])
+    return path, losses, norms
+
+
+def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = None, noise: float = 0.0, seed: int = 0,
+               schedule: Callable[[int], float] | None = None, *, native: bool | None = None, **hyper) -> Trajectory:
+    """Run ``optimizer`` for ``steps`` steps on ``fn`` from ``x0`` and return its :class:`Trajectory`.
+
+    ``fn``: a built-in name or a :class:`TestFunction`.  ``optimizer``: a registry name ("sgd",
+    "momentum", "nesterov", "adam", "nadam", "ranger", ...), an optimizer class or a factory
+    ``factory(params, **hyper)``; ``hyper`` overrides its hyperparameters.  ``lr`` defaults to the
+    :data:`DEFAULT_LR` table, then to the optimizer's default.  ``x0`` defaults to ``fn.start``.
+    ``noise``: standard deviation of Gaussian noise added to every gradient, drawn from
+    ``numpy.random.default_rng(seed)`` (imitates stochastic gradients).  ``schedule(t)`` multiplies the
+    learning rate of step t+1 (t = 0, 1, ...; like LambdaLR).  ``native``: None runs in C++ whenever the
+    function is built in and the optimizer is a plain fastopt optimizer or Lookahead over one; False
+    forces the Python loop; True requires the C++ loop.
+    """
+    if isinstance(fn, str):
+        fn = get(fn)
+    if not isinstance(fn, TestFunction):
+        raise TypeError(f"fn: expected a function name or a TestFunction, got {type(fn).__name__}")
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"steps: expected an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise ValueError(f"steps: must be >= 0, got {steps}")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise: must be a finite number >= 0, got {noise}")
+    x = np.array(fn.start if x0 is None else x0, dtype=np.float64)
+    if x.shape != (fn.dim,):
+        raise ValueError(f"x0: expected {fn.dim} coordinates for {fn.name} (dim={fn.dim}), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x0: must be finite, got {x}")
+
+    opt, name = _build_optimizer(fn, optimizer, lr, hyper, x)
+    base_lr = float(opt.param_groups[0]["lr"])
+    factors = np.ones(steps) if schedule is None else np.array([schedule(t) for t in range(steps)], dtype=np.float64)
+    if not np.all(np.isfinite(factors) & (factors >= 0)):
+        raise ValueError("schedule: must return finite multipliers >= 0")
+    lrs = base_lr * factors
+    gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, fn.dim)) if noise > 0 else None
+
+    plan = _native_plan(opt) if fn.native and native is not False else None
+    if native and plan is None:
+        raise ValueError(f"native=True: needs a built-in function and a plain fastopt optimizer (or Lookahead over "
+                         f"one), got {fn.name!r} and {type(opt).__name__}")
+    if plan is not None:
+        kernel, hyper_values, state_init, k, alpha = plan
+        path, losses, norms = _core.landscape.trajectory(fn._fn, kernel, hyper_values, state_init, x, lrs,
+                                                         gradient_noise, k, alpha)
+    else:
+        path, losses, norms = _python_loop(fn, opt, x, lrs, gradient_noise)
+    return Trajectory(fn.name, name, base_lr, path, losses, norms, float(noise), int(seed), plan is not None)
+
+
+def trajectories(fn, optimizers: Iterable, **kwargs) -> dict[str, Trajectory]:
+    """:func:`trajectory` for several optimizers on one function, by name (``kwargs`` are shared)."""
+    fn = get(fn) if isinstance(fn, str) else fn
+    out = {}
+    for optimizer in optimizers:
+        t = trajectory(fn, optimizer, **kwargs)
+        out[t.optimizer] = t
+    return out
+
+
+__all__ = ["TestFunction", "BuiltinFunction", "CustomFunction", "Trajectory", "DEFAULT_LR", "functions", "get",
+           "custom", "default_lr", "trajectory", "trajectories"]

@@ -1,0 +1,58 @@
+"""Search the default learning rates of fastopt.landscape (run once; prints the DEFAULT_LR table).
+
+For every built-in function (2-D, default start) and every registry optimizer, run 1000 native steps
+at each learning rate of the grid {1, 3} x 10^k, k = -7..0, and keep the paths that are meaningful
+to look at: finite, and inside the plot domain widened by half its size on every side (so the
+whole path is in view).  A path's progress is f(start) minus the mean loss of its last 50 steps
+(the mean discounts paths that merely oscillate through a low point).  The default is the smallest
+learning rate whose progress is at least 99% of the best progress: fast enough to arrive, slow
+enough that the path shows how the optimizer gets there.  On the saddles, which are unbounded
+below, this picks the smallest rate that runs to the edge of the view.
+
+    python tools/search_default_lr.py > table.txt     # about 10 seconds
+"""
+import numpy as np
+
+from fastopt import landscape
+from fastopt.optim.registry import OPTIMIZERS
+
+GRID = sorted(m * 10.0**k for k in range(-7, 1) for m in (1, 3))
+STEPS = 1000
+
+
+def in_view(fn, path) -> bool:
+    (x0, x1), (y0, y1) = fn.domain
+    wx, wy = (x1 - x0) / 2, (y1 - y0) / 2
+    return bool(np.all(np.isfinite(path)) and np.all((path[:, 0] >= x0 - wx) & (path[:, 0] <= x1 + wx))
+                and np.all((path[:, 1] >= y0 - wy) & (path[:, 1] <= y1 + wy)))
+
+
+def best_lr(fn, optimizer: str) -> float | None:
+    progress = {}
+    for lr in GRID:
+        t = landscape.trajectory(fn, optimizer, steps=STEPS, lr=lr)
+        if in_view(fn, t.path):
+            progress[lr] = t.losses[0] - np.mean(t.losses[-50:])
+    if not progress:
+        return None
+    best = max(progress.values())
+    return min(lr for lr, p in progress.items() if p >= 0.99 * best)
+
+
+def main() -> None:
+    print("DEFAULT_LR: dict[str, dict[str, float]] = {")
+    for name in landscape.functions():
+        fn = landscape.get(name)
+        row = {opt: best_lr(fn, opt) for opt in OPTIMIZERS}
+        lines, line = [], f'    "{name}": {{'
+        for cell in (f'"{k}": {v:g}' for k, v in row.items() if v is not None):
+            if len(line) + len(cell) > 112:
+                lines.append(line.rstrip())
+                line = " " * 8
+            line += cell + ", "
+        print("\n".join(lines + [line[:-2] + "},"]))
+    print("}")
+
+
+if __name__ == "__main__":
+    main()
