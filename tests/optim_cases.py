@@ -87,6 +87,9 @@ def _cases():
 
 CASES = _cases()
 CASE_IDS = [c.id for c in CASES]
+# The first case of each optimizer, and each Lookahead: enough where the shared driver, not the rule, is under test.
+ONE_PER_OPTIMIZER = [c for i, c in enumerate(CASES) if c.lookahead is not None or
+                     all(d.name != c.name or d.lookahead is not None for d in CASES[:i])]
 
 
 @lru_cache(maxsize=None)

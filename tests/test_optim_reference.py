@@ -4,7 +4,7 @@ import pytest
 
 import fastopt
 import reference
-from optim_cases import CASE_IDS, CASES, SIZES, TOL, Case, run_fastopt, run_reference
+from optim_cases import CASE_IDS, CASES, ONE_PER_OPTIMIZER, SIZES, TOL, Case, run_fastopt, run_reference
 
 DTYPES = [np.float64, np.float32]
 
@@ -20,10 +20,7 @@ def test_matches_reference(case, dtype, size):
 
 
 # One group mixing every size, a 2-D and a 3-D array and many tiny tensors: chunks of several tensors share work.
-# The driver is shared by all rules, so the first case of each optimizer (and each Lookahead) is enough here.
 MANY_SHAPES = tuple((n,) for n in SIZES) + ((3, 5), (2, 3, 4)) + ((3,),) * 40
-ONE_PER_OPTIMIZER = [c for i, c in enumerate(CASES) if c.lookahead is not None or
-                     all(d.name != c.name or d.lookahead is not None for d in CASES[:i])]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
