@@ -75,10 +75,15 @@ def _draw_minima(ax, function) -> None:
 
 
 def _draw_paths(ax, colored) -> None:
-    """Each path as a line, its start as a circle and its end as a cross, in the run's colour."""
-    for label, result, color in colored:
+    """Each path as a line, its start as a circle and its end as a cross, in the run's colour.
+
+    Paths often share a valley: each is drawn a little thinner than the one before, so the earlier
+    ones stay visible beneath the later ones.
+    """
+    for index, (label, result, color) in enumerate(colored):
         path = np.asarray(result.path, dtype=float)
-        ax.plot(path[:, 0], path[:, 1], color=color, linewidth=1.6, label=label, gid=f"path:{label}", zorder=3)
+        width = max(1.0, 3.5 - 0.8 * index)
+        ax.plot(path[:, 0], path[:, 1], color=color, linewidth=width, label=label, gid=f"path:{label}", zorder=3)
         finite = path[np.isfinite(path).all(axis=1)]
         ax.plot(*path[0], marker="o", markersize=7, color=color, markeredgecolor="k", zorder=5)
         if len(finite):
@@ -157,6 +162,7 @@ def loss_curves(trajectories, function=None, save=None, dpi: float = 100):
 
 def _paths_and_losses(function, colored, title: str, resolution: int, save, dpi: float):
     figure = new_figure(11.5, 4.8, dpi)
+    figure.get_layout_engine().set(wspace=0.08)  # room between the colorbar and the loss axis label
     contour_ax, loss_ax = figure.subplots(1, 2, width_ratios=(1.15, 1.0))
     _contour_panel(figure, contour_ax, function, colored, resolution)
     _loss_panel(loss_ax, colored, function)
