@@ -6,7 +6,7 @@ PyTorch-like API on NumPy arrays updated in place::
     opt = fastopt.Adam(params, lr=1e-3)
     opt.step(grads)
 """
-from . import _core
+from . import _core, datasets, train
 from ._core import get_num_threads, set_num_threads
 from .optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Lookahead, NAdam, Optimizer, RAdam, Ranger,
                     RMSprop)
@@ -20,4 +20,5 @@ def build_info() -> dict:
 
 
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "SGD", "Adagrad",
-           "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion", "Lookahead", "Ranger"]
+           "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion", "Lookahead", "Ranger",
+           "datasets", "train"]

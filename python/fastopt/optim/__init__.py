@@ -10,7 +10,9 @@ from .nadam import NAdam
 from .radam import RAdam
 from .registry import OPTIMIZERS, create
 from .rmsprop import RMSprop
+from .schedules import Constant, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "Lion", "Lookahead", "Ranger", "OPTIMIZERS", "create"]
+           "Lion", "Lookahead", "Ranger", "OPTIMIZERS", "create", "schedules", "Constant", "StepDecay",
+           "ExponentialDecay", "CosineDecay", "LinearWarmup"]
