@@ -119,7 +119,8 @@ def _loss_panel(ax, colored, function=None) -> None:
     all_losses = np.concatenate([np.asarray(result.losses, dtype=float) for _, result, _ in colored])
     positive = f_star is not None or np.all(all_losses[np.isfinite(all_losses)] > 0)
     ax.set_yscale("log" if positive else "symlog")
-    ax.set(xlabel="step", ylabel="f(x) - f*" if f_star is not None else "f(x)", title="loss")
+    ax.set(xlabel="step", ylabel="f(x) - f*" if f_star is not None else "f(x)",
+           title="loss" if function is None else f"loss on {function.name}")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
 
@@ -208,7 +209,6 @@ def convex_vs_nonconvex(convex_function, convex_trajectories, nonconvex_function
         colored = _colored(trajectories)
         _contour_panel(figure, axes[0, column], function, colored, resolution)
         _loss_panel(axes[1, column], colored, function)
-        axes[1, column].set_title(f"loss on {function.name}")
     axes[0, 0].set_title(f"convex: {convex_function.name}")
     axes[0, 1].set_title(f"non-convex: {nonconvex_function.name}")
     return save_figure(figure, save)
