@@ -67,8 +67,9 @@ def _mnist_files(sha256: dict[str, str]) -> dict[str, FileSpec]:
     return {role: FileSpec(name, sizes[name], sha256[name]) for role, name in zip(roles, sizes)}
 
 
-# SHA-256 of the uncompressed files: MNIST from shared/datasets/mnist/README.md, Fashion-MNIST computed
-# from Debian's dataset-fashion-mnist (0.0~git20200523), whose content matches the upstream release.
+# SHA-256 of the uncompressed files: MNIST's as published with shared/datasets/mnist, Fashion-MNIST's
+# computed from the files of Debian's dataset-fashion-mnist 0.0~git20200523-1 (its gzip wrappers differ
+# from upstream's, which is why the raw content is what gets checked).
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(
         "mnist", ("mnist",),
@@ -111,7 +112,9 @@ class Split:
     @cached_property
     def x(self) -> np.ndarray:
         """The images as float32 (N, 784) scaled to [0, 1] (computed once)."""
-        return self.images.reshape(len(self.images), -1).astype(np.float32) / np.float32(255)
+        x = self.images.reshape(len(self.images), -1).astype(np.float32)
+        x /= np.float32(255)  # in place: no second (N, 784) temporary
+        return x
 
     @cached_property
     def y(self) -> np.ndarray:
