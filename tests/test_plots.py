@@ -375,3 +375,19 @@ def test_colors_are_the_same_for_an_optimizer_in_every_figure(bowl, runs):
     assert len(set(plots.OPTIMIZER_COLORS.values())) == len(plots.OPTIMIZER_COLORS)
     assert plots.color_for("Adam") == plots.color_for("adam")
     assert plots.color_for("not-in-registry") == plots.color_for("not-in-registry")
+
+
+def test_real_landscape_functions_and_trajectories(tmp_path):
+    """The stand-ins above match fastopt.landscape: its functions and trajectories draw the same way."""
+    from fastopt import landscape
+    himmelblau = landscape.get("himmelblau")
+    trajectories = [landscape.trajectory(himmelblau, name, steps=60) for name in ("sgd", "momentum", "adam")]
+    figure = plots.contour(himmelblau, trajectories, resolution=RES, dpi=DPI)
+    (ax,), _ = split_colorbars(figure)
+    assert [line.get_label() for line in path_lines(ax)] == ["sgd", "momentum", "adam"]
+    minima = [line for line in ax.get_lines() if line.get_gid() == "minima"]
+    assert minima[0].get_xydata().shape == (4, 2)  # himmelblau's four global minima
+    losses = plots.loss_curves(trajectories, himmelblau, dpi=DPI).axes[0]
+    np.testing.assert_allclose(losses.get_lines()[2].get_ydata(),
+                               np.maximum(trajectories[2].losses - himmelblau.min_value, 2.220446049250313e-16))
+    check_saved(figure, tmp_path)
