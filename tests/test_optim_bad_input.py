@@ -137,6 +137,7 @@ def test_bad_hyperparameters_at_construction(cls, kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [(dict(k=0), "Invalid k: 0"), (dict(k=2.5), "Invalid k: 2.5"),
+                                           (dict(k=True), "Invalid k: True"),
                                            (dict(alpha=-0.1), "Invalid alpha: -0.1"),
                                            (dict(alpha=1.01), "Invalid alpha: 1.01")])
 def test_bad_lookahead_settings(kwargs, match):
@@ -145,7 +146,7 @@ def test_bad_lookahead_settings(kwargs, match):
 
 
 def test_lookahead_needs_a_fastopt_optimizer():
-    with pytest.raises((TypeError, ValueError), match="inner optimizer"):
+    with pytest.raises(TypeError, match="inner optimizer: expected a fastopt optimizer, got list"):
         fastopt.Lookahead([np.zeros(3)])
 
 
@@ -211,3 +212,34 @@ def test_only_the_last_group_bad_changes_nothing(cls, breaks, exc, match):
     grads = ones_like(params)
     breaks(opt, params, grads)
     assert_step_rejected(opt, grads, exc, match)
+
+
+@pytest.mark.parametrize("make", [lambda p: fastopt.Adam(p), lambda p: fastopt.Ranger(p),
+                                  lambda p: fastopt.Adam([{"params": {"w": p["w"]}}, {"params": {"b": p["b"]}}])],
+                         ids=["adam", "ranger", "two-groups"])
+def test_failed_first_step_creates_no_state(make):
+    params = two_params()
+    opt = make(params)
+    assert_step_rejected(opt, {**ones_like(params), "b": np.ones(3)}, ValueError, r"grad for param 'b'.*shape")
+    fresh = pickle.dumps(make(two_params()).state_dict())
+    assert pickle.dumps(opt.state_dict()) == fresh
+
+
+@pytest.mark.parametrize("key, value", [("lr", "0.1"), ("lr", None), ("eps", [1e-8]), ("momentum_decay", "fast"),
+                                        ("betas", (0.9, "0.999")), ("maximize", "yes")])
+def test_non_numeric_hyperparameter_is_a_type_error(key, value):
+    with pytest.raises(TypeError, match=f"{key}: expected a real number, got (str|NoneType|list)"):
+        fastopt.NAdam([np.zeros(3)], **{key: value})
+    opt = fastopt.NAdam([np.zeros(3)])
+    opt.param_groups[0][key] = value
+    assert_step_rejected(opt, [np.ones(3)], TypeError, f"{key}: expected a real number")
+
+
+def test_extra_keys_added_to_a_group_are_ignored_by_the_kernel():
+    """Schedulers store their own values in the groups (torch's schedulers add 'initial_lr')."""
+    params = [np.zeros(3)]
+    opt = fastopt.Adam(params, lr=0.1)
+    opt.param_groups[0]["initial_lr"] = 0.1
+    opt.param_groups[0]["name"] = "encoder"
+    opt.step([np.ones(3)])
+    np.testing.assert_allclose(params[0], -0.1)

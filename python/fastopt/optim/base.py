@@ -7,6 +7,7 @@ releases the GIL and runs the optimizer's fused update over all tensors of the g
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -102,9 +103,19 @@ class Optimizer:
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         group["params"], group["names"] = arrays, names
-        self.validate(group)
+        self._validate(group)
         self.param_groups.append(group)
         self.state.append({"step": 0, **self.initial_carry()})
+
+    def _validate(self, group: dict) -> None:
+        """Every hyperparameter a real number (flags are bools; TypeError naming the key), then the optimizer's
+        own checks of the values."""
+        for key in self.defaults:
+            value = group[key]
+            for v in (value if key == "betas" and isinstance(value, (tuple, list)) else (value,)):
+                if not isinstance(v, numbers.Real):
+                    raise TypeError(f"{key}: expected a real number, got {type(v).__name__} {v!r}")
+        self.validate(group)
 
     def initial_carry(self) -> dict:
         return {}
@@ -130,27 +141,27 @@ class Optimizer:
             start += len(g["params"])
         return out
 
-    def _slots(self, group: dict, state: dict) -> list[list]:
-        """The state arrays of a group, created on first use (zeros unless state_init says otherwise)."""
-        slots = []
-        for name in self.state_slots(group):
-            if name not in state:
-                fill = self.state_init(group, name)
-                state[name] = [np.full_like(p, fill) for p in group["params"]]
-            slots.append(state[name])
-        return slots
+    def _slots(self, group: dict, state: dict) -> dict:
+        """The state arrays of a group by slot name; missing ones are made (zeros unless state_init says otherwise)
+        but not stored: step() stores them only once the step has succeeded, so a rejected step leaves no trace."""
+        return {name: state[name] if name in state else
+                [np.full_like(p, self.state_init(group, name)) for p in group["params"]]
+                for name in self.state_slots(group)}
 
     def state_init(self, group: dict, slot: str) -> float:
         return 0.0
 
     def hyper(self, group: dict, state: dict) -> dict:
-        """The group's hyperparameters as floats for the native kernel, plus values carried between steps."""
+        """The group's hyperparameters as floats for the native kernel, plus values carried between steps.
+
+        Only the optimizer's own hyperparameters are passed: other keys (a schedule's ``initial_lr``) stay in Python.
+        """
         h = {}
-        for key, value in group.items():
+        for key in self.defaults:
             if key == "betas":
-                h["beta1"], h["beta2"] = value
-            elif key not in ("params", "names"):
-                h[key] = float(value)
+                h["beta1"], h["beta2"] = group[key]
+            else:
+                h[key] = float(group[key])
         h.update(self.carried(state))
         return h
 
@@ -167,14 +178,17 @@ class Optimizer:
         per_group = self._grads_per_group(grads) if self.reads_grad else [None] * len(self.param_groups)
         calls = []
         for group, state, g in zip(self.param_groups, self.state, per_group):
-            self.validate(group)
+            self._validate(group)
             calls.append((group, state, g, self._slots(group, state)))
         if len(calls) > 1:  # one group must not be updated if a later one is bad
             for group, _, g, slots in calls:
-                _core.optim.check(group["params"], g, slots, group["names"])
+                _core.optim.check(group["params"], g, list(slots.values()), group["names"])
         kernel = getattr(_core.optim, self.kernel + "_step")
         for group, state, g, slots in calls:
-            state.update(kernel(group["params"], g, slots, group["names"], self.hyper(group, state), state["step"] + 1))
+            carry = kernel(group["params"], g, list(slots.values()), group["names"], self.hyper(group, state),
+                           state["step"] + 1)
+            state.update(slots)
+            state.update(carry)
             state["step"] += 1
 
     # ------------------------------------------------------------------ checkpoints

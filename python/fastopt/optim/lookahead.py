@@ -20,9 +20,9 @@ class Lookahead:
     """
 
     def __init__(self, inner: Optimizer, k: int = 5, alpha: float = 0.5):
-        check_hyper(isinstance(inner, (Optimizer, Lookahead)), "inner optimizer", type(inner).__name__,
-                    "must be a fastopt optimizer")
-        check_hyper(isinstance(k, int) and k >= 1, "k", k, "must be an integer >= 1")
+        if not isinstance(inner, (Optimizer, Lookahead)):
+            raise TypeError(f"inner optimizer: expected a fastopt optimizer, got {type(inner).__name__}")
+        check_hyper(isinstance(k, int) and not isinstance(k, bool) and k >= 1, "k", k, "must be an integer >= 1")
         check_hyper(0.0 <= alpha <= 1.0, "alpha", alpha, "must be in [0, 1]")
         self.inner, self.k, self.alpha = inner, k, alpha
         self.steps = 0
@@ -38,9 +38,10 @@ class Lookahead:
 
     def step(self, grads) -> None:
         """One inner step; every k-th step also pulls the params toward the slow weights."""
-        if self.slow is None:
-            self.slow = [[p.copy() for p in g["params"]] for g in self.param_groups]
+        # The slow weights start as the params before the first step, kept only if that step succeeds.
+        slow = self.slow or [[p.copy() for p in g["params"]] for g in self.param_groups]
         self.inner.step(grads)
+        self.slow = slow
         self.steps += 1
         if self.steps % self.k == 0:
             for group, slow in zip(self.param_groups, self.slow):
