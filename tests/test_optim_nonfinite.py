@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import fastopt
 from optim_cases import CASE_IDS, CASES, TOL, problem
 
 
@@ -29,3 +30,17 @@ def test_nan_and_inf_grads_follow_the_reference(case, dtype):
     finite = np.isfinite(want)
     assert finite.sum() >= 30  # the other elements are untouched by their neighbours' NaN
     np.testing.assert_allclose(got[finite], want[finite], **TOL[dtype])
+
+
+@pytest.mark.parametrize("make, slot", [(lambda p: fastopt.Adamax(p), "exp_inf"),
+                                        (lambda p: fastopt.Adam(p, amsgrad=True), "max_exp_avg_sq")],
+                         ids=["adamax", "amsgrad"])
+def test_running_maxima_keep_a_nan(make, slot):
+    """max(NaN, x) is NaN, as np.maximum and torch.maximum have it: a NaN in the state is not forgotten."""
+    params = [np.zeros(3)]
+    opt = make(params)
+    opt.step([np.array([1.0, np.nan, 1.0])])
+    for _ in range(3):
+        opt.step([np.ones(3)])
+    state = opt.state[0][slot][0]
+    assert np.isnan(state[1]) and np.all(np.isfinite(state[[0, 2]]))

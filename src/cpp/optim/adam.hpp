@@ -5,8 +5,9 @@
 #pragma once
 #include <cmath>
 
-#include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/ieee_math.hpp"
+#include "common/multi_tensor.hpp"
 
 namespace fastopt {
 
@@ -29,7 +30,7 @@ struct AdamRule : NoCarry {
     s[1][i] = v;
     T v_used = v;
     if (Amsgrad) {
-      v_used = s[2][i] > v ? s[2][i] : v;
+      v_used = nan_max(s[2][i], v);
       s[2][i] = v_used;
     }
     p[i] = param - step_size * m / (std::sqrt(v_used) / bc2_sqrt + eps);

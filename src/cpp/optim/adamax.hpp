@@ -3,8 +3,9 @@
 #pragma once
 #include <cmath>
 
-#include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/ieee_math.hpp"
+#include "common/multi_tensor.hpp"
 
 namespace fastopt {
 
@@ -19,8 +20,7 @@ struct AdamaxRule : NoCarry {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T m = b1 * s[0][i] + one_minus_b1 * grad;
-    const T decayed = b2 * s[1][i], bound = std::fabs(grad) + eps;
-    const T u = decayed > bound ? decayed : bound;
+    const T u = nan_max(b2 * s[1][i], std::fabs(grad) + eps);
     s[0][i] = m;
     s[1][i] = u;
     p[i] -= clr * (m / u);
