@@ -213,7 +213,8 @@ class Adamax(NumpyOptimizer):
 
 class NAdam(NumpyOptimizer):
     """NAdam with PyTorch's momentum schedule mu_t = b1*(1 - 0.5*0.96^(t*psi)), denom = sqrt(v/bc2) + eps:
-    p <- p - c_grad*g/denom - c_avg*m/denom, c_grad = lr(1-mu_t)/(1-prod mu_i), c_avg = lr*mu_{t+1}/(1-prod*mu_{t+1})."""
+    p <- p - c_grad*g/denom - c_avg*m/denom,
+    c_grad = lr(1-mu_t)/(1-prod mu_i),  c_avg = lr*mu_{t+1}/(1-prod*mu_{t+1})."""
 
     state_names = ("exp_avg", "exp_avg_sq")
     num_scratch = 2

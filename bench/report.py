@@ -57,7 +57,8 @@ class Row:
     def cells(self) -> list[str]:
         def ms(impl):
             return f"{self.seconds[impl] * 1e3:.3f}" if impl in self.seconds else "-"
-        torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {'F' if self.torch_impl == 'torch_fused' else 'f'}"
+        flavour = "F" if self.torch_impl == "torch_fused" else "f"
+        torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {flavour}"
         return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_foreach"), ms("torch_fused"),
                 f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.of_triad:.0%}"]
 

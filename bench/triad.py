@@ -1,7 +1,9 @@
 """A STREAM-like triad ``a = b + s*c`` that measures the memory bandwidth an optimizer step can hope for.
 
 Arrays are 2**25 float32 (128 MiB each, four times this machine's 32 MiB L3 and far beyond any
-cache), touched once before timing so page faults are not measured.
+cache), touched once before timing so page faults are not measured.  As in STREAM, the best of the
+repetitions is kept: the ceiling is what the memory can do, and other processes only ever slow a
+repetition down (the optimizers, compared with it, are timed by their median).
 
 Native (preferred): ``triad.c`` compiled with the system C compiler (``-O3 -fopenmp``) and called
 through ctypes with the thread count under test.  Bytes counted per element are STREAM's: read b,
@@ -24,7 +26,6 @@ import ctypes
 import hashlib
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -40,7 +41,7 @@ SOURCE = Path(__file__).with_name("triad.c")
 
 @dataclass
 class Bandwidth:
-    """Median bandwidth of the triad in GB/s (1e9 bytes), and how it was measured."""
+    """Best bandwidth of the triad in GB/s (1e9 bytes), and how it was measured."""
 
     triad_gbs: float          # a = b + s*c, STREAM's byte count
     in_place_gbs: float       # a = a + s*c, every byte counted (nan for the NumPy fallback)
@@ -75,17 +76,17 @@ def _compile() -> ctypes.CDLL | None:
     return lib
 
 
-def _median_seconds(run, repeats: int) -> float:
+def _best_seconds(run, repeats: int) -> float:
     run()  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
-def measure(threads: int, repeats: int = 10) -> Bandwidth:
+def measure(threads: int, repeats: int = 20) -> Bandwidth:
     """Measure the triad with ``threads`` threads (the NumPy fallback is single-threaded)."""
     a, b, c = (np.full(N, value, dtype=np.float32) for value in (0.0, 1.0, 2.0))
     lib = _compile()
@@ -93,15 +94,16 @@ def measure(threads: int, repeats: int = 10) -> Bandwidth:
         def numpy_triad():
             np.multiply(c, SCALAR, out=a)
             np.add(a, b, out=a)
-        seconds = _median_seconds(numpy_triad, repeats)
-        return Bandwidth(20 * N / seconds / 1e9, float("nan"), "NumPy two-pass triad, 1 thread, 20 B/element")
+        seconds = _best_seconds(numpy_triad, repeats)
+        return Bandwidth(20 * N / seconds / 1e9, float("nan"),
+                         f"NumPy two-pass triad, 1 thread, 20 B/element, best of {repeats}")
     ptr = [x.ctypes.data for x in (a, b, c)]
-    triad = _median_seconds(lambda: lib.triad(ptr[0], ptr[1], ptr[2], SCALAR, N, threads), repeats)
-    in_place = _median_seconds(lambda: lib.triad_in_place(ptr[0], ptr[2], 0.0, N, threads), repeats)
+    triad = _best_seconds(lambda: lib.triad(ptr[0], ptr[1], ptr[2], SCALAR, N, threads), repeats)
+    in_place = _best_seconds(lambda: lib.triad_in_place(ptr[0], ptr[2], 0.0, N, threads), repeats)
     if not np.all(a == np.float32(1.0 + SCALAR * 2.0)):
         raise RuntimeError("triad computed a wrong result")
     return Bandwidth(12 * N / triad / 1e9, 12 * N / in_place / 1e9,
-                     f"native C triad (-O3 -fopenmp), {threads} threads, 12 B/element, median of {repeats}")
+                     f"native C triad (-O3 -fopenmp), {threads} threads, 12 B/element, best of {repeats}")
 
 
 def main() -> None:
