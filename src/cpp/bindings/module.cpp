@@ -8,6 +8,7 @@
 namespace py = pybind11;
 
 void register_optim(py::module_& m);
+void register_nn(py::module_& m);
 
 namespace {
 
@@ -57,4 +58,5 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("n"), "Set the number of threads the kernels use.");
   register_optim(m);
+  register_nn(m);
 }
