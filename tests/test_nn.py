@@ -86,10 +86,12 @@ def test_matches_numpy_reference(activation, smoothing):
     assert model.evaluate(x, y) == pytest.approx((ref_loss, np.mean(logits.argmax(1) == y)), rel=1e-12)
 
 
-def test_threaded_path_matches_reference_in_float32():
-    """Big enough to run threaded; float32 within float32 rounding of the float64 reference."""
+@pytest.mark.parametrize("n", [1, 3, 300])
+def test_threaded_path_matches_reference_in_float32(n):
+    """Big enough to run threaded (with idle threads for n < threads); float32 within float32
+    rounding of the float64 reference."""
     model = make(sizes=(784, 64, 32, 10), activation="relu", dtype=np.float32)
-    x, y = batch(model, 300)
+    x, y = batch(model, n)
     loss = model.forward_backward(x, y)
     weights, biases = layer_arrays(model, model.params)
     ref_loss, dws, dbs, _ = reference([w.astype(np.float64) for w in weights], biases, x.astype(np.float32), y, "relu")

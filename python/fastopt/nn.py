@@ -145,7 +145,8 @@ class MLP:
         return np.argmax(self.forward(x, batch_size), axis=1)
 
     def evaluate(self, x, y, batch_size: int = 1024) -> tuple[float, float]:
-        """(mean loss, accuracy) over the whole set, without dropout and without touching ``grads``."""
+        """(mean loss, accuracy) over the whole set, without dropout and without touching ``grads``;
+        the loss includes the model's ``label_smoothing`` like the training loss."""
         x, y = self._inputs(x), self._labels(y)
         _, loss_sum, correct = self._net.infer(x, y, int(batch_size), self.label_smoothing, "none")
         return loss_sum / len(y), correct / len(y)
