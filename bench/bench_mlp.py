@@ -1,6 +1,7 @@
 """MLP training speed: fastopt.nn + fastopt.Adam against NumPy and PyTorch, in one run.
 
     python bench/bench_mlp.py [--threads N] [--quick]
+    OPENBLAS_NUM_THREADS=1 python bench/bench_mlp.py --threads 1   # every library on one thread
 
 Network 784-512-256-10 (ReLU), softmax cross-entropy, Adam (lr 1e-3), float32, random
 MNIST-shaped data (timing does not depend on the values).  Measures forward + backward + Adam step
@@ -148,6 +149,8 @@ def main():
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (timings are noisy when it exceeds the "
           f"core count); threads {args.threads}; torch {torch_version}; fastopt {fastopt.__version__} "
           f"({fastopt.build_info()['simd']})")
+    print(f"NumPy's OpenBLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '<unset: all cores>')}"
+          " (set it to --threads for an equal-threads comparison)")
     print(f"float32 GEMM rate, best 2048x2048 matmul of NumPy and PyTorch: {peak:.1f} GFLOP/s; {flops / 1e6:.3f} MFLOP per sample")
 
     results = {}

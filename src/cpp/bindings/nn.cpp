@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -31,7 +32,8 @@ const T* checked_inputs(const MLP<T>& net, const py::array& x) {
   if (x.ndim() != 2 || x.shape(1) != net.in_features())
     throw py::value_error("x: expected shape (batch, " + std::to_string(net.in_features()) + "), got " + shape_str(x));
   if (x.shape(0) < 1) throw py::value_error("x: empty batch");
-  const int64_t widest = std::max<int64_t>(net.in_features(), 1 << 16);
+  int64_t widest = 1;  // BLAS takes 32-bit sizes: every (batch, width) matrix must fit
+  for (const auto& L : net.layers()) widest = std::max({widest, L.in, L.out});
   if (x.shape(0) > std::numeric_limits<int32_t>::max() / widest)
     throw py::value_error("x: batch of " + std::to_string(x.shape(0)) + " rows is too large for one call");
   const T* data = static_cast<const T*>(x.data());
