@@ -108,6 +108,18 @@ class MLP:
         """Number of scalar parameters (weights and biases)."""
         return self.flat_params.size
 
+    @property
+    def dropout_calls(self) -> int:
+        """Training forwards so far: the counter the dropout masks derive from.  Checkpoint it with
+        the params (and set it back) for a resume that draws the same masks as an uninterrupted run."""
+        return self._net.dropout_calls
+
+    @dropout_calls.setter
+    def dropout_calls(self, value: int) -> None:
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"dropout_calls: expected a non-negative int, got {value!r}")
+        self._net.dropout_calls = int(value)
+
     # ------------------------------------------------------------------ inputs
     def _inputs(self, x) -> np.ndarray:
         x = np.asarray(x)
@@ -165,7 +177,7 @@ class MLP:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, format=_FORMAT, config=np.array(repr(self._config())), params=self.flat_params,
-                         dropout_calls=np.uint64(self._net.dropout_calls))
+                         dropout_calls=np.uint64(self.dropout_calls))
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -186,7 +198,7 @@ class MLP:
                              f"({model.dtype}, ({model.num_params},))")
         model.flat_params[...] = params
         model.init = init
-        model._net.dropout_calls = calls
+        model.dropout_calls = calls
         return model
 
     def __repr__(self) -> str:
