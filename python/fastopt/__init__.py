@@ -5,8 +5,13 @@ PyTorch-like API on NumPy arrays updated in place::
 
     opt = fastopt.Adam(params, lr=1e-3)
     opt.step(grads)
+
+Also: ``fastopt.nn`` (a C++ MLP), ``fastopt.datasets`` (MNIST, Fashion-MNIST), ``fastopt.train``
+(``fit`` with history and checkpoints), ``fastopt.landscape`` (test functions and native
+trajectories), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need the ``plot`` extra)
+are imported on demand.
 """
-from . import _core, datasets, train
+from . import _core, datasets, landscape, metrics, nn, train
 from ._core import get_num_threads, set_num_threads
 from .optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Lookahead, NAdam, Optimizer, RAdam, Ranger,
                     RMSprop)
@@ -21,4 +26,4 @@ def build_info() -> dict:
 
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "SGD", "Adagrad",
            "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion", "Lookahead", "Ranger",
-           "datasets", "train"]
+           "datasets", "landscape", "metrics", "nn", "train"]

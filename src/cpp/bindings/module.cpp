@@ -9,6 +9,7 @@ namespace py = pybind11;
 
 void register_optim(py::module_& m);
 void register_landscape(py::module_& m);
+void register_nn(py::module_& m);
 
 namespace {
 
@@ -59,4 +60,5 @@ PYBIND11_MODULE(_core, m) {
       py::arg("n"), "Set the number of threads the kernels use.");
   register_optim(m);
   register_landscape(m);
+  register_nn(m);
 }

@@ -1,0 +1,154 @@
+// Python bindings of the network: validate inputs (GIL held, before anything is written), then
+// release the GIL for the forward/backward.  Parameters and gradients are exposed as NumPy views
+// of the network's own flat buffers, kept alive by the network object.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "nn/blas.hpp"
+#include "nn/mlp.hpp"
+
+namespace py = pybind11;
+using namespace fastopt::nn;
+
+namespace {
+
+std::string shape_str(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+template <class T>
+const T* checked_inputs(const MLP<T>& net, const py::array& x) {
+  if (!py::isinstance<py::array_t<T>>(x) || !(x.flags() & py::array::c_style))
+    throw py::type_error("x: expected a C-contiguous " + std::string(py::str(py::dtype::of<T>())) + " array");
+  if (x.ndim() != 2 || x.shape(1) != net.in_features())
+    throw py::value_error("x: expected shape (batch, " + std::to_string(net.in_features()) + "), got " + shape_str(x));
+  if (x.shape(0) < 1) throw py::value_error("x: empty batch");
+  int64_t widest = 1;  // BLAS takes 32-bit sizes: every (batch, width) matrix must fit
+  for (const auto& L : net.layers()) widest = std::max({widest, L.in, L.out});
+  if (x.shape(0) > std::numeric_limits<int32_t>::max() / widest)
+    throw py::value_error("x: batch of " + std::to_string(x.shape(0)) + " rows is too large for one call");
+  const T* data = static_cast<const T*>(x.data());
+  const int64_t n = x.size();
+  // x * 0 is 0 for finite x and NaN otherwise: one vectorised pass, exact location only on error.
+  T probe = T(0);
+#pragma omp simd reduction(+ : probe)
+  for (int64_t i = 0; i < n; ++i) probe += data[i] * T(0);
+  if (probe != T(0)) {
+    int64_t i = 0;
+    while (std::isfinite(data[i])) ++i;
+    throw py::value_error("x: contains a non-finite value (" + std::to_string(data[i]) + " at sample " +
+                          std::to_string(i / net.in_features()) + ", feature " + std::to_string(i % net.in_features()) + ")");
+  }
+  return data;
+}
+
+template <class T>
+const int64_t* checked_labels(const MLP<T>& net, const py::array& y, int64_t batch) {
+  if (!py::isinstance<py::array_t<int64_t>>(y) || !(y.flags() & py::array::c_style))
+    throw py::type_error("y: expected a C-contiguous int64 array of class labels");
+  if (y.ndim() != 1 || y.shape(0) != batch)
+    throw py::value_error("y: expected shape (" + std::to_string(batch) + ",) to match x's batch, got " + shape_str(y));
+  const int64_t* labels = static_cast<const int64_t*>(y.data());
+  for (int64_t i = 0; i < batch; ++i)
+    if (labels[i] < 0 || labels[i] >= net.num_classes())
+      throw py::value_error("y: label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
+                            " is out of range [0, " + std::to_string(net.num_classes()) + ")");
+  return labels;
+}
+
+void check_smoothing(double smoothing) {
+  if (!(smoothing >= 0.0 && smoothing <= 1.0))
+    throw py::value_error("label_smoothing: must be in [0, 1], got " + std::to_string(smoothing));
+}
+
+template <class T>
+void def_mlp(py::module_& m, const char* name) {
+  py::class_<MLP<T>>(m, name, "Dense network over one flat parameter buffer (see fastopt.nn.MLP).")
+      .def(py::init([](const std::vector<int64_t>& sizes, const std::string& activation, double negative_slope,
+                       double dropout, uint64_t seed) {
+             try {
+               return new MLP<T>(sizes, activation_from_name(activation), negative_slope, dropout, seed);
+             } catch (const std::invalid_argument& e) {
+               throw py::value_error(e.what());
+             }
+           }),
+           py::arg("sizes"), py::arg("activation"), py::arg("negative_slope"), py::arg("dropout"), py::arg("seed"))
+      .def_property_readonly(
+          "flat_params",
+          [](py::object self) {
+            auto& net = self.cast<MLP<T>&>();
+            return py::array_t<T>({net.num_params()}, {sizeof(T)}, net.params(), self);
+          })
+      .def_property_readonly(
+          "flat_grads",
+          [](py::object self) {
+            auto& net = self.cast<MLP<T>&>();
+            return py::array_t<T>({net.num_params()}, {sizeof(T)}, net.grads(), self);
+          })
+      .def_property_readonly("layers",
+                             [](const MLP<T>& net) {
+                               py::list out;
+                               for (const auto& L : net.layers()) out.append(py::make_tuple(L.in, L.out, L.weight, L.bias));
+                               return out;
+                             },
+                             "(in, out, weight offset, bias offset) per layer.")
+      .def_readwrite("dropout_calls", &MLP<T>::dropout_calls)
+      .def(
+          "forward_backward",
+          [](MLP<T>& net, const py::array& x, const py::array& y, bool train, double smoothing) {
+            const T* xs = checked_inputs(net, x);
+            const int64_t batch = x.shape(0);
+            const int64_t* labels = checked_labels(net, y, batch);
+            check_smoothing(smoothing);
+            py::gil_scoped_release release;
+            return net.forward_backward(xs, labels, batch, train, smoothing);
+          },
+          py::arg("x"), py::arg("y"), py::arg("train"), py::arg("label_smoothing"))
+      .def(
+          "infer",
+          [](MLP<T>& net, const py::array& x, const py::object& y, int64_t batch_size, double smoothing,
+             const std::string& output) {
+            const T* xs = checked_inputs(net, x);
+            const int64_t batch = x.shape(0);
+            const int64_t* labels = y.is_none() ? nullptr : checked_labels(net, py::cast<py::array>(y), batch);
+            check_smoothing(smoothing);
+            if (batch_size < 1) throw py::value_error("batch_size: must be >= 1, got " + std::to_string(batch_size));
+            if (output != "none" && output != "logits" && output != "proba")
+              throw py::value_error("output: expected 'none', 'logits' or 'proba', got '" + output + "'");
+            py::object out = py::none();
+            T* out_ptr = nullptr;
+            if (output != "none") {
+              py::array_t<T> arr({batch, net.num_classes()});
+              out_ptr = arr.mutable_data();
+              out = arr;
+            }
+            double loss_sum = 0.0;
+            int64_t correct = 0;
+            {
+              py::gil_scoped_release release;
+              net.infer(xs, labels, batch, batch_size, smoothing, out_ptr, output == "proba", &loss_sum, &correct);
+            }
+            return py::make_tuple(out, loss_sum, correct);
+          },
+          py::arg("x"), py::arg("y"), py::arg("batch_size"), py::arg("label_smoothing"), py::arg("output"),
+          "-> (logits/probabilities or None, summed loss, correct count); no dropout.");
+}
+
+}  // namespace
+
+void register_nn(py::module_& m) {
+  use_single_threaded_blas();
+  py::module_ nn = m.def_submodule("nn", "The C++ multilayer perceptron (BLAS GEMMs, fused elementwise passes).");
+  nn.def("blas_config", [] { return std::string(blas_config()); }, "The linked OpenBLAS's build configuration.");
+  def_mlp<float>(nn, "MLPFloat32");
+  def_mlp<double>(nn, "MLPFloat64");
+}
