@@ -67,9 +67,9 @@ def lr_map(text: str) -> dict[str, float]:
     """``"sgd=0.1,adam=3e-4"`` -> ``{"sgd": 0.1, "adam": 0.0003}``."""
     rates = {}
     for part in text.split(","):
-        name, _, value = part.partition("=")
+        name, equals, value = part.partition("=")
         name = name.strip().lower()
-        if name not in OPTIMIZERS:
+        if name not in OPTIMIZERS or not equals:
             raise argparse.ArgumentTypeError(f"expected OPTIMIZER=RATE pairs (e.g. sgd=0.1,adam=1e-3), got {part!r}")
         rates[name] = float_list(value)[0]
     return rates
