@@ -181,6 +181,8 @@ def _restore(path, state: dict, model, optimizer, config: dict) -> None:
     optimizer.load_state_dict(state["optimizer"])  # validates before changing anything
     for k, p in params.items():
         p[...] = saved[k]
+    if "dropout_calls" in state:  # the dropout masks continue where the interrupted run left them
+        model.dropout_calls = int(state["dropout_calls"])
 
 
 # ---------------------------------------------------------------------------------------------- the loop
@@ -226,7 +228,7 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
 
     ``resume=True`` continues from ``checkpoint`` (which must exist and come from a run with the same
     ``batch_size``, ``seed`` and training-set size); the result is bit-identical to an uninterrupted
-    run as long as the model itself is deterministic (no dropout).
+    run, dropout included for models that expose their mask counter (``fastopt.nn.MLP.dropout_calls``).
     """
     x, y = _xy(train, "train")
     x_test, y_test = _xy(test, "test") if test is not None else (None, None)
@@ -292,7 +294,9 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
         if checkpoint is not None:
             save_checkpoint(checkpoint, {"epoch": epoch + 1, "config": config, "params": dict(model.params),
                                          "optimizer": optimizer.state_dict(), "rng": rng.bit_generator.state,
-                                         "history": history.to_dict()})
+                                         "history": history.to_dict(),
+                                         **({"dropout_calls": int(model.dropout_calls)}
+                                            if hasattr(model, "dropout_calls") else {})})
         stop_asked = any([bool(cb(history)) for cb in callbacks])  # a list: every callback sees every epoch
         if not math.isfinite(train_loss):
             history.stop_reason = "diverged"
