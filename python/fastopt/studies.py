@@ -172,8 +172,9 @@ def convex_study(convex: str = "quadratic", nonconvex: str = "rastrigin", optimi
 # Learning rates for an MLP on MNIST with mini-batches of 128 and a constant rate: the values commonly
 # used for these optimizers on this problem (SGD 0.1; heavy-ball momentum 0.9 at half that rate, an
 # effective step of 0.5; the adaptive methods at their usual 1e-3; Adagrad 1e-2; Adadelta 1, its
-# published setting; Lion ten times below Adam, as its paper advises).  `fastopt compare` on real
-# MNIST, written to docs/, shows each of them train (every one passes 97% within 3 epochs there).
+# published setting; Lion ten times below Adam, as its paper advises); not tuned by a search.  In
+# docs/mnist/ (`fastopt compare`, 3 epochs, MLP 784-512-256-10) sgd reaches 96.5% and momentum,
+# rmsprop and adam 97.7-97.8% test accuracy.
 MNIST_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.01, "rmsprop": 1e-3, "adadelta": 1.0,
             "adam": 1e-3, "adamw": 1e-3, "adamax": 2e-3, "nadam": 1e-3, "radam": 1e-3, "lion": 1e-4,
             "ranger": 1e-3}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Regenerates the README figures in docs/ with the documented fastopt commands.
+# Run from anywhere after `pip install -e .`; MNIST is found as `fastopt train` finds it ($FASTOPT_DATA, ...).
+# The landscape figures take seconds; the MNIST comparison about a minute on two idle cores.
+set -e
+cd "$(dirname "$0")"
+
+# Optimizer paths on Rosenbrock's valley: contour (+ rosenbrock_loss.png, rosenbrock_surface.png) and a GIF.
+fastopt landscape --function rosenbrock --optimizers sgd,momentum,nesterov,adagrad,rmsprop,adam --steps 2000 \
+    --out rosenbrock.png --surface --animate rosenbrock.gif --frames 30 --dpi 80
+# Four minima: where each optimizer ends depends on its path (+ himmelblau_loss.png).
+fastopt landscape --function himmelblau --steps 2000 --out himmelblau.png --dpi 80
+# One optimizer, learning rates from too small to too large.
+fastopt landscape --function rosenbrock --figure lr-sensitivity --optimizers sgd --out lr_sensitivity.png --dpi 80
+# Same learning rate with and without momentum on an ill-conditioned quadratic.
+fastopt landscape --function quadratic --figure momentum --steps 300 --out momentum_vs_gd.png --dpi 80
+# The same optimizers on a convex and a non-convex function.
+fastopt landscape --function rastrigin --figure convex --convex quadratic --out convex_vs_nonconvex.png --dpi 80
+
+# MNIST: 4 optimizers x 3 epochs. The run folders (checkpoints of several MB) stay out of the repository:
+# they are written to a scratch folder, and the figures and report.html are copied into docs/mnist/.
+scratch="${TMPDIR:-/tmp}/fastopt-docs-compare"
+rm -rf "$scratch"
+fastopt compare --dataset mnist --optimizers sgd,momentum,rmsprop,adam --epochs 3 --out "$scratch"
+mkdir -p mnist
+cp "$scratch"/*.png "$scratch"/report.html mnist/
