@@ -192,3 +192,16 @@ def test_plot_confusion_needs_a_checkpoint(tmp_path, capsys, compared):
     code, err = exit_status(capsys, ["plot", "confusion", str(tmp_path / "run")])
     assert code == 2 and "holds no model checkpoint with its config.json" in err
     assert [p.name for p in (tmp_path / "run").iterdir()] == ["history.json"]
+
+
+@needs_mnist
+def test_plot_reads_a_run_of_fastopt_train(tmp_path, capsys, network):
+    run = tmp_path / "adam"
+    assert cli.main(["train", "--limit", "200", "--epochs", "1", "--hidden", "16", "--batch-size", "50", "--out",
+                     str(run), "--no-progress"]) == 0
+    assert cli.main(["plot", "confusion", str(run)]) == 0
+    assert cli.main(["plot", "history", str(run)]) == 0
+    assert capsys.readouterr().out.splitlines()[-3:] == [f"wrote {run / name}" for name in
+                                                          ("confusion.png", "misclassified.png", "history.png")]
+    for name in ("confusion.png", "misclassified.png", "history.png"):
+        image(run / name)

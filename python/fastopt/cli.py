@@ -274,8 +274,8 @@ def check_figure_path(parser, flag: str, path: Path | None, suffixes=studies.FIG
         parser.error(f"{flag}: {str(path)!r} must end in {' or '.join(suffixes)}")
 
 
-def check_lrs(parser, lrs: dict, optimizers) -> None:
-    extra = [name for name in lrs if name not in optimizers]
+def check_lrs(parser, lrs: dict | None, optimizers) -> None:
+    extra = [name for name in lrs or {} if name not in optimizers]
     if extra:
         parser.error(f"--lr: {extra[0]!r} is not among the optimizers ({', '.join(optimizers)})")
 
@@ -348,7 +348,7 @@ def add_landscape_command(subparsers) -> None:
                    help=f"optimizers (default: {','.join(studies.LANDSCAPE_OPTIMIZERS)}; with --figure momentum "
                         f"{','.join(studies.MOMENTUM_OPTIMIZERS)}; with lr-sensitivity one, sgd)")
     p.add_argument("--steps", type=positive_int, default=2000, help="steps per optimizer")
-    p.add_argument("--lr", type=lr_map, default={}, metavar="OPT=RATE,...", help="learning rates per optimizer")
+    p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
     p.add_argument("--lrs", type=float_list, metavar="R1,R2,...",
                    help="learning rates of --figure lr-sensitivity (default: the tabulated rate times "
                         f"{', '.join(f'{f:g}' for f in studies.LR_FACTORS)})")
@@ -433,18 +433,18 @@ def add_compare_command(subparsers) -> None:
                     "<out>/runs/<optimizer>/ (config.json, history.json, history.csv, checkpoint.npz), then write "
                     "history_<optimizer>.png, comparison.png (against epochs and wall time), confusion.png and "
                     "misclassified.png of the best run and report.html (results table: final test accuracy, "
-                    "epoch and time to 97%% and 98%%, time per epoch) into <out>. Learning rates default to "
+                    "epoch and time to 97% and 98%, time per epoch) into <out>. Learning rates default to "
                     "fastopt.studies.MNIST_LR: " + ", ".join(f"{k} {v:g}" for k, v in studies.MNIST_LR.items()) + ".",
         formatter_class=DefaultsHelpFormatter)
     add_data_flags(p)
-    p.add_argument("--optimizers", type=optimizer_list, default=list(studies.COMPARE_OPTIMIZERS), metavar="A,B,...",
+    p.add_argument("--optimizers", type=optimizer_list, default=",".join(studies.COMPARE_OPTIMIZERS), metavar="A,B,...",
                    help="optimizers to compare")
     p.add_argument("--epochs", type=positive_int, default=5, help="passes over the training set")
     p.add_argument("--batch-size", type=positive_int, default=128, help="samples per step")
-    p.add_argument("--lr", type=lr_map, default={}, metavar="OPT=RATE,...", help="learning rates per optimizer")
+    p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
     p.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule over the epochs")
     p.add_argument("--out", type=Path, default=Path("report"), help="output folder")
-    add_run_flags(p, [512, 256])
+    add_run_flags(p, "512,256")
     p.set_defaults(run=functools.partial(run_compare, parser=p))
 
 
@@ -474,12 +474,12 @@ def add_batchsize_command(subparsers) -> None:
         formatter_class=DefaultsHelpFormatter)
     add_data_flags(p, limit_default=2000)
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="sgd", help="optimizer by name")
-    p.add_argument("--batch-sizes", type=batch_sizes, default=[1, 64, "full"], metavar="B1,B2,...",
+    p.add_argument("--batch-sizes", type=batch_sizes, default="1,64,full", metavar="B1,B2,...",
                    help="batch sizes ('full': the whole training set)")
     p.add_argument("--epochs", type=positive_int, default=3, help="passes over the training set")
     p.add_argument("--lr", type=float, help="learning rate (default: fastopt.studies.MNIST_LR's)")
     p.add_argument("--out", type=Path, default=Path("batchsize"), help="output folder")
-    add_run_flags(p, [128])
+    add_run_flags(p, "128")
     p.set_defaults(run=functools.partial(run_batchsize, parser=p))
 
 
