@@ -24,3 +24,9 @@ rm -rf "$scratch"
 fastopt compare --dataset mnist --optimizers sgd,momentum,rmsprop,adam --epochs 3 --out "$scratch"
 mkdir -p mnist
 cp "$scratch"/*.png "$scratch"/report.html mnist/
+
+# Batch size: stochastic (1), mini-batch (64) and full batch on the first 2000 MNIST samples, sgd.
+scratch="${TMPDIR:-/tmp}/fastopt-docs-batchsize"
+rm -rf "$scratch"
+fastopt batchsize --optimizer sgd --lr 0.03 --batch-sizes 1,64,full --limit 2000 --epochs 5 --out "$scratch"
+cp "$scratch"/batch_size.png mnist/
