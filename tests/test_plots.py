@@ -162,6 +162,18 @@ def test_loss_curves_show_gap_to_minimum_on_log_scale(runs, tmp_path):
     assert plots.loss_curves(runs, dpi=DPI).axes[0].get_yscale() == "log"
 
 
+def test_loss_curves_end_a_diverged_run_and_label_it(bowl, tmp_path):
+    steady, diverged = descend(bowl, "sgd", 0.05), descend(bowl, "adam", 0.3, steps=400)  # lr 0.3 > 2/8 blows up
+    assert not abs(diverged.losses[-1]) <= 1e30  # huge or NaN
+    figure = plots.loss_curves([steady, diverged], bowl, dpi=DPI)
+    (ax,) = figure.axes
+    assert legend_labels(ax) == ["sgd", "adam (diverged)"]
+    y = ax.get_lines()[1].get_ydata()
+    first_bad = np.argmax(~np.isfinite(diverged.losses) | (diverged.losses > 1e30))
+    assert np.all(np.isfinite(y[:first_bad])) and np.all(np.isnan(y[first_bad:]))
+    check_saved(figure, tmp_path)
+
+
 def test_lr_sensitivity_orders_rates_and_rejects_mixed_optimizers(bowl, runs, tmp_path):
     rates = [descend(bowl, "sgd", lr) for lr in (0.1, 0.01, 0.2)]
     figure = plots.lr_sensitivity(bowl, rates, resolution=RES, dpi=DPI)

@@ -107,17 +107,26 @@ def _contour_panel(figure, ax, function, colored, resolution: int) -> None:
     _legend_with_markers(ax)
 
 
+DIVERGED = 1e30  # losses beyond this are treated as a diverged run
+
+
 def _loss_panel(ax, colored, function=None) -> None:
     """Losses against step on a log axis: f - f* when the function's minimum is known."""
     f_star = None if function is None else _minimum_value(function)
     for label, result, color in colored:
         losses = np.asarray(result.losses, dtype=float)
+        # A diverged run (inf/NaN, or beyond what a log axis can draw) ends its curve and says so.
+        diverged = ~np.isfinite(losses) | (np.abs(losses) > DIVERGED)
+        if diverged.any():
+            losses = np.where(np.maximum.accumulate(diverged), np.nan, losses)
+            label = f"{label} (diverged)"
         if f_star is not None:
             # Floor at rounding level: a run sitting exactly on the minimum stays visible.
             losses = np.maximum(losses - f_star, np.finfo(float).eps * max(1.0, abs(f_star)))
         ax.plot(np.arange(len(losses)), losses, color=color, label=label, gid=f"loss:{label}")
     all_losses = np.concatenate([np.asarray(result.losses, dtype=float) for _, result, _ in colored])
-    positive = f_star is not None or np.all(all_losses[np.isfinite(all_losses)] > 0)
+    drawn = all_losses[np.isfinite(all_losses) & (np.abs(all_losses) <= DIVERGED)]
+    positive = f_star is not None or np.all(drawn > 0)
     ax.set_yscale("log" if positive else "symlog")
     ax.set(xlabel="step", ylabel="f(x) - f*" if f_star is not None else "f(x)",
            title="loss" if function is None else f"loss on {function.name}")
