@@ -11,8 +11,12 @@ Columns: ms per step of each implementation; fastopt's effective GB/s = bytes th
 (read p, g and every state array, write p and every state array: 4*(3 + 2*states) B per float32
 param, e.g. Adam 28 B) / time; fastopt's speed-up over NumPy and over torch (fused where torch has a
 fused CPU kernel, marked F, else foreach, marked f); and fastopt's GB/s as a fraction of the triad
-ceiling (the larger of the STREAM triad and its in-place form, see triad.py).  Layouts that fit in
-the caches (1e5 and 1e6 float32 here: a few MB) can exceed 100% of the DRAM triad.
+bandwidth.  That triad is the in-place form ``a += s*c`` (12 B per element, all of them moved; see
+triad.py), timed in the same rounds as the row's optimizers for the layouts of 1e7 params: this host's
+memory bandwidth swings by up to 2x within a minute, so only a measurement of the same moment is a
+fair ceiling.  Smaller layouts fit in the caches (a few MB) and are compared with the best whole-run
+triad (before or after the optimizers, STREAM's best-of-20), which they can exceed; so is every row
+when no C compiler is available.
 """
 from __future__ import annotations
 
@@ -52,6 +56,7 @@ class Row:
         self.vs_numpy = seconds["numpy"] / seconds["fastopt"]
         self.torch_impl = next((i for i in ("torch_fused", "torch_foreach") if i in seconds), None)
         self.vs_torch = seconds[self.torch_impl] / seconds["fastopt"] if self.torch_impl else None
+        self.ceiling_gbs = ceiling_gbs
         self.of_triad = self.gbs / ceiling_gbs
 
     def cells(self) -> list[str]:
@@ -60,11 +65,12 @@ class Row:
         flavour = "F" if self.torch_impl == "torch_fused" else "f"
         torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {flavour}"
         return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_foreach"), ms("torch_fused"),
-                f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.of_triad:.0%}"]
+                f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.ceiling_gbs:.1f}",
+                f"{self.of_triad:.0%}"]
 
 
 HEADER = ["optimizer", "layout", "fastopt ms", "numpy ms", "torch foreach ms", "torch fused ms", "fastopt GB/s",
-          "x numpy", "x torch", "of triad"]
+          "x numpy", "x torch", "triad GB/s", "of triad"]
 
 
 def plain_table(rows: list[Row]) -> str:
@@ -180,21 +186,27 @@ def main(argv=None) -> int:
     bandwidth = triad.measure(args.threads)
     print(header(args.threads, bandwidth), flush=True)
 
+    same_moment = triad.in_place_stepper(args.threads)
     timings = []
     for case, layout in tqdm([(c, l) for c in cases for l in args.layout_names], desc="benchmark", file=sys.stderr):
         workload = workloads.Workload(LAYOUTS[layout])
         steppers = {impl: workload.stepper(case, impl) for impl in workloads.available_impls(case)}
-        timings.append((case, layout, workloads.time_steps(steppers, args.repeats)))
+        # Only beside layouts far larger than the caches: streaming 256 MiB would evict a small layout's arrays.
+        beside = same_moment is not None and sum(LAYOUTS[layout]) >= 10**7
+        if beside:
+            steppers["triad"] = same_moment[0]
+        seconds = workloads.time_steps(steppers, args.repeats)
+        triad_gbs = same_moment[1] / seconds.pop("triad") / 1e9 if beside else None
+        timings.append((case, layout, seconds, triad_gbs))
         del steppers, workload
         gc.collect()
 
-    # Measured again at the end, and the best rate kept: noise from other processes then lowers the
-    # optimizers' bandwidth without also lowering the ceiling they are compared with.
+    # Measured again at the end; the best whole-run rate is the ceiling only without the native triad.
     after = triad.measure(args.threads)
     ceiling = max(bandwidth.ceiling_gbs, after.ceiling_gbs)
-    print(f"          after the optimizers:  {describe(after)}; ceiling used: {ceiling:.1f} GB/s")
+    print(f"          after the optimizers:  {describe(after)}")
     print(f"load avg  {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at end, this run included")
-    rows = [Row(case, layout, seconds, ceiling) for case, layout, seconds in timings]
+    rows = [Row(case, layout, seconds, triad_gbs or ceiling) for case, layout, seconds, triad_gbs in timings]
     print(f"\nms per step: median of {args.repeats} rounds after 2 warm-up steps; x = speed-up of fastopt "
           f"(F: over torch fused, f: over torch foreach)\n")
     print(plain_table(rows))

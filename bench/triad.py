@@ -106,6 +106,20 @@ def measure(threads: int, repeats: int = 20) -> Bandwidth:
                      f"native C triad (-O3 -fopenmp), {threads} threads, 12 B/element, best of {repeats}")
 
 
+def in_place_stepper(threads: int):
+    """``(run, bytes)``: one in-place triad ``a += s*c`` over fresh 128 MiB arrays, and the bytes it moves.
+
+    report.py times it in the same rounds as the optimizers, so that each row is compared with the
+    bandwidth of the same moment (on a shared host it can swing by 2x within a minute); None when
+    no native triad can be built.
+    """
+    lib = _compile()
+    if lib is None:
+        return None
+    a, c = np.full(N, 1.0, dtype=np.float32), np.full(N, 2.0, dtype=np.float32)
+    return (lambda: lib.triad_in_place(a.ctypes.data, c.ctypes.data, 0.0, N, threads)), 12 * N
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
