@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.ticker import MaxNLocator
 
 from .. import metrics
 from .style import color_for, new_figure, save_figure
@@ -38,6 +39,7 @@ def history(run, title: str | None = None, save=None, dpi: float = 100):
             ax.plot(columns["epoch"], _column(columns, f"{split}_{kind}"), style, marker="o", markersize=3,
                     label=split, gid=f"{split}_{kind}")
         ax.set(xlabel="epoch", ylabel=_AXIS_LABELS[f"test_{kind}"].removeprefix("test "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(True, alpha=0.3)
         ax.legend()
     loss_ax.set_yscale("log")
@@ -121,6 +123,8 @@ def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
         for col, x in enumerate(("epoch", "total_time")):
             ax = axes[row, col]
             ax.set(xlabel=_AXIS_LABELS[x], ylabel=_AXIS_LABELS[name])
+            if x == "epoch":
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if name.endswith("loss"):
                 ax.set_yscale("log")
             ax.grid(True, alpha=0.3)
