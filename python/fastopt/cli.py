@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from . import datasets, studies
-from .datasets import DatasetError, atomic_write
+from .atomic import atomic_write
+from .datasets import DatasetError
 from .optim import OPTIMIZERS, create
 from .optim.schedules import SCHEDULES, by_name
 from .train import fit

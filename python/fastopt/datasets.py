@@ -16,7 +16,6 @@ Each file may be gzip-compressed (``.gz``) or raw; the checksums are those of th
 """
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import os
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+
+from .atomic import atomic_write
 
 
 class DatasetError(ValueError):
@@ -209,23 +210,6 @@ def find_files(spec: DatasetSpec, path=None):
 
 
 # ---------------------------------------------------------------------------------------------- downloading
-@contextlib.contextmanager
-def atomic_write(path: Path):
-    """Yield a temporary path beside ``path``; on a clean exit it replaces ``path`` in one rename.
-
-    On any exception the temporary file is removed and ``path`` is left as it was, so readers never
-    see a partial file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _fetch(url: str, dest: Path, progress: bool) -> None:
     with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
         total = response.headers.get("Content-Length") if response.headers else None

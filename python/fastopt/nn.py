@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import ast
 import os
-import tempfile
 
 import numpy as np
 
 from . import _core
+from .atomic import atomic_write
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu")
 INITS = ("he", "xavier", "glorot", "normal", "zeros")
@@ -171,17 +171,10 @@ class MLP:
 
     def save(self, path) -> None:
         """Write configuration, parameters and dropout counter to an ``.npz`` file, atomically
-        (a temporary file in the same directory, then ``os.replace``)."""
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, format=_FORMAT, config=np.array(repr(self._config())), params=self.flat_params,
-                         dropout_calls=np.uint64(self.dropout_calls))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        (a temporary file beside it, then one rename)."""
+        with atomic_write(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, format=_FORMAT, config=np.array(repr(self._config())), params=self.flat_params,
+                     dropout_calls=np.uint64(self.dropout_calls))
 
     @classmethod
     def load(cls, path) -> "MLP":

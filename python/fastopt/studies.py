@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, landscape, report
-from .datasets import atomic_write
+from .atomic import atomic_write
 from .optim import OPTIMIZERS, create
 from .optim.schedules import by_name
 from .train import History, fit, load_checkpoint

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .datasets import atomic_write
+from .atomic import atomic_write
 from .optim.schedules import apply
 
 FIELDS = ("epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "train_time", "epoch_time",
