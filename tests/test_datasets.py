@@ -86,6 +86,19 @@ def test_fashion_mnist_is_not_taken_from_a_folder_holding_mnist(monkeypatch, tmp
         datasets.load_fashion_mnist(MNIST_DIR, download_missing=False)
 
 
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_real_fashion_mnist_from_the_debian_package(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cache: the system folder must be found and checksummed
+    monkeypatch.delenv("FASTOPT_DATA", raising=False)
+    data = datasets.load_fashion_mnist(download_missing=False, progress=False)
+    assert data.train.images.shape == (60000, 28, 28) and data.test.images.shape == (10000, 28, 28)
+    assert np.array_equal(np.bincount(data.train.labels), np.full(10, 6000))  # balanced classes
+    assert np.array_equal(np.bincount(data.test.labels), np.full(10, 1000))
+
+
 # ---------------------------------------------------------------------------------------------- parsing
 def test_parse_idx_roundtrip_and_bad_headers():
     a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
