@@ -11,6 +11,8 @@ Also: ``fastopt.nn`` (a C++ MLP), ``fastopt.datasets`` (MNIST, Fashion-MNIST), `
 trajectories), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need the ``plot`` extra)
 are imported on demand.
 """
+import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by soname, wherever pip put it
+
 from . import _core, datasets, landscape, metrics, nn, train
 from ._core import get_num_threads, set_num_threads
 from .optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Lookahead, NAdam, Optimizer, RAdam, Ranger,
