@@ -15,6 +15,20 @@ import fastopt
 import reference
 
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+
+def assert_matches_reference(case, got, want, dtype) -> None:
+    """``got`` equals the float64 reference ``want`` to the dtype's tolerance.
+
+    Lion steps by sign(c): in float32 a c within rounding of zero can take the other sign than in the
+    float64 reference, moving that element by about 2*lr.  So for float32 Lion a handful of elements
+    (at most 0.1%) may differ; every other element must still match.
+    """
+    if case.name == "Lion" and dtype == np.float32:
+        off = ~np.isclose(got, want, **TOL[dtype])
+        assert off.sum() <= max(1, off.size // 1000), f"{off.sum()} of {off.size} elements differ"
+        return
+    np.testing.assert_allclose(got, want, **TOL[dtype])
 SIZES = (0, 1, 15, 16, 17, 32785)  # 32785 = 2 * 16384 + 17: three chunks of the driver (odd tail), run in parallel
 STEPS = 50
 

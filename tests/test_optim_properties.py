@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastopt
-from optim_cases import CASES, TOL
+from optim_cases import CASES, assert_matches_reference
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -35,7 +35,7 @@ def test_any_shapes_and_dtypes_match_the_reference(case, layout, seed):
         ref.step(g)
     for got, want, shape, dtype in zip(params, ref.params, shape_list, dtype_list):
         assert got.shape == shape and got.dtype == dtype
-        np.testing.assert_allclose(got, want, **TOL[dtype])
+        assert_matches_reference(case, got, want, dtype)
 
 
 @FAST
