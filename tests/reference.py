@@ -24,7 +24,7 @@ def sgd(p, g, state, t, lr, momentum, dampening, weight_decay, nesterov, maximiz
     """PyTorch's SGD: the momentum buffer starts as the first gradient; Nesterov looks one buffer ahead."""
     g = _gradient(p, g, maximize, weight_decay)
     if momentum:
-        buf = g.copy() if t == 1 else momentum * state["buf"] + (1 - dampening) * g
+        buf = g.copy() if "buf" not in state else momentum * state["buf"] + (1 - dampening) * g
         state["buf"] = buf
         g = g + momentum * buf if nesterov else buf
     p -= lr * g

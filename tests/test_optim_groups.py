@@ -113,3 +113,31 @@ def test_add_param_group_takes_the_defaults():
     opt.step([np.ones(2), np.ones(3)])
     np.testing.assert_allclose(late, -0.5)
     assert opt.param_groups[1]["names"] == ["1"]
+
+
+@pytest.mark.parametrize("nesterov, dampening", [(False, 0.5), (True, 0.0)])
+def test_sgd_momentum_switched_on_mid_run_starts_its_buffer_at_the_gradient(nesterov, dampening):
+    """As in PyTorch: the buffer is born on the first step that uses momentum, equal to that step's gradient
+    (not dampened: a zero buffer updated with dampening would start at (1 - dampening) * g)."""
+    rng = np.random.default_rng(7)
+    params0 = [rng.standard_normal(9)]
+    grads = [[rng.standard_normal(9)] for _ in range(12)]
+    params = [p.copy() for p in params0]
+    opt = fastopt.SGD(params, lr=0.1)
+    ref = reference.Reference("SGD", [p.copy() for p in params0], lr=0.1)
+    for t, g in enumerate(grads):
+        if t == 5:  # switch momentum on after 5 plain steps
+            for hyper in (opt.param_groups[0], ref.hyper):
+                hyper.update(momentum=0.9, nesterov=nesterov, dampening=dampening)
+        opt.step(g)
+        ref.step(g)
+    np.testing.assert_allclose(params[0], ref.params[0], **TOL[np.float64])
+    torch = pytest.importorskip("torch")
+    tp = torch.tensor(params0[0].copy(), requires_grad=True)
+    topt = torch.optim.SGD([tp], lr=0.1)
+    for t, g in enumerate(grads):
+        if t == 5:
+            topt.param_groups[0].update(momentum=0.9, nesterov=nesterov, dampening=dampening)
+        tp.grad = torch.tensor(g[0])
+        topt.step()
+    np.testing.assert_allclose(params[0], tp.detach().numpy(), **TOL[np.float64])

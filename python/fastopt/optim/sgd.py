@@ -29,3 +29,6 @@ class SGD(Optimizer):
 
     def state_slots(self, g):
         return ("momentum_buffer",) if g["momentum"] != 0 else ()
+
+    def initial_carry(self):
+        return {"momentum_steps": 0.0}  # the first step with momentum starts the buffer at the gradient

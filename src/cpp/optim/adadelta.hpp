@@ -10,7 +10,7 @@
 namespace fastopt {
 
 template <class T>
-struct AdadeltaRule : NoCarry {
+struct AdadeltaRule {
   T lr, sign, wd, rho, one_minus_rho, eps;
   AdadeltaRule(const Hyper& h, int64_t)
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), rho(h["rho"]), one_minus_rho(1 - h["rho"]),

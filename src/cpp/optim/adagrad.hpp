@@ -9,7 +9,7 @@
 namespace fastopt {
 
 template <class T>
-struct AdagradRule : NoCarry {
+struct AdagradRule {
   T sign, wd, clr, eps;
   AdagradRule(const Hyper& h, int64_t step)
       : sign(h.sign()), wd(h["weight_decay"]), clr(h["lr"] / (1.0 + (step - 1) * h["lr_decay"])), eps(h["eps"]) {}

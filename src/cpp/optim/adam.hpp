@@ -12,7 +12,7 @@
 namespace fastopt {
 
 template <class T, bool Amsgrad>
-struct AdamRule : NoCarry {
+struct AdamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, step_size, bc2_sqrt, eps;
   AdamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]),

@@ -10,7 +10,7 @@
 namespace fastopt {
 
 template <class T>
-struct AdamaxRule : NoCarry {
+struct AdamaxRule {
   T sign, wd, b1, one_minus_b1, b2, eps, clr;
   AdamaxRule(const Hyper& h, int64_t step)
       : sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]), b2(h["beta2"]),

@@ -7,7 +7,7 @@
 namespace fastopt {
 
 template <class T>
-struct LionRule : NoCarry {
+struct LionRule {
   T sign, decay, lr, b1, one_minus_b1, b2, one_minus_b2;
   LionRule(const Hyper& h, int64_t)
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), lr(h["lr"]), b1(h["beta1"]),

@@ -8,7 +8,7 @@
 namespace fastopt {
 
 template <class T>
-struct LookaheadRule : NoCarry {
+struct LookaheadRule {
   T alpha;
   LookaheadRule(const Hyper& h, int64_t) : alpha(h["alpha"]) {}
 

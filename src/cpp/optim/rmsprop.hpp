@@ -11,7 +11,7 @@
 namespace fastopt {
 
 template <class T, bool Centered, bool Momentum>
-struct RmspropRule : NoCarry {
+struct RmspropRule {
   T lr, sign, wd, alpha, one_minus_alpha, eps, mu;
   RmspropRule(const Hyper& h, int64_t)
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), alpha(h["alpha"]), one_minus_alpha(1 - h["alpha"]),

@@ -1,6 +1,8 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay (PyTorch's torch.optim.SGD).
-//   g <- sign*g + wd*p;  b <- mu*b + (1-dampening)*g  (b <- g on the first step)
+//   g <- sign*g + wd*p;  b <- mu*b + (1-dampening)*g  (b <- g on the first step with momentum)
 //   g <- g + mu*b (Nesterov) or b;  p <- p - lr*g
+// "momentum_steps" (carried) counts the steps taken with momentum, so a buffer that starts later
+// (momentum switched on mid-run) also starts as the gradient, as in PyTorch.
 #pragma once
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
@@ -8,11 +10,12 @@
 namespace fastopt {
 
 template <class T, bool Momentum, bool Nesterov>
-struct SgdRule : NoCarry {
+struct SgdRule {
   T lr, sign, wd, mu, buf_keep, grad_scale;
-  SgdRule(const Hyper& h, int64_t step)
+  SgdRule(const Hyper& h, int64_t)
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), mu(h["momentum"]),
-        buf_keep(step == 1 ? 0.0 : h["momentum"]), grad_scale(step == 1 ? 1.0 : 1.0 - h["dampening"]) {}
+        buf_keep(first(h) ? 0.0 : h["momentum"]), grad_scale(first(h) ? 1.0 : 1.0 - h["dampening"]) {}
+  static bool first(const Hyper& h) { return h["momentum_steps"] == 0.0; }
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -26,9 +29,12 @@ struct SgdRule : NoCarry {
   }
 };
 
-struct Sgd : NoCarry {
+struct Sgd {
   static constexpr const char* name = "sgd";
   static int num_states(const Hyper& h) { return h.flag("momentum") ? 1 : 0; }
+  static Carry carry(const Hyper& h, int64_t) {
+    return {{"momentum_steps", h["momentum_steps"] + (h.flag("momentum") ? 1.0 : 0.0)}};
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("momentum"), [&](auto m) {
