@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 import fastopt
+from fastopt import datasets
+from mnist_data import MNIST_DIR
 
 
 @pytest.fixture
@@ -11,6 +13,19 @@ def num_threads():
     before = fastopt.get_num_threads()
     yield fastopt.set_num_threads
     fastopt.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST, loaded once for the whole session (tests using it are marked needs_mnist)."""
+    return datasets.load_mnist(MNIST_DIR, download_missing=False)
+
+
+@pytest.fixture
+def served_mnist(monkeypatch, mnist):
+    """Every dataset load (of the studies, the CLI) returns the MNIST already loaded."""
+    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
+    return mnist
 
 
 @pytest.fixture

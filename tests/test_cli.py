@@ -1,11 +1,9 @@
 """The `fastopt` command line: flag validation (exit status 2), tiny trainings through main([...]), resume.
 
 The network is replaced by test_train's SoftmaxRegression (same interface as fastopt.nn.MLP) so these
-tests run without the compiled network and in seconds; MNIST is loaded once per module.
+tests run without the compiled network and in seconds; MNIST is loaded once per session.
 """
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,16 +12,10 @@ import fastopt
 from fastopt import cli, datasets
 from fastopt.optim import OPTIMIZERS
 from fastopt.train import History, load_checkpoint
+from mnist_data import MNIST_DIR, needs_mnist
 from test_train import SoftmaxRegression
 
-MNIST_DIR = Path(os.environ.get("FASTOPT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist")
-pytestmark = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
-                                reason=f"real MNIST not found in {MNIST_DIR}")
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return datasets.load_mnist(MNIST_DIR, download_missing=False)
+pytestmark = needs_mnist
 
 
 @pytest.fixture

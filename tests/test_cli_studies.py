@@ -5,9 +5,10 @@ import json
 
 import pytest
 
-from fastopt import cli, landscape
+from fastopt import cli, datasets, landscape
 from fastopt.train import History
-from study_helpers import gif_frames, image, load_mnist, needs_mnist, parse_report, report_table, use_network
+from mnist_data import needs_mnist
+from study_helpers import gif_frames, image, parse_report, report_table
 
 
 def exit_status(capsys, argv):
@@ -82,20 +83,10 @@ def test_landscape_bad_flags_exit_2(tmp_path, monkeypatch, capsys, flags, messag
 
 # ---------------------------------------------------------------------------------------------- trainings
 @pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-@pytest.fixture
-def network(monkeypatch, mnist):
-    use_network(monkeypatch, mnist)
-
-
-@pytest.fixture(scope="module")
 def compared(tmp_path_factory, mnist):
     """One tiny `fastopt compare` shared by the tests that read its output (its printed text, its folder)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        use_network(monkeypatch, mnist)
+        monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
         out = tmp_path_factory.mktemp("compare") / "report"
         argv = ["compare", "--limit", "300", "--epochs", "2", "--batch-size", "50", "--hidden", "32", "--optimizers",
                 "sgd,momentum,adam", "--lr", "momentum=0.02", "--seed", "1", "--threads", "1", "--out", str(out)]
@@ -134,7 +125,7 @@ def test_compare_trains_each_optimizer_and_writes_report(compared):
 
 
 @needs_mnist
-def test_plot_redraws_from_saved_runs(compared, tmp_path, capsys, network):
+def test_plot_redraws_from_saved_runs(compared, tmp_path, capsys, served_mnist):
     _, _, out = compared
     runs = out / "runs"
     assert cli.main(["plot", "history", str(runs / "adam"), "--out", str(tmp_path / "adam.png")]) == 0
@@ -150,7 +141,7 @@ def test_plot_redraws_from_saved_runs(compared, tmp_path, capsys, network):
 
 
 @needs_mnist
-def test_batchsize_command(tmp_path, capsys, network):
+def test_batchsize_command(tmp_path, capsys, served_mnist):
     assert cli.main(["batchsize", "--limit", "100", "--batch-sizes", "10,full", "--epochs", "1", "--hidden", "16",
                      "--out", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out
@@ -177,7 +168,7 @@ def test_batchsize_command(tmp_path, capsys, network):
     (["plot", "compare", "a", "--out", "x.gif"], "--out: 'x.gif' must end in .png or .svg"),
 ])
 @needs_mnist
-def test_training_and_plot_bad_flags_exit_2(tmp_path, monkeypatch, capsys, network, argv, message):
+def test_training_and_plot_bad_flags_exit_2(tmp_path, monkeypatch, capsys, served_mnist, argv, message):
     monkeypatch.chdir(tmp_path)
     code, err = exit_status(capsys, argv)
     assert code == 2 and message in err
@@ -195,7 +186,7 @@ def test_plot_confusion_needs_a_checkpoint(tmp_path, capsys, compared):
 
 
 @needs_mnist
-def test_plot_reads_a_run_of_fastopt_train(tmp_path, capsys, network):
+def test_plot_reads_a_run_of_fastopt_train(tmp_path, capsys, served_mnist):
     run = tmp_path / "adam"
     assert cli.main(["train", "--limit", "200", "--epochs", "1", "--hidden", "16", "--batch-size", "50", "--out",
                      str(run), "--no-progress"]) == 0

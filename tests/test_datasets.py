@@ -6,7 +6,6 @@ datasets made here test the error paths and the download.
 import gzip
 import hashlib
 import io
-import os
 import struct
 from pathlib import Path
 
@@ -15,10 +14,8 @@ import pytest
 
 from fastopt import datasets
 from fastopt.datasets import DatasetError, DatasetSpec, FileSpec, parse_idx
+from mnist_data import MNIST_DIR, needs_mnist
 
-MNIST_DIR = Path(os.environ.get("FASTOPT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist")
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
-                                 reason=f"real MNIST not found in {MNIST_DIR}")
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -53,11 +50,6 @@ def fake(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------- real MNIST
-@pytest.fixture(scope="module")
-def mnist():
-    return datasets.load_mnist(MNIST_DIR, download_missing=False)
-
-
 @needs_mnist
 def test_real_mnist_shapes_dtypes_and_known_labels(mnist):
     assert mnist.train.images.shape == (60000, 28, 28) and mnist.train.images.dtype == np.uint8

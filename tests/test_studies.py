@@ -6,8 +6,8 @@ import pytest
 
 from fastopt import landscape, metrics, studies
 from fastopt.train import History, load_checkpoint
-from study_helpers import (gif_frames, image, load_mnist, needs_mnist, parse_report, report_table,
-                           use_network)
+from mnist_data import needs_mnist
+from study_helpers import gif_frames, image, parse_report, report_table
 
 
 # ---------------------------------------------------------------------------------------------- landscapes
@@ -75,19 +75,8 @@ def test_convex_study_runs_both_functions(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- trainings
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-@pytest.fixture
-def network(monkeypatch, mnist):
-    use_network(monkeypatch, mnist)
-    return mnist
-
-
 @needs_mnist
-def test_compare_study_writes_runs_figures_and_report(tmp_path, network):
+def test_compare_study_writes_runs_figures_and_report(tmp_path, served_mnist):
     out = tmp_path / "report"
     result = studies.compare_study(["sgd", "adam"], epochs=2, out=out, batch_size=50, hidden=[32], limit=400,
                                    lrs={"adam": 3e-3}, progress=False, dpi=40)
@@ -115,7 +104,7 @@ def test_compare_study_writes_runs_figures_and_report(tmp_path, network):
 
 
 @needs_mnist
-def test_every_run_of_a_comparison_starts_from_the_same_weights(tmp_path, network, monkeypatch):
+def test_every_run_of_a_comparison_starts_from_the_same_weights(tmp_path, served_mnist, monkeypatch):
     make_model, initial = studies.make_model, []
 
     def record_initial(config):
@@ -131,7 +120,7 @@ def test_every_run_of_a_comparison_starts_from_the_same_weights(tmp_path, networ
 
 
 @needs_mnist
-def test_batch_size_study_runs_each_size_and_draws_the_tradeoff(tmp_path, network):
+def test_batch_size_study_runs_each_size_and_draws_the_tradeoff(tmp_path, served_mnist):
     result = studies.batch_size_study("sgd", [64, "full", 10], epochs=1, out=tmp_path, hidden=[16], limit=200,
                                       lr=0.05, progress=False, dpi=40)
     assert list(result.runs) == ["mini-batch (10)", "mini-batch (64)", "full batch (200)"]
@@ -146,7 +135,7 @@ def test_batch_size_study_runs_each_size_and_draws_the_tradeoff(tmp_path, networ
 
 
 @needs_mnist
-def test_redraw_from_saved_runs_matches_the_trained_model(tmp_path, network):
+def test_redraw_from_saved_runs_matches_the_trained_model(tmp_path, served_mnist):
     result = studies.compare_study(["adam", "sgd"], epochs=1, out=tmp_path, batch_size=50, hidden=[16], limit=300,
                                    progress=False, dpi=30)
     folder = tmp_path / "runs" / "adam"

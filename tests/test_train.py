@@ -4,8 +4,6 @@ The loop is tested with SoftmaxRegression, a small NumPy model with fastopt.nn.M
 (params/grads dicts, forward_backward, evaluate); the real network's MNIST run is at the end.
 """
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +12,8 @@ import fastopt
 from fastopt import train as training
 from fastopt.optim.schedules import CosineDecay
 from fastopt.train import History, fit, load_checkpoint
+from mnist_data import MNIST_DIR, needs_mnist
 
-MNIST_DIR = Path(os.environ.get("FASTOPT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist")
 
 
 class SoftmaxRegression:
@@ -325,7 +323,7 @@ def test_resume_with_dropout_is_bit_identical(tmp_path):
     assert resumed.dropout_calls == uninterrupted.dropout_calls > 0
 
 
-@pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(), reason=f"no MNIST in {MNIST_DIR}")
+@needs_mnist
 def test_default_training_reaches_98_percent_on_real_mnist(tmp_path):
     """The acceptance run: `fastopt train --dataset mnist` with every default, on the full MNIST."""
     from fastopt import cli
