@@ -17,10 +17,7 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
         check_hyper(0.0 <= g["rho"] <= 1.0, "rho value", g["rho"], "must be in [0, 1]")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("square_avg", "acc_delta")

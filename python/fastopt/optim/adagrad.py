@@ -1,5 +1,5 @@
 """Adagrad: per-coordinate learning rates from the accumulated squared gradients."""
-from .base import Optimizer, check_hyper
+from .base import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -19,14 +19,6 @@ class Adagrad(Optimizer):
                  *, maximize=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["lr_decay"] >= 0.0, "lr_decay value", g["lr_decay"], "must be >= 0")
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
-        check_hyper(g["initial_accumulator_value"] >= 0.0, "initial_accumulator_value",
-                    g["initial_accumulator_value"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
 
     def state_slots(self, g):
         return ("sum",)

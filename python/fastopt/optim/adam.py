@@ -1,5 +1,5 @@
 """Adam, AdamW and AMSGrad: one fused update rule with decoupled or L2 weight decay."""
-from .base import Optimizer, check_betas, check_hyper
+from .base import Optimizer
 
 
 class Adam(Optimizer):
@@ -20,12 +20,6 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_betas(g["betas"])
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if g["amsgrad"] else ())

@@ -1,5 +1,5 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
-from .base import Optimizer, check_betas, check_hyper
+from .base import Optimizer
 
 
 class Adamax(Optimizer):
@@ -16,12 +16,6 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_betas(g["betas"])
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("exp_avg", "exp_inf")

@@ -27,6 +27,12 @@ def check_betas(betas) -> None:
         check_hyper(0.0 <= b < 1.0, f"beta parameter at index {i}", b, "must be in [0, 1)")
 
 
+# Hyperparameters that must be >= 0 in every optimizer that has them, with the names the errors use.
+NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "weight_decay value",
+                "momentum": "momentum value", "lr_decay": "lr_decay value",
+                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value"}
+
+
 def _is_array_group(params) -> bool:
     return isinstance(params, Mapping) and "params" in params
 
@@ -39,8 +45,8 @@ class Optimizer:
     must be C-contiguous, writeable float32 or float64; they are updated in place.
 
     Subclasses set ``kernel`` (the native ``_core.optim.<kernel>_step``, which derives the per-step
-    scalars from the hyperparameters) and implement ``validate(group)`` and ``state_slots(group)``
-    (names of the per-element state arrays, created lazily).
+    scalars from the hyperparameters) and implement ``state_slots(group)`` (names of the per-element
+    state arrays, created lazily); ``validate(group)`` adds checks beyond the shared ones (NON_NEGATIVE, betas).
     """
 
     kernel: str = ""
@@ -108,14 +114,22 @@ class Optimizer:
         self.state.append({"step": 0, **self.initial_carry()})
 
     def _validate(self, group: dict) -> None:
-        """Every hyperparameter a real number (flags are bools; TypeError naming the key), then the optimizer's
-        own checks of the values."""
+        """Every hyperparameter a real number (flags are bools; TypeError naming the key), the checks shared
+        by all optimizers (non-negative rates, betas in [0, 1)), then the optimizer's own checks."""
         for key in self.defaults:
             value = group[key]
             for v in (value if key == "betas" and isinstance(value, (tuple, list)) else (value,)):
                 if not isinstance(v, numbers.Real):
                     raise TypeError(f"{key}: expected a real number, got {type(v).__name__} {v!r}")
+        for key, label in NON_NEGATIVE.items():
+            if key in self.defaults:
+                check_hyper(group[key] >= 0.0, label, group[key], "must be >= 0")
+        if "betas" in self.defaults:
+            check_betas(group["betas"])
         self.validate(group)
+
+    def validate(self, group: dict) -> None:
+        """The optimizer's own checks of its hyperparameters, beyond the shared ones."""
 
     def initial_carry(self) -> dict:
         return {}

@@ -1,5 +1,5 @@
 """Lion: the sign of an interpolated momentum."""
-from .base import Optimizer, check_betas, check_hyper
+from .base import Optimizer
 
 
 class Lion(Optimizer):
@@ -16,11 +16,6 @@ class Lion(Optimizer):
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_betas(g["betas"])
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("exp_avg",)

@@ -1,5 +1,5 @@
 """NAdam: Adam with Nesterov momentum."""
-from .base import Optimizer, check_betas, check_hyper
+from .base import Optimizer
 
 
 class NAdam(Optimizer):
@@ -21,13 +21,6 @@ class NAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_betas(g["betas"])
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
-        check_hyper(g["momentum_decay"] >= 0.0, "momentum_decay value", g["momentum_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq")

@@ -1,5 +1,5 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
-from .base import Optimizer, check_betas, check_hyper
+from .base import Optimizer
 
 
 class RAdam(Optimizer):
@@ -18,12 +18,6 @@ class RAdam(Optimizer):
                  decoupled_weight_decay=False, maximize=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
-
-    def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_betas(g["betas"])
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
 
     def state_slots(self, g):
         return ("exp_avg", "exp_avg_sq")

@@ -20,10 +20,6 @@ class RMSprop(Optimizer):
                                       centered=centered, maximize=maximize))
 
     def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["eps"] >= 0.0, "epsilon value", g["eps"], "must be >= 0")
-        check_hyper(g["momentum"] >= 0.0, "momentum value", g["momentum"], "must be >= 0")
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
         check_hyper(0.0 <= g["alpha"] <= 1.0, "alpha value", g["alpha"], "must be in [0, 1]")
 
     def state_slots(self, g):

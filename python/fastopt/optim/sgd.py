@@ -21,9 +21,6 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize))
 
     def validate(self, g):
-        check_hyper(g["lr"] >= 0.0, "learning rate", g["lr"], "must be >= 0")
-        check_hyper(g["momentum"] >= 0.0, "momentum value", g["momentum"], "must be >= 0")
-        check_hyper(g["weight_decay"] >= 0.0, "weight_decay value", g["weight_decay"], "must be >= 0")
         check_hyper(not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0), "nesterov", g["nesterov"],
                     "Nesterov momentum requires a momentum and zero dampening")
 
