@@ -1,4 +1,4 @@
-"""pytest-benchmark: every optimizer, fastopt against careful NumPy and torch.optim (foreach and fused).
+"""pytest-benchmark: every optimizer, fastopt against careful NumPy and torch.optim (default, foreach, fused).
 
 Each benchmark times one optimizer step; tests are grouped by optimizer and layout, so
 ``pytest bench/bench_optim.py --benchmark-group-by=group`` shows the implementations side by side.

@@ -10,7 +10,8 @@ bandwidth, every implementation is checked to compute the same update as fastopt
 Columns: ms per step of each implementation; fastopt's effective GB/s = bytes the update must move
 (read p, g and every state array, write p and every state array: 4*(3 + 2*states) B per float32
 param, e.g. Adam 28 B) / time; fastopt's speed-up over NumPy and over torch (fused where torch has a
-fused CPU kernel, marked F, else foreach, marked f); and fastopt's GB/s as a fraction of the triad
+fused CPU kernel, marked F, else torch's CPU default, marked d: the single-tensor path, as torch.optim
+enables foreach by default only on CUDA-like devices; foreach is shown beside it); and fastopt's GB/s as a fraction of the triad
 bandwidth.  That triad is the in-place form ``a += s*c`` (12 B per element, all of them moved; see
 triad.py), timed in the same rounds as the row's optimizers for the layouts of 1e7 params: this host's
 memory bandwidth swings by up to 2x within a minute, so only a measurement of the same moment is a
@@ -54,7 +55,7 @@ class Row:
         self.case, self.layout, self.seconds = case, layout, seconds
         self.gbs = case.bytes_per_param() * sum(LAYOUTS[layout]) / seconds["fastopt"] / 1e9
         self.vs_numpy = seconds["numpy"] / seconds["fastopt"]
-        self.torch_impl = next((i for i in ("torch_fused", "torch_foreach") if i in seconds), None)
+        self.torch_impl = next((i for i in ("torch_fused", "torch_default") if i in seconds), None)
         self.vs_torch = seconds[self.torch_impl] / seconds["fastopt"] if self.torch_impl else None
         self.ceiling_gbs = ceiling_gbs
         self.of_triad = self.gbs / ceiling_gbs
@@ -62,14 +63,16 @@ class Row:
     def cells(self) -> list[str]:
         def ms(impl):
             return f"{self.seconds[impl] * 1e3:.3f}" if impl in self.seconds else "-"
-        flavour = "F" if self.torch_impl == "torch_fused" else "f"
+        flavour = "F" if self.torch_impl == "torch_fused" else "d"
         torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {flavour}"
-        return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_foreach"), ms("torch_fused"),
+        return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_default"), ms("torch_foreach"),
+                ms("torch_fused"),
                 f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.ceiling_gbs:.1f}",
                 f"{self.of_triad:.0%}"]
 
 
-HEADER = ["optimizer", "layout", "fastopt ms", "numpy ms", "torch foreach ms", "torch fused ms", "fastopt GB/s",
+HEADER = ["optimizer", "layout", "fastopt ms", "numpy ms", "torch default ms", "torch foreach ms", "torch fused ms",
+          "fastopt GB/s",
           "x numpy", "x torch", "triad GB/s", "of triad"]
 
 
@@ -137,7 +140,7 @@ def check_targets(rows: list[Row]) -> list[str]:
             value = row.vs_numpy if row else None
             shown = f"{value:.2f}x" if value is not None else ""
         elif what == "torch":
-            flavour = "fused" if CASES_BY_NAME[name].torch_fused else "default (foreach)"
+            flavour = "fused" if CASES_BY_NAME[name].torch_fused else "CPU default"
             label = (f"{name} {layout}: no slower than torch {flavour}" if threshold == 1.0
                      else f"{name} {layout}: >= {threshold:g}x torch {flavour}")
             value = row.vs_torch if row else None
@@ -208,7 +211,7 @@ def main(argv=None) -> int:
     print(f"load avg  {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at end, this run included")
     rows = [Row(case, layout, seconds, triad_gbs or ceiling) for case, layout, seconds, triad_gbs in timings]
     print(f"\nms per step: median of {args.repeats} rounds after 2 warm-up steps; x = speed-up of fastopt "
-          f"(F: over torch fused, f: over torch foreach)\n")
+          f"(F: over torch fused, d: over torch's CPU default)\n")
     print(plain_table(rows))
     if args.markdown:
         print("\n" + markdown_table(rows))

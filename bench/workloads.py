@@ -64,14 +64,18 @@ LAYOUTS = {
 QUICK_CASES = ["momentum", "adam", "rmsprop", "lion"]
 QUICK_LAYOUTS = ["1e5", "1e6"]
 
-IMPLS = ["fastopt", "numpy", "torch_foreach", "torch_fused"]
+# torch_default is what a PyTorch user gets without flags: on CPU, torch.optim picks neither foreach
+# nor fused (its _default_to_fused_or_foreach enables foreach only for CUDA-like devices), so it runs
+# the single-tensor path, op by op.
+IMPLS = ["fastopt", "numpy", "torch_default", "torch_foreach", "torch_fused"]
+TORCH_FLAGS = {"torch_default": {}, "torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}
 
 
 def available_impls(case: Case) -> list[str]:
     """The implementations that exist for a case on this machine."""
     impls = ["fastopt", "numpy"]
     if torch is not None and hasattr(torch.optim, case.cls):
-        impls.append("torch_foreach")
+        impls += ["torch_default", "torch_foreach"]
         if case.torch_fused:
             impls.append("torch_fused")
     return impls
@@ -113,8 +117,7 @@ class Workload:
         tensors = [torch.from_numpy(p).requires_grad_() for p in params]
         for t, g in zip(tensors, self.grads):
             t.grad = torch.from_numpy(g)
-        flavour = {"torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}[impl]
-        opt = getattr(torch.optim, case.cls)(tensors, **case.hyper, **flavour)
+        opt = getattr(torch.optim, case.cls)(tensors, **case.hyper, **TORCH_FLAGS[impl])
         return opt.step
 
 
