@@ -141,3 +141,38 @@ def test_sgd_momentum_switched_on_mid_run_starts_its_buffer_at_the_gradient(nest
         tp.grad = torch.tensor(g[0])
         topt.step()
     np.testing.assert_allclose(params[0], tp.detach().numpy(), **TOL[np.float64])
+
+
+def test_lookahead_syncs_a_param_group_added_after_the_first_step():
+    """The new group's slow weights start at its first step and are pulled back on the global k-step clock."""
+    rng = np.random.default_rng(0)
+    first, added = rng.standard_normal(4), rng.standard_normal(3)
+    grads = rng.standard_normal((12, 7))
+    lr, k, alpha = 0.1, 3, 0.5
+    params = [first.copy()]
+    opt = fastopt.Lookahead(fastopt.SGD(params, lr=lr), k=k, alpha=alpha)
+    want_first, slow_first = first.copy(), first.copy()
+    want_added = slow_added = None
+    for t, g in enumerate(grads, start=1):
+        if t == 5:  # mid-cycle: the new group's first sync comes at step 6, after one fast step
+            params.append(added.copy())
+            opt.add_param_group({"params": [params[1]]})
+            want_added, slow_added = added.copy(), added.copy()
+        opt.step([g[:4]] + ([g[4:]] if want_added is not None else []))
+        want_first -= lr * g[:4]
+        if want_added is not None:
+            want_added -= lr * g[4:]
+        if t % k == 0:
+            slow_first += alpha * (want_first - slow_first)
+            want_first = slow_first.copy()
+            if want_added is not None:
+                slow_added += alpha * (want_added - slow_added)
+                want_added = slow_added.copy()
+    np.testing.assert_allclose(params[0], want_first, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(params[1], want_added, rtol=1e-13, atol=1e-15)
+    assert not np.allclose(params[1], added - lr * grads[4:, 4:].sum(axis=0))  # the syncs did happen
+
+    resumed = fastopt.Lookahead(fastopt.SGD([params[0].copy()], lr=lr), k=k, alpha=alpha)
+    resumed.add_param_group({"params": [params[1].copy()]})
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.steps == opt.steps and len(resumed.slow) == 2

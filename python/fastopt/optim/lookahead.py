@@ -15,7 +15,8 @@ class Lookahead:
 
     .. math:: \phi \leftarrow \phi + \alpha(\theta - \phi), \qquad \theta \leftarrow \phi
 
-    where :math:`\phi` are the slow weights (a copy of the params taken at the first step).
+    where :math:`\phi` are the slow weights (a copy of the params taken at the first step; for a param
+    group added to the inner optimizer later, at that group's first step).
     ``param_groups`` are the inner optimizer's, so schedules work unchanged.
     """
 
@@ -36,10 +37,16 @@ class Lookahead:
     def defaults(self) -> dict:
         return self.inner.defaults
 
+    def add_param_group(self, group) -> None:
+        """Add a param group to the inner optimizer; its slow weights start at its first step."""
+        self.inner.add_param_group(group)
+
     def step(self, grads) -> None:
         """One inner step; every k-th step also pulls the params toward the slow weights."""
-        # The slow weights start as the params before the first step, kept only if that step succeeds.
-        slow = self.slow or [[p.copy() for p in g["params"]] for g in self.param_groups]
+        # A group's slow weights start as its params before its first step (groups added to the inner
+        # optimizer later start later); they are kept only if that step succeeds.
+        slow = list(self.slow or [])
+        slow += [[p.copy() for p in g["params"]] for g in self.param_groups[len(slow):]]
         self.inner.step(grads)
         self.slow = slow
         self.steps += 1
@@ -59,7 +66,7 @@ class Lookahead:
         slow = state_dict["slow"]
         if slow is not None:
             shapes = [[p.shape for p in g["params"]] for g in self.param_groups]
-            if [[a.shape for a in s] for s in slow] != shapes:
+            if len(slow) > len(shapes) or [[a.shape for a in s] for s in slow] != shapes[:len(slow)]:
                 raise ValueError("state_dict: slow weights have another parameter layout")
         self.inner.load_state_dict(state_dict["inner"])
         self.k, self.alpha, self.steps = state_dict["k"], state_dict["alpha"], state_dict["steps"]
