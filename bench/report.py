@@ -17,7 +17,9 @@ triad.py), timed in the same rounds as the row's optimizers for the layouts of 1
 memory bandwidth swings by up to 2x within a minute, so only a measurement of the same moment is a
 fair ceiling.  Smaller layouts fit in the caches (a few MB) and are compared with the best whole-run
 triad (before or after the optimizers, STREAM's best-of-20), which they can exceed; so is every row
-when no C compiler is available.
+when no C compiler is available.  "of wall" (layout 1e7 only): the time of a C loop that moves exactly
+the optimizer's bytes with no arithmetic to speak of (triad.c's same_traffic, same rounds) over
+fastopt's time; 100% means the step costs no more than its memory traffic.
 """
 from __future__ import annotations
 
@@ -51,7 +53,8 @@ TARGETS = [
 class Row:
     """The measurement of one optimizer on one layout."""
 
-    def __init__(self, case: workloads.Case, layout: str, seconds: dict[str, float], ceiling_gbs: float):
+    def __init__(self, case: workloads.Case, layout: str, seconds: dict[str, float], ceiling_gbs: float,
+                 wall_seconds: float | None):
         self.case, self.layout, self.seconds = case, layout, seconds
         self.gbs = case.bytes_per_param() * sum(LAYOUTS[layout]) / seconds["fastopt"] / 1e9
         self.vs_numpy = seconds["numpy"] / seconds["fastopt"]
@@ -59,6 +62,7 @@ class Row:
         self.vs_torch = seconds[self.torch_impl] / seconds["fastopt"] if self.torch_impl else None
         self.ceiling_gbs = ceiling_gbs
         self.of_triad = self.gbs / ceiling_gbs
+        self.of_wall = wall_seconds / seconds["fastopt"] if wall_seconds else None
 
     def cells(self) -> list[str]:
         def ms(impl):
@@ -68,12 +72,12 @@ class Row:
         return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_default"), ms("torch_foreach"),
                 ms("torch_fused"),
                 f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.ceiling_gbs:.1f}",
-                f"{self.of_triad:.0%}"]
+                f"{self.of_triad:.0%}", "-" if self.of_wall is None else f"{self.of_wall:.0%}"]
 
 
 HEADER = ["optimizer", "layout", "fastopt ms", "numpy ms", "torch default ms", "torch foreach ms", "torch fused ms",
           "fastopt GB/s",
-          "x numpy", "x torch", "triad GB/s", "of triad"]
+          "x numpy", "x torch", "triad GB/s", "of triad", "of wall"]
 
 
 def plain_table(rows: list[Row]) -> str:
@@ -198,9 +202,12 @@ def main(argv=None) -> int:
         beside = same_moment is not None and sum(LAYOUTS[layout]) >= 10**7
         if beside:
             steppers["triad"] = same_moment[0]
+            if len(LAYOUTS[layout]) == 1:
+                steppers["wall"] = triad.same_traffic_stepper(workload.grads[0], case.num_states, args.threads)
         seconds = workloads.time_steps(steppers, args.repeats)
         triad_gbs = same_moment[1] / seconds.pop("triad") / 1e9 if beside else None
-        timings.append((case, layout, seconds, triad_gbs))
+        wall = seconds.pop("wall", None)
+        timings.append((case, layout, seconds, triad_gbs, wall))
         del steppers, workload
         gc.collect()
 
@@ -209,7 +216,7 @@ def main(argv=None) -> int:
     ceiling = max(bandwidth.ceiling_gbs, after.ceiling_gbs)
     print(f"          after the optimizers:  {describe(after)}")
     print(f"load avg  {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at end, this run included")
-    rows = [Row(case, layout, seconds, triad_gbs or ceiling) for case, layout, seconds, triad_gbs in timings]
+    rows = [Row(case, layout, seconds, triad_gbs or ceiling, wall) for case, layout, seconds, triad_gbs, wall in timings]
     print(f"\nms per step: median of {args.repeats} rounds after 2 warm-up steps; x = speed-up of fastopt "
           f"(F: over torch fused, d: over torch's CPU default)\n")
     print(plain_table(rows))

@@ -73,6 +73,8 @@ def _compile() -> ctypes.CDLL | None:
                           ctypes.c_int]
     lib.triad_in_place.restype = None
     lib.triad_in_place.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_float, ctypes.c_int64, ctypes.c_int]
+    lib.same_traffic.restype = None
+    lib.same_traffic.argtypes = [ctypes.c_void_p] * 5 + [ctypes.c_int, ctypes.c_int64, ctypes.c_int]
     return lib
 
 
@@ -118,6 +120,28 @@ def in_place_stepper(threads: int):
         return None
     a, c = np.full(N, 1.0, dtype=np.float32), np.full(N, 2.0, dtype=np.float32)
     return (lambda: lib.triad_in_place(a.ctypes.data, c.ctypes.data, 0.0, N, threads)), 12 * N
+
+
+def same_traffic_stepper(grad: np.ndarray, num_states: int, threads: int):
+    """One pass of ``same_traffic`` (triad.c) over ``grad`` and fresh param and state arrays of its size.
+
+    It moves exactly the bytes of an optimizer step with ``num_states`` state arrays, so the time of
+    an optimizer divided by it is the optimizer's distance to the memory wall of its own access
+    pattern.  None when no native triad can be built.
+    """
+    lib = _compile()
+    if lib is None:
+        return None
+    arrays = [np.zeros_like(grad) for _ in range(1 + num_states)]
+
+    def run():  # reads `arrays` each time, which keeps them alive as long as the stepper
+        pointers = [a.ctypes.data for a in arrays] + [None] * (3 - num_states)
+        lib.same_traffic(pointers[0], grad.ctypes.data, *pointers[1:], num_states, grad.size, threads)
+
+    run()  # check that it touches every array it should, as an optimizer step would
+    if not (np.array_equal(arrays[0], np.float32(-1e-30) * grad) and all(np.array_equal(a, grad) for a in arrays[1:])):
+        raise RuntimeError("same_traffic computed a wrong result")
+    return run
 
 
 def main() -> None:
