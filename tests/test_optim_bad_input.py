@@ -95,8 +95,22 @@ def test_bad_params_at_construction(bad, exc, match):
 
 def test_the_same_array_twice_is_rejected():
     a = np.zeros(3)
-    with pytest.raises(ValueError, match=r"param '1'.*same array appears more than once"):
+    with pytest.raises(ValueError, match=r"param '1': shares memory with param '0'"):
         fastopt.SGD([a, a])
+
+
+def test_params_sharing_memory_are_rejected_within_and_across_groups():
+    """Two views of one buffer would be updated twice per step (racing across threads): rejected up front."""
+    base = np.zeros(100)
+    with pytest.raises(ValueError, match=r"param 'tail': shares memory with param 'head'"):
+        fastopt.Adam({"head": base[:60], "tail": base[50:]})
+    with pytest.raises(ValueError, match=r"param 'inner': shares memory with param 'whole'"):
+        fastopt.Adam({"whole": base, "other": np.zeros(3), "inner": base[10:20]})
+    opt = fastopt.SGD([{"params": {"w": base.reshape(10, 10)}}])
+    with pytest.raises(ValueError, match=r"param 'v': shares memory with param 'w'"):
+        opt.add_param_group({"params": {"v": base[99:]}})
+    assert len(opt.param_groups) == 1
+    fastopt.SGD([base[:50], base[50:], np.zeros(0), np.zeros(0)])  # adjacent or empty: fine
 
 
 BAD_HYPER = [
