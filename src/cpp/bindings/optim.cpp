@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,69 +26,120 @@ std::string shape_str(const py::array& a) {
 
 std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
-bool overlaps(const py::array& a, const py::array& b) {
-  const char* a0 = static_cast<const char*>(a.data());
-  const char* b0 = static_cast<const char*>(b.data());
-  return a.nbytes() > 0 && b.nbytes() > 0 && a0 < b0 + b.nbytes() && b0 < a0 + a.nbytes();
-}
+// What validation needs of one array, read once from its object.  (pybind11's accessors re-derive
+// the size and dtype on every call; with 10,000 small tensors that cost more than the update itself.)
+struct ArrayInfo {
+  py::handle obj;
+  bool is_array = false;
+  char* data = nullptr;
+  int nd = 0;
+  const py::ssize_t* dims = nullptr;
+  PyObject* descr = nullptr;
+  int flags = 0;
+  int64_t size = 0, nbytes = 0;
 
-// Checks one tensor's param, grad and states; throws TypeError/ValueError naming it.
-// The name is formatted only on the error path: the happy path costs no string work.
-DType check_tensor(py::handle param_h, py::handle grad_h, const std::vector<py::handle>& state_h,
-                   py::handle name_h) {
+  explicit ArrayInfo(py::handle h) : obj(h) {
+    if (!py::isinstance<py::array>(h)) return;
+    const auto* raw = py::detail::array_proxy(h.ptr());
+    is_array = true;
+    data = raw->data;
+    nd = raw->nd;
+    dims = raw->dimensions;
+    descr = raw->descr;
+    flags = raw->flags;
+    size = 1;
+    for (int d = 0; d < nd; ++d) size *= dims[d];
+  }
+  bool c_contiguous() const { return flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_; }
+  bool writeable() const { return flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_; }
+  bool same_shape(const ArrayInfo& o) const { return nd == o.nd && std::equal(dims, dims + nd, o.dims); }
+  bool overlaps(const ArrayInfo& o) const {
+    return nbytes > 0 && o.nbytes > 0 && data < o.data + o.nbytes && o.data < data + nbytes;
+  }
+  py::array array() const { return py::reinterpret_borrow<py::array>(obj); }  // for error messages
+};
+
+std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")); }
+
+// The facts about a dtype that validation needs, looked up once per distinct dtype object of a call
+// (float32 and float64 arrays share one dtype object each, so that is once or twice per step).
+class DtypeFacts {
+ public:
+  // Whether the descr is a native float32/float64; sets dt and itemsize when it is.
+  bool supported(PyObject* descr, DType& dt, int64_t& itemsize) {
+    if (descr != last_) {
+      const auto dtype = py::reinterpret_borrow<py::dtype>(descr);
+      last_ = descr;
+      itemsize_ = dtype.itemsize();
+      ok_ = dtype.kind() == 'f' && (itemsize_ == 4 || itemsize_ == 8) && dtype.byteorder() != '>';
+    }
+    dt = itemsize_ == 4 ? DType::f32 : DType::f64;
+    itemsize = itemsize_;
+    return ok_;
+  }
+  static bool equal(PyObject* a, PyObject* b) {
+    return a == b || py::reinterpret_borrow<py::dtype>(a).equal(py::reinterpret_borrow<py::dtype>(b));
+  }
+
+ private:
+  PyObject* last_ = nullptr;
+  int64_t itemsize_ = 0;
+  bool ok_ = false;
+};
+
+// Checks one tensor's param, grad and states; throws TypeError/ValueError naming it, and on success
+// fills in the arrays' byte sizes and returns the dtype.  Names and messages are formatted only on
+// the error path.
+DType check_tensor(ArrayInfo& param, ArrayInfo* grad, std::vector<ArrayInfo>& states, py::handle name_h,
+                   DtypeFacts& dtypes) {
   auto name = [&] { return py::str(name_h).cast<std::string>(); };
-  if (!py::isinstance<py::array>(param_h))
-    throw py::type_error("param '" + name() + "': expected a numpy.ndarray, got " +
-                         std::string(py::str(py::type::of(param_h).attr("__name__"))));
-  auto param = py::reinterpret_borrow<py::array>(param_h);
-  const py::dtype dtype = param.dtype();
-  if (dtype.kind() != 'f' || (dtype.itemsize() != 4 && dtype.itemsize() != 8) || dtype.byteorder() == '>')
-    throw py::type_error("param '" + name() + "': unsupported dtype " + dtype_str(param) +
+  if (!param.is_array)
+    throw py::type_error("param '" + name() + "': expected a numpy.ndarray, got " + type_name(param.obj));
+  DType dt;
+  int64_t itemsize;
+  if (!dtypes.supported(param.descr, dt, itemsize))
+    throw py::type_error("param '" + name() + "': unsupported dtype " + dtype_str(param.array()) +
                          " (native float32 or float64 expected)");
-  const DType dt = dtype.itemsize() == 4 ? DType::f32 : DType::f64;
-  if (!(param.flags() & py::array::c_style))
+  if (!param.c_contiguous())
     throw py::value_error("param '" + name() + "': must be C-contiguous (updated in place; pass np.ascontiguousarray once and keep it)");
   if (!param.writeable()) throw py::value_error("param '" + name() + "': array is read-only");
+  param.nbytes = param.size * itemsize;
 
-  if (!grad_h.is_none()) {
-    if (!py::isinstance<py::array>(grad_h))
-      throw py::type_error("grad for param '" + name() + "': expected a numpy.ndarray, got " +
-                           std::string(py::str(py::type::of(grad_h).attr("__name__"))));
-    auto grad = py::reinterpret_borrow<py::array>(grad_h);
-    if (!grad.dtype().equal(param.dtype()))
-      throw py::type_error("grad for param '" + name() + "': dtype " + dtype_str(grad) +
-                           " does not match the param's dtype " + dtype_str(param));
-    bool same_shape = grad.ndim() == param.ndim();
-    for (py::ssize_t d = 0; same_shape && d < grad.ndim(); ++d) same_shape = grad.shape(d) == param.shape(d);
-    if (!same_shape)
-      throw py::value_error("grad for param '" + name() + "': shape " + shape_str(grad) +
-                            " does not match the param's shape " + shape_str(param));
-    if (!(grad.flags() & py::array::c_style))
-      throw py::value_error("grad for param '" + name() + "': must be C-contiguous");
-    if (overlaps(grad, param))
+  if (grad) {
+    if (!grad->is_array)
+      throw py::type_error("grad for param '" + name() + "': expected a numpy.ndarray, got " + type_name(grad->obj));
+    if (!DtypeFacts::equal(grad->descr, param.descr))
+      throw py::type_error("grad for param '" + name() + "': dtype " + dtype_str(grad->array()) +
+                           " does not match the param's dtype " + dtype_str(param.array()));
+    if (!grad->same_shape(param))
+      throw py::value_error("grad for param '" + name() + "': shape " + shape_str(grad->array()) +
+                            " does not match the param's shape " + shape_str(param.array()));
+    if (!grad->c_contiguous()) throw py::value_error("grad for param '" + name() + "': must be C-contiguous");
+    grad->nbytes = grad->size * itemsize;
+    if (grad->overlaps(param))
       throw py::value_error("grad for param '" + name() + "': shares memory with the param itself");
   }
-  for (const py::handle& h : state_h) {
-    auto st = py::reinterpret_borrow<py::array>(h);
-    if (!st.dtype().equal(param.dtype()) || st.size() != param.size() || !(st.flags() & py::array::c_style) ||
+  for (ArrayInfo& st : states) {
+    if (!st.is_array || !DtypeFacts::equal(st.descr, param.descr) || st.size != param.size || !st.c_contiguous() ||
         !st.writeable())
       throw py::value_error("optimizer state for param '" + name() + "' does not match the param (dtype " +
-                            dtype_str(st) + ", shape " + shape_str(st) + "); was load_state_dict given another layout?");
-    if (overlaps(st, param) || (!grad_h.is_none() && overlaps(st, py::reinterpret_borrow<py::array>(grad_h))))
+                            (st.is_array ? dtype_str(st.array()) : type_name(st.obj)) + ", shape " +
+                            (st.is_array ? shape_str(st.array()) : "?") +
+                            "); was load_state_dict given another layout?");
+    st.nbytes = st.size * itemsize;
+    if (st.overlaps(param) || (grad && st.overlaps(*grad)))
       throw py::value_error("optimizer state for param '" + name() + "' shares memory with the param or grad");
   }
   return dt;
 }
 
 template <class T>
-TensorPtrs<T> pointers(py::handle param, py::handle grad, const std::vector<py::handle>& states) {
+TensorPtrs<T> pointers(const ArrayInfo& param, const ArrayInfo* grad, const std::vector<ArrayInfo>& states) {
   TensorPtrs<T> t{};
-  auto p = py::reinterpret_borrow<py::array>(param);
-  t.param = static_cast<T*>(p.mutable_data());
-  t.grad = grad.is_none() ? nullptr : static_cast<const T*>(py::reinterpret_borrow<py::array>(grad).data());
-  for (size_t k = 0; k < states.size(); ++k)
-    t.state[k] = static_cast<T*>(py::reinterpret_borrow<py::array>(states[k]).mutable_data());
-  t.n = static_cast<int64_t>(p.size());
+  t.param = reinterpret_cast<T*>(param.data);
+  t.grad = grad ? reinterpret_cast<const T*>(grad->data) : nullptr;
+  for (size_t k = 0; k < states.size(); ++k) t.state[k] = reinterpret_cast<T*>(states[k].data);
+  t.n = param.size;
   return t;
 }
 
@@ -102,23 +155,48 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
   const size_t n = params.size(), n_states = states.size();
   if (n_states > static_cast<size_t>(kMaxStates)) throw py::value_error("too many state slots");
   if (names.size() != n) throw py::value_error("names: does not match the params");
+  if (!grads.is_none() && !py::isinstance<py::list>(grads))
+    throw py::type_error("grads: expected a list of arrays, got " + type_name(grads));
   py::list grad_list = grads.is_none() ? py::list() : py::reinterpret_borrow<py::list>(grads);
   if (!grads.is_none() && grad_list.size() != n)
     throw py::value_error("grads: got " + std::to_string(grad_list.size()) + " arrays for " + std::to_string(n) + " params");
   std::vector<py::list> slots;
   for (size_t k = 0; k < n_states; ++k) {
+    if (!py::isinstance<py::list>(states[k])) throw py::type_error("state slot " + std::to_string(k) + " is not a list");
     slots.push_back(py::reinterpret_borrow<py::list>(states[k]));
     if (slots[k].size() != n) throw py::value_error("state slot " + std::to_string(k) + " does not match the params");
   }
+  // Borrowed items straight from the lists (which the caller keeps alive): no reference counting.
+  auto item = [](const py::list& list, size_t i) { return py::handle(PyList_GET_ITEM(list.ptr(), i)); };
+  // Right after a step has streamed the arrays' data through the caches, every array object is a
+  // separate trip to memory; asking for the objects of the tensors a little ahead overlaps the trips
+  // (headers further ahead than shapes, which are found through the headers).
+  auto prefetch = [&](size_t i, auto&& what) {
+    what(item(params, i));
+    if (!grads.is_none()) what(item(grad_list, i));
+    for (size_t k = 0; k < n_states; ++k) what(item(slots[k], i));
+  };
+  auto header = [](py::handle h) { __builtin_prefetch(h.ptr()); __builtin_prefetch(reinterpret_cast<char*>(h.ptr()) + 64); };
+  auto shape = [](py::handle h) {
+    if (py::isinstance<py::array>(h)) __builtin_prefetch(py::detail::array_proxy(h.ptr())->dimensions);
+  };
+  constexpr size_t kHeadersAhead = 16, kShapesAhead = 8;
   GroupPtrs out;
-  std::vector<py::handle> st(n_states);
+  DtypeFacts dtypes;
+  std::vector<ArrayInfo> st;
   for (size_t i = 0; i < n; ++i) {
-    for (size_t k = 0; k < n_states; ++k) st[k] = slots[k][i];
-    py::handle g = grads.is_none() ? py::handle(Py_None) : py::handle(grad_list[i]);
-    if (check_tensor(params[i], g, st, names[i]) == DType::f32)
-      out.f32.push_back(pointers<float>(params[i], g, st));
+    if (i + kHeadersAhead < n) prefetch(i + kHeadersAhead, header);
+    if (i + kShapesAhead < n) prefetch(i + kShapesAhead, shape);
+    ArrayInfo param(item(params, i));
+    std::optional<ArrayInfo> grad;
+    if (!grads.is_none()) grad.emplace(item(grad_list, i));
+    st.clear();
+    for (size_t k = 0; k < n_states; ++k) st.emplace_back(item(slots[k], i));
+    ArrayInfo* g = grad ? &*grad : nullptr;
+    if (check_tensor(param, g, st, item(names, i), dtypes) == DType::f32)
+      out.f32.push_back(pointers<float>(param, g, st));
     else
-      out.f64.push_back(pointers<double>(params[i], g, st));
+      out.f64.push_back(pointers<double>(param, g, st));
   }
   return out;
 }
