@@ -11,8 +11,8 @@ Columns: ms per step of each implementation; fastopt's effective GB/s = bytes th
 (read p, g and every state array, write p and every state array: 4*(3 + 2*states) B per float32
 param, e.g. Adam 28 B) / time; fastopt's speed-up over NumPy and over torch (fused where torch has a
 fused CPU kernel, marked F, else torch's CPU default, marked d: the single-tensor path, as torch.optim
-enables foreach by default only on CUDA-like devices; foreach is shown beside it); and fastopt's GB/s as a fraction of the triad
-bandwidth.  That triad is the in-place form ``a += s*c`` (12 B per element, all of them moved; see
+enables foreach by default only on CUDA-like devices; foreach is shown beside it); and fastopt's GB/s
+as a fraction of the triad bandwidth.  That triad is the in-place form ``a += s*c`` (12 B per element, all of them moved; see
 triad.py), timed in the same rounds as the row's optimizers for the layouts of 1e7 params: this host's
 memory bandwidth swings by up to 2x within a minute, so only a measurement of the same moment is a
 fair ceiling.  Smaller layouts fit in the caches (a few MB) and are compared with the best whole-run
@@ -70,14 +70,12 @@ class Row:
         flavour = "F" if self.torch_impl == "torch_fused" else "d"
         torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {flavour}"
         return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_default"), ms("torch_foreach"),
-                ms("torch_fused"),
-                f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio, f"{self.ceiling_gbs:.1f}",
-                f"{self.of_triad:.0%}", "-" if self.of_wall is None else f"{self.of_wall:.0%}"]
+                ms("torch_fused"), f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio,
+                f"{self.ceiling_gbs:.1f}", f"{self.of_triad:.0%}", "-" if self.of_wall is None else f"{self.of_wall:.0%}"]
 
 
 HEADER = ["optimizer", "layout", "fastopt ms", "numpy ms", "torch default ms", "torch foreach ms", "torch fused ms",
-          "fastopt GB/s",
-          "x numpy", "x torch", "triad GB/s", "of triad", "of wall"]
+          "fastopt GB/s", "x numpy", "x torch", "triad GB/s", "of triad", "of wall"]
 
 
 def plain_table(rows: list[Row]) -> str:
