@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import hashlib
 import os
 import shutil
@@ -53,8 +54,9 @@ class Bandwidth:
         return max(self.triad_gbs, self.in_place_gbs) if self.in_place_gbs == self.in_place_gbs else self.triad_gbs
 
 
+@functools.cache
 def _compile() -> ctypes.CDLL | None:
-    """Build triad.c into a cached shared library; None when no C compiler (with OpenMP) is available."""
+    """Build triad.c into a cached shared library (loaded once per process); None when no C compiler (with OpenMP) is available."""
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
         return None

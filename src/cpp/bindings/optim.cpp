@@ -36,7 +36,7 @@ struct ArrayInfo {
   const py::ssize_t* dims = nullptr;
   PyObject* descr = nullptr;
   int flags = 0;
-  int64_t size = 0, nbytes = 0;
+  int64_t size = 0;
 
   explicit ArrayInfo(py::handle h) : obj(h) {
     if (!py::isinstance<py::array>(h)) return;
@@ -53,8 +53,9 @@ struct ArrayInfo {
   bool c_contiguous() const { return flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_; }
   bool writeable() const { return flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_; }
   bool same_shape(const ArrayInfo& o) const { return nd == o.nd && std::equal(dims, dims + nd, o.dims); }
-  bool overlaps(const ArrayInfo& o) const {
-    return nbytes > 0 && o.nbytes > 0 && data < o.data + o.nbytes && o.data < data + nbytes;
+  // For two arrays of one dtype (checked before), so one itemsize serves both.
+  bool overlaps(const ArrayInfo& o, int64_t itemsize) const {
+    return size > 0 && o.size > 0 && data < o.data + o.size * itemsize && o.data < data + size * itemsize;
   }
   py::array array() const { return py::reinterpret_borrow<py::array>(obj); }  // for error messages
 };
@@ -65,17 +66,15 @@ std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__nam
 // (float32 and float64 arrays share one dtype object each, so that is once or twice per step).
 class DtypeFacts {
  public:
-  // Whether the descr is a native float32/float64; sets dt and itemsize when it is.
-  bool supported(PyObject* descr, DType& dt, int64_t& itemsize) {
+  // The itemsize (4 or 8) when the descr is a native float32/float64, else 0.
+  int64_t float_itemsize(PyObject* descr) {
     if (descr != last_) {
       const auto dtype = py::reinterpret_borrow<py::dtype>(descr);
+      const bool ok = dtype.kind() == 'f' && (dtype.itemsize() == 4 || dtype.itemsize() == 8) && dtype.byteorder() != '>';
       last_ = descr;
-      itemsize_ = dtype.itemsize();
-      ok_ = dtype.kind() == 'f' && (itemsize_ == 4 || itemsize_ == 8) && dtype.byteorder() != '>';
+      itemsize_ = ok ? dtype.itemsize() : 0;
     }
-    dt = itemsize_ == 4 ? DType::f32 : DType::f64;
-    itemsize = itemsize_;
-    return ok_;
+    return itemsize_;
   }
   static bool equal(PyObject* a, PyObject* b) {
     return a == b || py::reinterpret_borrow<py::dtype>(a).equal(py::reinterpret_borrow<py::dtype>(b));
@@ -84,26 +83,22 @@ class DtypeFacts {
  private:
   PyObject* last_ = nullptr;
   int64_t itemsize_ = 0;
-  bool ok_ = false;
 };
 
 // Checks one tensor's param, grad and states; throws TypeError/ValueError naming it, and on success
-// fills in the arrays' byte sizes and returns the dtype.  Names and messages are formatted only on
-// the error path.
-DType check_tensor(ArrayInfo& param, ArrayInfo* grad, std::vector<ArrayInfo>& states, py::handle name_h,
-                   DtypeFacts& dtypes) {
+// returns the dtype.  Names and messages are formatted only on the error path.
+DType check_tensor(const ArrayInfo& param, const ArrayInfo* grad, const std::vector<ArrayInfo>& states,
+                   py::handle name_h, DtypeFacts& dtypes) {
   auto name = [&] { return py::str(name_h).cast<std::string>(); };
   if (!param.is_array)
     throw py::type_error("param '" + name() + "': expected a numpy.ndarray, got " + type_name(param.obj));
-  DType dt;
-  int64_t itemsize;
-  if (!dtypes.supported(param.descr, dt, itemsize))
+  const int64_t itemsize = dtypes.float_itemsize(param.descr);
+  if (itemsize == 0)
     throw py::type_error("param '" + name() + "': unsupported dtype " + dtype_str(param.array()) +
                          " (native float32 or float64 expected)");
   if (!param.c_contiguous())
     throw py::value_error("param '" + name() + "': must be C-contiguous (updated in place; pass np.ascontiguousarray once and keep it)");
   if (!param.writeable()) throw py::value_error("param '" + name() + "': array is read-only");
-  param.nbytes = param.size * itemsize;
 
   if (grad) {
     if (!grad->is_array)
@@ -115,22 +110,20 @@ DType check_tensor(ArrayInfo& param, ArrayInfo* grad, std::vector<ArrayInfo>& st
       throw py::value_error("grad for param '" + name() + "': shape " + shape_str(grad->array()) +
                             " does not match the param's shape " + shape_str(param.array()));
     if (!grad->c_contiguous()) throw py::value_error("grad for param '" + name() + "': must be C-contiguous");
-    grad->nbytes = grad->size * itemsize;
-    if (grad->overlaps(param))
+    if (grad->overlaps(param, itemsize))
       throw py::value_error("grad for param '" + name() + "': shares memory with the param itself");
   }
-  for (ArrayInfo& st : states) {
+  for (const ArrayInfo& st : states) {
     if (!st.is_array || !DtypeFacts::equal(st.descr, param.descr) || st.size != param.size || !st.c_contiguous() ||
         !st.writeable())
       throw py::value_error("optimizer state for param '" + name() + "' does not match the param (dtype " +
                             (st.is_array ? dtype_str(st.array()) : type_name(st.obj)) + ", shape " +
                             (st.is_array ? shape_str(st.array()) : "?") +
                             "); was load_state_dict given another layout?");
-    st.nbytes = st.size * itemsize;
-    if (st.overlaps(param) || (grad && st.overlaps(*grad)))
+    if (st.overlaps(param, itemsize) || (grad && st.overlaps(*grad, itemsize)))
       throw py::value_error("optimizer state for param '" + name() + "' shares memory with the param or grad");
   }
-  return dt;
+  return itemsize == 4 ? DType::f32 : DType::f64;
 }
 
 template <class T>
@@ -155,10 +148,11 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
   const size_t n = params.size(), n_states = states.size();
   if (n_states > static_cast<size_t>(kMaxStates)) throw py::value_error("too many state slots");
   if (names.size() != n) throw py::value_error("names: does not match the params");
-  if (!grads.is_none() && !py::isinstance<py::list>(grads))
+  const bool has_grads = !grads.is_none();
+  if (has_grads && !py::isinstance<py::list>(grads))
     throw py::type_error("grads: expected a list of arrays, got " + type_name(grads));
-  py::list grad_list = grads.is_none() ? py::list() : py::reinterpret_borrow<py::list>(grads);
-  if (!grads.is_none() && grad_list.size() != n)
+  py::list grad_list = has_grads ? py::reinterpret_borrow<py::list>(grads) : py::list();
+  if (has_grads && grad_list.size() != n)
     throw py::value_error("grads: got " + std::to_string(grad_list.size()) + " arrays for " + std::to_string(n) + " params");
   std::vector<py::list> slots;
   for (size_t k = 0; k < n_states; ++k) {
@@ -173,7 +167,7 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
   // (headers further ahead than shapes, which are found through the headers).
   auto prefetch = [&](size_t i, auto&& what) {
     what(item(params, i));
-    if (!grads.is_none()) what(item(grad_list, i));
+    if (has_grads) what(item(grad_list, i));
     for (size_t k = 0; k < n_states; ++k) what(item(slots[k], i));
   };
   auto header = [](py::handle h) { __builtin_prefetch(h.ptr()); __builtin_prefetch(reinterpret_cast<char*>(h.ptr()) + 64); };
@@ -189,7 +183,7 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
     if (i + kShapesAhead < n) prefetch(i + kShapesAhead, shape);
     ArrayInfo param(item(params, i));
     std::optional<ArrayInfo> grad;
-    if (!grads.is_none()) grad.emplace(item(grad_list, i));
+    if (has_grads) grad.emplace(item(grad_list, i));
     st.clear();
     for (size_t k = 0; k < n_states; ++k) st.emplace_back(item(slots[k], i));
     ArrayInfo* g = grad ? &*grad : nullptr;
