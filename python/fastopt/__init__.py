@@ -13,10 +13,12 @@ are imported on demand.
 """
 import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by soname, wherever pip put it
 
-from . import _core, datasets, landscape, metrics, nn, train
+from . import _core, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
-from .optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Lookahead, NAdam, Optimizer, RAdam, Ranger,
-                    RMSprop)
+from .optim import CLASSES as _OPTIMIZER_CLASSES
+from .optim import Optimizer
+
+globals().update({name: getattr(optim, name) for name in _OPTIMIZER_CLASSES})  # fastopt.Adam, ... (optim.CLASSES)
 
 __version__ = _core.__version__
 
@@ -26,6 +28,5 @@ def build_info() -> dict:
     return _core.build_info()
 
 
-__all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "SGD", "Adagrad",
-           "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion", "Lookahead", "Ranger",
-           "datasets", "landscape", "metrics", "nn", "train"]
+__all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", *_OPTIMIZER_CLASSES,
+           "datasets", "landscape", "metrics", "nn", "optim", "train"]

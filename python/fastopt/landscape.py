@@ -23,7 +23,7 @@ import numpy as np
 from . import _core
 from .optim.base import Optimizer
 from .optim.lookahead import Lookahead
-from .optim.registry import OPTIMIZERS, create
+from .optim.registry import OPTIMIZERS, REGISTRY, create
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
@@ -168,57 +168,39 @@ def custom(value: Callable, grad: Callable, *, dim: int = 2, domain: Domain = ((
 
 # ---------------------------------------------------------------------------------------- trajectories
 
-# Default learning rate per function and optimizer: the one that makes each path meaningful.
-# Found once by tools/search_default_lr.py (it prints this table; the rule is in its docstring): on the
-# default 2-D function from its default start, 1000 steps, the smallest learning rate of the grid
-# {1, 3} x 10^k that stays in view and gets within 1% of the best progress any learning rate makes.
-# Functions or optimizers missing here use the optimizer's own default learning rate.
-DEFAULT_LR: dict[str, dict[str, float]] = {
-    "rosenbrock": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.3, "rmsprop": 0.01,
-        "adadelta": 0.3, "adam": 0.03, "adamw": 0.03, "adamax": 0.3, "nadam": 0.03, "radam": 0.003,
-        "lion": 0.003, "ranger": 0.003},
-    "beale": {"sgd": 0.001, "momentum": 0.0001, "nesterov": 0.0001, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 0.3, "adam": 0.01, "adamw": 0.01, "adamax": 0.01, "nadam": 0.01, "radam": 0.01,
-        "lion": 0.003, "ranger": 0.01},
-    "himmelblau": {"sgd": 0.0001, "momentum": 1e-05, "nesterov": 1e-05, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 0.3, "adam": 0.003, "adamw": 0.003, "adamax": 0.01, "nadam": 0.003, "radam": 0.01,
-        "lion": 0.003, "ranger": 0.03},
-    "rastrigin": {"sgd": 1e-05, "momentum": 1e-06, "nesterov": 1e-06, "adagrad": 1, "rmsprop": 0.1,
-        "adadelta": 0.1, "adam": 0.001, "adamw": 0.001, "adamax": 0.001, "nadam": 0.001, "radam": 0.01,
-        "lion": 0.0003, "ranger": 0.03},
-    "ackley": {"sgd": 0.1, "momentum": 1e-05, "nesterov": 1e-05, "adagrad": 1, "rmsprop": 0.1, "adadelta": 0.1,
-        "adam": 0.0003, "adamw": 0.0003, "adamax": 0.0003, "nadam": 1, "radam": 0.3, "lion": 0.0003,
-        "ranger": 0.3},
-    "booth": {"sgd": 0.0003, "momentum": 3e-05, "nesterov": 3e-05, "adagrad": 0.3, "rmsprop": 0.01,
-        "adadelta": 3, "adam": 0.03, "adamw": 0.03, "adamax": 0.03, "nadam": 0.03, "radam": 0.01, "lion": 0.01,
-        "ranger": 0.03},
-    "goldstein_price": {"sgd": 1e-07, "momentum": 1e-07, "nesterov": 1e-07, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 0.3, "adam": 0.01, "adamw": 0.01, "adamax": 0.03, "nadam": 0.01, "radam": 3e-07,
-        "lion": 0.003, "ranger": 1e-06},
-    "six_hump_camel": {"sgd": 0.03, "momentum": 0.01, "nesterov": 0.03, "adagrad": 1, "rmsprop": 0.1,
-        "adadelta": 0.3, "adam": 0.1, "adamw": 0.1, "adamax": 0.3, "nadam": 1, "radam": 0.03, "lion": 0.003,
-        "ranger": 0.03},
-    "styblinski_tang": {"sgd": 0.0003, "momentum": 0.01, "nesterov": 3e-05, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 1, "adam": 3, "adamw": 0.003, "adamax": 3, "nadam": 1, "radam": 0.03, "lion": 0.03,
-        "ranger": 0.01},
-    "saddle": {"sgd": 0.001, "momentum": 0.0001, "nesterov": 0.0001, "adagrad": 0.03, "rmsprop": 0.001,
-        "adadelta": 0.03, "adam": 0.001, "adamw": 0.001, "adamax": 0.003, "nadam": 0.001, "radam": 0.003,
-        "lion": 0.003, "ranger": 0.01},
-    "monkey_saddle": {"sgd": 0.0003, "momentum": 3e-05, "nesterov": 3e-05, "adagrad": 0.03, "rmsprop": 0.001,
-        "adadelta": 0.1, "adam": 0.001, "adamw": 0.001, "adamax": 0.003, "nadam": 0.001, "radam": 0.003,
-        "lion": 0.003, "ranger": 0.003},
-    "quadratic": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 0.3, "adam": 0.003, "adamw": 0.003, "adamax": 0.003, "nadam": 0.003, "radam": 0.01,
-        "lion": 0.003, "ranger": 0.01},
-    "bowl": {"sgd": 0.003, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.1, "rmsprop": 0.003,
-        "adadelta": 1, "adam": 0.003, "adamw": 0.003, "adamax": 0.003, "nadam": 0.003, "radam": 0.01,
-        "lion": 0.003, "ranger": 0.03},
-}
+# The most memory a trajectory may take (path, losses, gradient norms, learning rates and noise), so that
+# a typo such as steps=10**9 fails at once with the memory it would need instead of swapping: 1 GiB
+# holds 20 million steps of a 2-D function.
+MAX_TRAJECTORY_BYTES = 2**30
+
+
+def _lr_table() -> dict[str, dict[str, float]]:
+    """function -> optimizer -> learning rate, from the registry entries (``Entry.landscape_lr``)."""
+    table: dict[str, dict[str, float]] = {}
+    for name, e in REGISTRY.items():
+        for function, lr in e.landscape_lr.items():
+            table.setdefault(function, {})[name] = lr
+    return table
+
+
+# Default learning rate per function and optimizer, the one that makes each path meaningful: each
+# optimizer's registry entry holds its row, found by tools/search_default_lr.py (it prints the rows; the
+# rule is in its docstring).  Functions or optimizers missing here use the optimizer's own default.
+DEFAULT_LR: dict[str, dict[str, float]] = _lr_table()
 
 
 def default_lr(function: str, optimizer: str) -> float | None:
-    """The tabulated learning rate for ``optimizer`` (a registry name) on ``function``, or None."""
-    return DEFAULT_LR.get(function, {}).get(optimizer)
+    """The tabulated learning rate of ``optimizer`` on ``function``, or None.
+
+    Parameters
+    ----------
+    function : str
+        A test-function name.
+    optimizer : str
+        A registry name.
+    """
+    e = REGISTRY.get(optimizer)
+    return None if e is None else e.landscape_lr.get(function)
 
 
 @dataclass
@@ -263,20 +245,6 @@ def _build_optimizer(fn: TestFunction, optimizer, lr, hyper: dict, param: np.nda
     return opt, name
 
 
-def _native_plan(opt) -> tuple | None:
-    """(kernel, hyper, state_init, lookahead_k, lookahead_alpha) when the C++ loop can run opt exactly."""
-    k, alpha, inner = 0, 0.0, opt
-    if isinstance(opt, Lookahead):
-        if type(opt).step is not Lookahead.step:
-            return None
-        k, alpha, inner = opt.k, opt.alpha, opt.inner
-    if not isinstance(inner, Optimizer) or type(inner).step is not Optimizer.step or len(inner.param_groups) != 1:
-        return None
-    group, state = inner.param_groups[0], inner.state[0]
-    init = [float(inner.state_init(group, slot)) for slot in inner.state_slots(group)]
-    return inner.kernel, inner.hyper(group, state), init, k, alpha
-
-
 def _python_loop(fn: TestFunction, opt, x: np.ndarray, lrs: np.ndarray, noise):
     """The same path with the normal optimizer API, one opt.step per step (custom functions and optimizers)."""
     steps = len(lrs)
@@ -303,8 +271,9 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     ``noise``: standard deviation of Gaussian noise added to every gradient, drawn from
     ``numpy.random.default_rng(seed)`` (imitates stochastic gradients).  ``schedule(t)`` multiplies the
     learning rate of step t+1 (t = 0, 1, ...; like LambdaLR).  ``native``: None runs in C++ whenever the
-    function is built in and the optimizer is a plain fastopt optimizer or Lookahead over one; False
-    forces the Python loop; True requires the C++ loop.
+    function is built in and the optimizer's step is native kernel calls (``opt.kernel_calls()``: a fastopt
+    optimizer, or Lookahead over one); False forces the Python loop; True requires the C++ loop.
+    Refused (ValueError) above :data:`MAX_TRAJECTORY_BYTES` of results.
     """
     if isinstance(fn, str):
         fn = get(fn)
@@ -316,6 +285,11 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         raise ValueError(f"steps: must be >= 0, got {steps}")
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise: must be a finite number >= 0, got {noise}")
+    need = 8 * ((steps + 1) * (fn.dim + 2) + steps * (1 + (fn.dim if noise > 0 else 0)))
+    if need > MAX_TRAJECTORY_BYTES:
+        raise ValueError(f"steps: {steps} steps of {fn.name} (dim={fn.dim}) would need {need / 2**30:.1f} GiB for the "
+                         f"path, losses and gradient norms; the limit is {MAX_TRAJECTORY_BYTES / 2**30:g} GiB "
+                         "(fastopt.landscape.MAX_TRAJECTORY_BYTES)")
     x = np.array(fn.start if x0 is None else x0, dtype=np.float64)
     if x.shape != (fn.dim,):
         raise ValueError(f"x0: expected {fn.dim} coordinates for {fn.name} (dim={fn.dim}), got shape {x.shape}")
@@ -330,17 +304,17 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     lrs = base_lr * factors
     gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, fn.dim)) if noise > 0 else None
 
-    plan = _native_plan(opt) if fn.native and native is not False else None
-    if native and plan is None:
-        raise ValueError(f"native=True: needs a built-in function and a plain fastopt optimizer (or Lookahead over "
-                         f"one), got {fn.name!r} and {type(opt).__name__}")
-    if plan is not None:
-        kernel, hyper_values, state_init, k, alpha = plan
-        path, losses, norms = _core.landscape.trajectory(fn._fn, kernel, hyper_values, state_init, x, lrs,
-                                                         gradient_noise, k, alpha)
+    calls = opt.kernel_calls() if fn.native and native is not False else None
+    if native and calls is None:
+        raise ValueError(f"native=True: needs a built-in function and an optimizer whose step is native kernel "
+                         f"calls (a fastopt optimizer with one param group, or Lookahead over one), got {fn.name!r} "
+                         f"and {type(opt).__name__}")
+    if calls is not None:
+        path, losses, norms = _core.landscape.trajectory(fn._fn, [c.as_tuple() for c in calls], x, lrs,
+                                                         gradient_noise)
     else:
         path, losses, norms = _python_loop(fn, opt, x, lrs, gradient_noise)
-    return Trajectory(fn.name, name, base_lr, path, losses, norms, float(noise), int(seed), plan is not None)
+    return Trajectory(fn.name, name, base_lr, path, losses, norms, float(noise), int(seed), calls is not None)
 
 
 def trajectories(fn, optimizers: Iterable, **kwargs) -> dict[str, Trajectory]:

@@ -1,18 +1,28 @@
-"""Optimizers with PyTorch's constructor names and defaults, updating NumPy arrays in place."""
-from .adadelta import Adadelta
-from .adagrad import Adagrad
-from .adam import Adam, AdamW
-from .adamax import Adamax
-from .base import Optimizer
-from .lion import Lion
-from .lookahead import Lookahead, Ranger
-from .nadam import NAdam
-from .radam import RAdam
-from .registry import OPTIMIZERS, create
-from .rmsprop import RMSprop
-from .schedules import Constant, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
-from .sgd import SGD
+"""Optimizers with PyTorch's constructor names and defaults, updating NumPy arrays in place.
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "Lion", "Lookahead", "Ranger", "OPTIMIZERS", "create", "schedules", "Constant", "StepDecay",
-           "ExponentialDecay", "CosineDecay", "LinearWarmup"]
+Each optimizer lives in one module (its family's): the class, whose ``spec`` names its C++ declaration,
+and its registry entry.  Importing a module registers its entries; ``__all__`` collects the classes.
+"""
+# Imported in this order on purpose: importing registers, and this is the order the names are listed in.
+from . import sgd, adagrad, rmsprop, adadelta, adam, adamax, nadam, radam, lion, lookahead  # noqa: I001
+from . import schedules
+from .adadelta import *  # noqa: F401,F403
+from .adagrad import *  # noqa: F401,F403
+from .adam import *  # noqa: F401,F403
+from .adamax import *  # noqa: F401,F403
+from .base import Optimizer
+from .lion import *  # noqa: F401,F403
+from .lookahead import *  # noqa: F401,F403
+from .nadam import *  # noqa: F401,F403
+from .radam import *  # noqa: F401,F403
+from .registry import OPTIMIZERS, REGISTRY, Entry, create, entry, register
+from .rmsprop import *  # noqa: F401,F403
+from .schedules import Constant, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
+from .sgd import *  # noqa: F401,F403
+from .state import GroupState, KernelCall
+
+CLASSES = [name for family in (sgd, adagrad, rmsprop, adadelta, adam, adamax, nadam, radam, lion, lookahead)
+           for name in family.__all__]
+
+__all__ = ["Optimizer", *CLASSES, "GroupState", "KernelCall", "OPTIMIZERS", "REGISTRY", "Entry", "create", "entry",
+           "register", "schedules", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup"]

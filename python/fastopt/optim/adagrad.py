@@ -1,5 +1,8 @@
 """Adagrad: per-coordinate learning rates from the accumulated squared gradients."""
-from .base import Optimizer
+from .base import Optimizer, native
+from .registry import register
+
+__all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
@@ -10,18 +13,34 @@ class Adagrad(Optimizer):
         \tilde\gamma_t = \gamma / (1 + (t-1)\eta) \\
         s_t &= s_{t-1} + g_t^2, \qquad \theta_t = \theta_{t-1} - \tilde\gamma_t\, g_t / (\sqrt{s_t} + \epsilon)
 
-    ``s_0 = initial_accumulator_value``.
+    Parameters
+    ----------
+    params : list, dict or list of param groups
+        The arrays to optimize, updated in place (see :class:`~fastopt.optim.Optimizer`).
+    lr : float
+        Learning rate :math:`\gamma`.
+    lr_decay : float
+        Learning-rate decay :math:`\eta` per step.
+    weight_decay : float
+        L2 penalty :math:`\lambda` added to the gradient.
+    initial_accumulator_value : float
+        Starting value :math:`s_0` of the sums of squared gradients.
+    eps : float
+        Term added to the denominator for numerical stability.
+    maximize : bool
+        Ascend the gradient instead of descending it.
     """
 
-    kernel = "adagrad"
+    spec = native("adagrad")
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
                  *, maximize=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
 
-    def state_slots(self, g):
-        return ("sum",)
 
-    def state_init(self, g, slot):
-        return g["initial_accumulator_value"]
+# Registry: the MNIST rate is Adagrad's usual 1e-2 (not tuned); landscape rates: tools/search_default_lr.py.
+register("adagrad", Adagrad, mnist_lr=0.01, color="#d62728",
+         landscape_lr={"rosenbrock": 0.3, "beale": 0.1, "himmelblau": 0.1, "rastrigin": 1, "ackley": 1,
+                       "booth": 0.3, "goldstein_price": 0.1, "six_hump_camel": 1, "styblinski_tang": 0.1,
+                       "saddle": 0.03, "monkey_saddle": 0.03, "quadratic": 0.1, "bowl": 0.1})

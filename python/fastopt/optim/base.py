@@ -1,75 +1,72 @@
-"""The Optimizer base class: param groups, lazily created state, validation and state_dict.
+"""The Optimizer base class: param groups, typed per-group state, validation and state_dict.
 
-Every optimizer keeps its state in NumPy arrays owned here, so a checkpoint is just those arrays
-plus the step counts.  A step makes one native call per param group, which validates every array,
-releases the GIL and runs the optimizer's fused update over all tensors of the group.
+An optimizer is declared once, in C++ (``src/cpp/optim/<name>.hpp``): its hyperparameters, state
+slots and carried scalars form its ``Spec``, which a Python class names (``spec = native("adam")``)
+and derives everything else from.  The state lives in NumPy arrays owned here, so a checkpoint is just
+those arrays plus the step counts.  A step makes one native call per param group, which validates
+every array, releases the GIL and runs the optimizer's fused update over all tensors of the group.
 """
 from __future__ import annotations
 
 import copy
 import numbers
+import threading
 from collections.abc import Mapping
 
 import numpy as np
 
 from .. import _core
+from .state import MAX_STEP, GroupState, KernelCall, new_slots
+from .validation import NON_NEGATIVE, check_betas, check_hyper, check_value, first_overlap
 
 
-def check_hyper(ok: bool, name: str, value, requirement: str) -> None:
-    """Raise ValueError naming a hyperparameter that fails its requirement."""
-    if not ok:
-        raise ValueError(f"Invalid {name}: {value!r} ({requirement})")
+def native(name: str):
+    """The C++ ``Spec`` of the optimizer kernel called ``name`` (``fastopt._core.optim.spec``).
 
-
-def check_betas(betas) -> None:
-    check_hyper(isinstance(betas, (tuple, list)) and len(betas) == 2, "betas", betas, "expected a pair (beta1, beta2)")
-    for i, b in enumerate(betas):
-        check_hyper(0.0 <= b < 1.0, f"beta parameter at index {i}", b, "must be in [0, 1)")
-
-
-# Hyperparameters that must be >= 0 in every optimizer that has them, with the names the errors use.
-NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "weight_decay value",
-                "momentum": "momentum value", "lr_decay": "lr_decay value",
-                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value"}
+    Parameters
+    ----------
+    name : str
+        The kernel's name as its C++ header declares it (``"adam"``, ``"sgd"``, ...).
+    """
+    return _core.optim.spec(name)
 
 
 def _is_array_group(params) -> bool:
     return isinstance(params, Mapping) and "params" in params
 
 
-def _first_overlap(named_arrays: list) -> tuple[str, str] | None:
-    """Names of two C-contiguous arrays whose bytes overlap (the same array twice, or two views of one
-    buffer), or None.  One sort by start address: O(n log n), so 10,000 params cost milliseconds."""
-    spans = sorted((a.__array_interface__["data"][0], a.nbytes, i, name)
-                   for i, (name, a) in enumerate(named_arrays) if a.nbytes)
-    reach, reach_name = -1, None  # the furthest end so far, and whose it is
-    for start, nbytes, _, name in spans:
-        if start < reach:
-            return reach_name, name
-        if start + nbytes > reach:
-            reach, reach_name = start + nbytes, name
-    return None
-
-
 class Optimizer:
-    """Base class of fastopt's optimizers.
+    """Base class of fastopt's optimizers: param groups, typed state, validation, ``state_dict``.
 
-    ``params`` is a list of NumPy arrays, a dict ``name -> array``, or a list of param-group dicts
-    ``{"params": [...] or {...}, "lr": ..., ...}`` whose keys override the defaults.  The arrays
-    must be C-contiguous, writeable float32 or float64; they are updated in place.
+    A subclass sets ``spec = native("<kernel>")`` (its C++ declaration: hyperparameter names and
+    kinds, state slots, carried values) and passes its hyperparameters to ``__init__``; it may override
+    ``_check(group)`` for checks beyond the shared ones (finite reals, non-negative rates, betas).
 
-    Subclasses set ``kernel`` (the native ``_core.optim.<kernel>_step``, which derives the per-step
-    scalars from the hyperparameters) and implement ``state_slots(group)`` (names of the per-element
-    state arrays, created lazily); ``validate(group)`` adds checks beyond the shared ones (NON_NEGATIVE, betas).
+    Parameters
+    ----------
+    params : list of numpy.ndarray, dict, or list of dict
+        The arrays to optimize (C-contiguous, writeable float32 or float64, updated in place): a list,
+        a dict ``name -> array``, or a list of param-group dicts ``{"params": [...] or {...}, "lr": ...}``
+        whose keys override the defaults.
+    defaults : dict
+        Every hyperparameter of the optimizer with its default value, named as in its Spec.
+
+    Notes
+    -----
+    Thread safety: steps, ``state_dict`` and ``load_state_dict`` of one optimizer serialise on its
+    lock, so two threads stepping one optimizer take turns; separate optimizers step concurrently.
     """
 
-    kernel: str = ""
-    reads_grad: bool = True
+    spec = None
 
     def __init__(self, params, defaults: dict):
+        if set(defaults) != set(self.spec.hyperparameters):
+            raise TypeError(f"{type(self).__name__}: defaults {sorted(defaults)} do not match its spec "
+                            f"{sorted(self.spec.hyperparameters)}")
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
-        self.state: list[dict] = []
+        self.state: list[GroupState] = []
+        self._lock = threading.Lock()
         if isinstance(params, np.ndarray):
             raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
                             "got a single numpy.ndarray (wrap it in a list)")
@@ -88,7 +85,13 @@ class Optimizer:
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, group: Mapping) -> None:
-        """Add a param group; keys it leaves out take the optimizer's defaults."""
+        """Add a param group; keys it leaves out take the optimizer's defaults.
+
+        Parameters
+        ----------
+        group : dict
+            ``{"params": list or dict of arrays, <hyperparameter>: value, ...}``.
+        """
         group = dict(group)
         params = group["params"]
         offset = sum(len(g["params"]) for g in self.param_groups)
@@ -107,6 +110,9 @@ class Optimizer:
         for name, a in zip(names, arrays):
             if not isinstance(a, np.ndarray):
                 raise TypeError(f"param '{name}': expected a numpy.ndarray, got {type(a).__name__}")
+            if isinstance(a, np.ma.MaskedArray):
+                raise TypeError(f"param '{name}': masked arrays are not supported (the kernels would ignore the "
+                                "mask); pass the plain array")
             if a.dtype not in (np.float32, np.float64):
                 raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32 or float64 expected)")
             if not a.flags.c_contiguous:
@@ -117,7 +123,7 @@ class Optimizer:
                 raise ValueError(f"param name '{name}' appears in more than one group")
             taken.add(name)
         existing = [(n, a) for g in self.param_groups for n, a in zip(g["names"], g["params"])]
-        clash = _first_overlap(existing + list(zip(names, arrays)))
+        clash = first_overlap(existing + list(zip(names, arrays)))
         if clash:
             raise ValueError(f"param '{clash[1]}': shares memory with param '{clash[0]}' (every param is updated "
                              "in place, so each must be its own array; pass a tied weight once)")
@@ -125,29 +131,25 @@ class Optimizer:
             group.setdefault(key, value)
         group["params"], group["names"] = arrays, names
         self._validate(group)
-        self.param_groups.append(group)
-        self.state.append({"step": 0, **self.initial_carry()})
+        with self._lock:
+            self.param_groups.append(group)
+            self.state.append(GroupState(carry=dict(self.spec.carry)))
 
     def _validate(self, group: dict) -> None:
-        """Every hyperparameter a real number (flags are bools; TypeError naming the key), the checks shared
-        by all optimizers (non-negative rates, betas in [0, 1)), then the optimizer's own checks."""
+        """Every hyperparameter of its kind (finite reals, flags; TypeError/ValueError naming the key), the
+        checks shared by all optimizers (non-negative rates, betas in [0, 1)), then the optimizer's own."""
+        kinds = self.spec.hyperparameters
         for key in self.defaults:
-            value = group[key]
-            for v in (value if key == "betas" and isinstance(value, (tuple, list)) else (value,)):
-                if not isinstance(v, numbers.Real):
-                    raise TypeError(f"{key}: expected a real number, got {type(v).__name__} {v!r}")
+            check_value(key, group[key], kinds[key])
         for key, label in NON_NEGATIVE.items():
             if key in self.defaults:
                 check_hyper(group[key] >= 0.0, label, group[key], "must be >= 0")
         if "betas" in self.defaults:
             check_betas(group["betas"])
-        self.validate(group)
+        self._check(group)
 
-    def validate(self, group: dict) -> None:
-        """The optimizer's own checks of its hyperparameters, beyond the shared ones."""
-
-    def initial_carry(self) -> dict:
-        return {}
+    def _check(self, group: dict) -> None:
+        """The optimizer's own checks of its hyperparameters, beyond the shared ones (override)."""
 
     # ------------------------------------------------------------------ stepping
     def _grads_per_group(self, grads) -> list[list]:
@@ -170,94 +172,136 @@ class Optimizer:
             start += len(g["params"])
         return out
 
-    def _slots(self, group: dict, state: dict) -> dict:
-        """The state arrays of a group by slot name; missing ones are made (zeros unless state_init says otherwise)
-        but not stored: step() stores them only once the step has succeeded, so a rejected step leaves no trace."""
-        return {name: state[name] if name in state else
-                [np.full_like(p, self.state_init(group, name)) for p in group["params"]]
-                for name in self.state_slots(group)}
-
-    def state_init(self, group: dict, slot: str) -> float:
-        return 0.0
-
-    def hyper(self, group: dict, state: dict) -> dict:
-        """The group's hyperparameters as floats for the native kernel, plus values carried between steps.
-
-        Only the optimizer's own hyperparameters are passed: other keys (a schedule's ``initial_lr``) stay in Python.
-        """
-        h = {}
-        for key in self.defaults:
-            if key == "betas":
-                h["beta1"], h["beta2"] = group[key]
-            else:
-                h[key] = float(group[key])
-        h.update(self.carried(state))
-        return h
-
-    def carried(self, state: dict) -> dict:
-        """Per-group values (not arrays) that the kernel carries from step to step, e.g. NAdam's mu product."""
-        return {k: v for k, v in state.items() if k != "step" and not isinstance(v, list)}
-
     def step(self, grads) -> None:
-        """Update every param in place from ``grads`` (a list aligned with the params, or a dict by name).
+        """Update every param in place from ``grads``.
+
+        Parameters
+        ----------
+        grads : list or dict of numpy.ndarray
+            Aligned with the params (a list in their order across groups, or a dict by param name);
+            each of its param's shape and dtype, C-contiguous.
 
         Either every array is updated or, on bad input, none is: all groups are validated first.
         NaN and Inf in grads follow IEEE arithmetic (they propagate into the params and state).
         """
-        per_group = self._grads_per_group(grads) if self.reads_grad else [None] * len(self.param_groups)
-        calls = []
-        for group, state, g in zip(self.param_groups, self.state, per_group):
-            self._validate(group)
-            calls.append((group, state, g, self._slots(group, state)))
-        if len(calls) > 1:  # one group must not be updated if a later one is bad
-            for group, _, g, slots in calls:
-                _core.optim.check(group["params"], g, list(slots.values()), group["names"])
-        kernel = getattr(_core.optim, self.kernel + "_step")
-        for group, state, g, slots in calls:
-            carry = kernel(group["params"], g, list(slots.values()), group["names"], self.hyper(group, state),
-                           state["step"] + 1)
-            state.update(slots)
-            state.update(carry)
-            state["step"] += 1
+        with self._lock:
+            per_group = self._grads_per_group(grads) if self.spec.reads_grad else [None] * len(self.param_groups)
+            calls = []
+            for group, state, g in zip(self.param_groups, self.state, per_group):
+                self._validate(group)
+                if state.step >= MAX_STEP:
+                    raise OverflowError(f"step: this group has taken {state.step} steps, the most a step count holds")
+                calls.append((group, state, g, new_slots(self.spec, group, state.slots)))
+            if len(calls) > 1:  # one group must not be updated if a later one is bad
+                for group, state, g, slots in calls:
+                    self.spec.check(group["params"], g, slots, group["names"], group, state.carry)
+            for group, state, g, slots in calls:
+                carry = self.spec.step(group["params"], g, slots, group["names"], group, state.carry, state.step + 1)
+                state.slots.update(slots)
+                state.carry.update(carry)
+                state.step += 1
+
+    def kernel_calls(self) -> list[KernelCall] | None:
+        """The native kernel calls one step makes, for loops that run the optimizer outside Python.
+
+        Returns
+        -------
+        list of KernelCall or None
+            One call for a plain optimizer over one param group that has not stepped yet; None when a
+            step is not expressible that way (several groups, state already built, or a subclass that
+            overrides ``step``).
+        """
+        if len(self.param_groups) != 1 or self.state[0].step or type(self).step is not Optimizer.step:
+            return None
+        group = self.param_groups[0]
+        self._validate(group)
+        return [KernelCall(self.spec, {k: group[k] for k in self.defaults}, dict(self.state[0].carry))]
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
-        """A deep copy of the optimizer's state and hyperparameters, safe to pickle or np.savez."""
-        groups = []
-        for g in self.param_groups:
-            hyper = {k: copy.deepcopy(v) for k, v in g.items() if k not in ("params", "names")}
-            hyper["names"] = list(g["names"])
-            hyper["shapes"] = [tuple(p.shape) for p in g["params"]]
-            hyper["dtypes"] = [p.dtype.str for p in g["params"]]
-            groups.append(hyper)
-        state = [{k: ([a.copy() for a in v] if isinstance(v, list) else v) for k, v in s.items()} for s in self.state]
-        return {"optimizer": type(self).__name__, "param_groups": groups, "state": state}
+        """A deep copy of the optimizer's state and hyperparameters, safe to pickle or ``np.savez``.
+
+        Returns
+        -------
+        dict
+            ``{"optimizer": class name, "param_groups": [hyperparameters, names, shapes, dtypes],
+            "state": [{"step", carried values, slot arrays}]}`` per group.
+        """
+        with self._lock:
+            groups = []
+            for g in self.param_groups:
+                hyper = {k: copy.deepcopy(v) for k, v in g.items() if k not in ("params", "names")}
+                hyper["names"] = list(g["names"])
+                hyper["shapes"] = [tuple(p.shape) for p in g["params"]]
+                hyper["dtypes"] = [p.dtype.str for p in g["params"]]
+                groups.append(hyper)
+            state = [{k: ([a.copy() for a in v] if isinstance(v, list) else v) for k, v in s.as_dict().items()}
+                     for s in self.state]
+            return {"optimizer": type(self).__name__, "param_groups": groups, "state": state}
+
+    def _parse_state(self, i: int, st: Mapping, group: dict) -> GroupState:
+        """A GroupState from group ``i``'s entry of a state_dict, checked against the Spec and the params."""
+        step = st.get("step", 0)
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 0 <= step <= MAX_STEP:
+            raise ValueError(f"state_dict: step of group {i} must be an integer in [0, 2**63 - 1], got {step!r}")
+        carry, slots = {}, {}
+        for k, v in st.items():
+            if k == "step":
+                continue
+            if k in self.spec.carry:
+                if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise ValueError(f"state_dict: carried value '{k}' of group {i} is not a number: {v!r}")
+                carry[k] = float(v)
+            elif k in self.spec.slot_names:
+                if not isinstance(v, list) or len(v) != len(group["params"]) or any(
+                        not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != p.dtype
+                        for p, a in zip(group["params"], v)):
+                    raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params")
+                slots[k] = v
+            else:
+                raise ValueError(f"state_dict: group {i} has state {k!r}, which {type(self).__name__} does not keep")
+        missing = [k for k in self.spec.carry if k not in carry]
+        if missing and step:
+            raise ValueError(f"state_dict: group {i} has taken {step} steps but lacks the carried values {missing}")
+        return GroupState(int(step), {**self.spec.carry, **carry}, slots)
 
     def load_state_dict(self, state_dict: Mapping) -> None:
-        """Restore a state_dict made by the same optimizer class over the same parameter layout."""
+        """Restore a state_dict made by the same optimizer class over the same parameter layout.
+
+        Parameters
+        ----------
+        state_dict : dict
+            As :meth:`state_dict` returns it (also after pickling).  Everything is checked before anything
+            changes; the arrays are copied.
+        """
         kind = state_dict.get("optimizer")
         if kind != type(self).__name__:
             raise ValueError(f"state_dict: made by optimizer {kind!r}, cannot load into {type(self).__name__}")
         groups, states = state_dict["param_groups"], state_dict["state"]
-        if len(groups) != len(self.param_groups) or len(states) != len(self.param_groups):
-            raise ValueError(f"state_dict: has {len(groups)} param groups, this optimizer has {len(self.param_groups)}")
-        for i, (saved, group, st) in enumerate(zip(groups, self.param_groups, states)):
-            layout = ([tuple(p.shape) for p in group["params"]], [p.dtype.str for p in group["params"]])
-            if list(saved["names"]) != group["names"] or (list(map(tuple, saved["shapes"])), list(saved["dtypes"])) != layout:
-                raise ValueError(f"state_dict: param group {i} has another parameter layout "
-                                 f"(names, shapes or dtypes differ)")
-            for k, v in st.items():
-                if isinstance(v, list):
-                    for p, a in zip(group["params"], v):
-                        if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != p.dtype:
-                            raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params")
-        for saved, group, st, mine in zip(groups, self.param_groups, states, self.state):
-            for k, v in saved.items():
-                if k not in ("names", "shapes", "dtypes"):
-                    group[k] = copy.deepcopy(v)
-            mine.clear()
-            mine.update({k: ([np.array(a, copy=True, order="C") for a in v] if isinstance(v, list) else v)
-                         for k, v in st.items()})
+        with self._lock:
+            if len(groups) != len(self.param_groups) or len(states) != len(self.param_groups):
+                raise ValueError(f"state_dict: has {len(groups)} param groups, this optimizer has "
+                                 f"{len(self.param_groups)}")
+            parsed = []
+            for i, (saved, group, st) in enumerate(zip(groups, self.param_groups, states)):
+                layout = ([tuple(p.shape) for p in group["params"]], [p.dtype.str for p in group["params"]])
+                if list(saved["names"]) != group["names"] or \
+                        (list(map(tuple, saved["shapes"])), list(saved["dtypes"])) != layout:
+                    raise ValueError(f"state_dict: param group {i} has another parameter layout "
+                                     f"(names, shapes or dtypes differ)")
+                parsed.append(self._parse_state(i, st, group))
+            named = [(f"state '{slot}' of param '{name}'", a) for s, g in zip(parsed, self.param_groups)
+                     for slot, arrays in s.slots.items() for name, a in zip(g["names"], arrays)]
+            clash = first_overlap(named)
+            if clash:
+                raise ValueError(f"state_dict: {clash[1]} is the same memory as {clash[0]}; every state array must "
+                                 "be its own")
+            for saved, group, new, i in zip(groups, self.param_groups, parsed, range(len(parsed))):
+                for k, v in saved.items():
+                    if k not in ("names", "shapes", "dtypes"):
+                        group[k] = copy.deepcopy(v)
+                new.slots = {k: [np.array(a, copy=True, order="C") for a in v] for k, v in new.slots.items()}
+                self.state[i] = new
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

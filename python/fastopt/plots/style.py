@@ -15,22 +15,10 @@ try:
 except ImportError as error:  # matplotlib belongs to the optional `plot` extra
     raise ImportError("fastopt.plots needs matplotlib and pillow: pip install 'fastopt[plot]'") from error
 
-# Fixed colours so that an optimizer looks the same in every figure (registry names, lower case).
-OPTIMIZER_COLORS = {
-    "sgd": "#1f77b4",
-    "momentum": "#ff7f0e",
-    "nesterov": "#2ca02c",
-    "adagrad": "#d62728",
-    "rmsprop": "#9467bd",
-    "adadelta": "#8c564b",
-    "adam": "#e377c2",
-    "adamw": "#17becf",
-    "adamax": "#bcbd22",
-    "nadam": "#393b79",
-    "radam": "#637939",
-    "lion": "#e7ba52",
-    "ranger": "#7b4173",
-}
+from ..optim.registry import REGISTRY
+
+# Fixed colours so that an optimizer looks the same in every figure: each registry entry's own.
+OPTIMIZER_COLORS = {name: e.color for name, e in REGISTRY.items()}
 # Names outside the registry get one of these, chosen by a stable hash of the name (not Python's
 # randomised hash), so they too keep their colour from one figure and one run to the next.
 _SPARE_COLORS = ("#843c39", "#31a354", "#3182bd", "#e6550d", "#756bb1", "#636363", "#a55194", "#8ca252")

@@ -8,24 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "bindings/convert.hpp"
 #include "common/parallel.hpp"
 #include "landscape/registry.hpp"
 #include "landscape/trajectory.hpp"
-#include "optim/all.hpp"
 
 namespace py = pybind11;
 using namespace fastopt;
+using namespace fastopt::bindings;
 using namespace fastopt::landscape;
 
 namespace {
 
 using InArray = py::array_t<double, py::array::c_style | py::array::forcecast>;  // read-only inputs
-
-std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
 
 // Checks that `x` is one point of f: shape (dim,).
 void check_point(const TestFunction& f, const InArray& x, const char* arg) {
@@ -72,13 +67,22 @@ py::array_t<double> grid(const TestFunction& f, const InArray& X, const InArray&
   return out;
 }
 
-// The native trajectory of optimizer rule `kernel` on f; see landscape/trajectory.hpp.
+// The native trajectory of an optimizer on f; see landscape/trajectory.hpp.  `stages` lists the
+// optimizer's kernel calls as (spec, group, carry, every), as fastopt's Optimizer.kernel_calls gives them.
 // Returns (path (steps+1, dim), losses (steps+1,), grad_norms (steps+1,)).
-py::tuple trajectory(const TestFunction& f, const std::string& kernel, const py::dict& hyper_dict,
-                     const std::vector<double>& state_init, const InArray& x0, const InArray& lrs,
-                     const py::object& noise_obj, int64_t lookahead_k, double lookahead_alpha) {
-  Hyper hyper;
-  for (auto item : hyper_dict) hyper.set(item.first.cast<std::string>(), item.second.cast<double>());
+py::tuple trajectory(const TestFunction& f, const py::list& stage_list, const InArray& x0, const InArray& lrs,
+                     const py::object& noise_obj) {
+  std::vector<Stage> stages;
+  for (const py::handle item : stage_list) {
+    const auto t = py::reinterpret_borrow<py::tuple>(item);
+    if (!py::isinstance<py::tuple>(item) || t.size() != 4)
+      throw py::type_error("stages: expected (spec, group, carry, every) tuples");
+    const Kernel& kernel = t[0].cast<const Kernel&>();
+    const int64_t every = t[3].cast<int64_t>();
+    if (every < 1) throw py::value_error("stages: every must be >= 1, got " + std::to_string(every));
+    stages.push_back({&kernel, hyper_from_group(*kernel.spec, t[1].cast<py::dict>(), t[2].cast<py::dict>()), every});
+  }
+  if (stages.empty()) throw py::value_error("stages: expected at least one kernel call");
   check_point(f, x0, "x0");
   if (lrs.ndim() != 1) throw py::value_error("lrs: expected a 1-D array of per-step learning rates, got shape " + shape_str(lrs));
   const int64_t steps = lrs.shape(0), dim = f.dim();
@@ -89,25 +93,14 @@ py::tuple trajectory(const TestFunction& f, const std::string& kernel, const py:
       throw py::value_error("noise: expected shape (" + std::to_string(steps) + ", " + std::to_string(dim) + "), got " +
                             shape_str(noise));
   }
-  if (lookahead_k < 0) throw py::value_error("lookahead_k: must be >= 0, got " + std::to_string(lookahead_k));
+  for (const Stage& s : stages)
+    if (s.kernel->spec->num_states(s.hyper) > kMaxStates) throw py::value_error("stages: too many state slots");
   py::array_t<double> path({steps + 1, dim}), losses(steps + 1), grad_norms(steps + 1);
-  const TrajectorySpec spec{x0.data(), steps, lrs.data(), noise_obj.is_none() ? nullptr : noise.data(),
-                            state_init.data(), lookahead_k, lookahead_alpha};
+  const TrajectorySpec spec{x0.data(), steps, lrs.data(), noise_obj.is_none() ? nullptr : noise.data()};
   double *p = path.mutable_data(), *l = losses.mutable_data(), *gn = grad_norms.mutable_data();
-  const bool found = kernel != Lookahead::name && with_optimizer(kernel, [&](auto opt) {
-    using Opt = decltype(opt);
-    if (static_cast<int>(state_init.size()) != Opt::num_states(hyper))
-      throw py::value_error("state_init: " + kernel + " needs " + std::to_string(Opt::num_states(hyper)) +
-                            " state slots with these hyperparameters, got " + std::to_string(state_init.size()));
+  {
     py::gil_scoped_release release;
-    run_trajectory<Opt>(f, hyper, spec, p, l, gn);
-  });
-  if (!found) {
-    std::vector<std::string> names;
-    for_each_optimizer([&](auto opt) {
-      if (std::string(decltype(opt)::name) != Lookahead::name) names.push_back(decltype(opt)::name);
-    });
-    throw py::value_error("kernel: unknown optimizer rule '" + kernel + "'; choose from " + joined(names));
+    run_trajectory(f, std::move(stages), spec, p, l, gn);
   }
   return py::make_tuple(path, losses, grad_norms);
 }
@@ -133,7 +126,6 @@ void register_landscape(py::module_& root) {
   m.def("functions", &function_names, "Names of the built-in test functions.");
   m.def("make", &make_function, py::arg("name"), py::arg("dim"), py::arg("params"),
         "Build a test function by name, dimension and parameters (a dict overriding the defaults).");
-  m.def("trajectory", &trajectory, py::arg("function"), py::arg("kernel"), py::arg("hyper"), py::arg("state_init"),
-        py::arg("x0"), py::arg("lrs"), py::arg("noise"), py::arg("lookahead_k"), py::arg("lookahead_alpha"),
-        "Run optimizer rule `kernel` on `function` natively; returns (path, losses, grad_norms).");
+  m.def("trajectory", &trajectory, py::arg("function"), py::arg("stages"), py::arg("x0"), py::arg("lrs"),
+        py::arg("noise"), "Run an optimizer's kernel calls on `function` natively; returns (path, losses, grad_norms).");
 }

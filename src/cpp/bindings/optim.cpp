@@ -1,30 +1,26 @@
-// Python bindings of the optimizer kernels: validate every array once (GIL held), take raw
-// pointers, then release the GIL and run one fused multi-tensor step per dtype.
+// Python bindings of the optimizer kernels: each optimizer's Spec as a Python object
+// (fastopt._core.optim.spec(name)) whose step validates every array once (GIL held), takes raw
+// pointers, then releases the GIL and runs one fused multi-tensor step per dtype.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bindings/convert.hpp"
 #include "optim/all.hpp"
 
 namespace py = pybind11;
 using namespace fastopt;
+using namespace fastopt::bindings;
 
 namespace {
 
 enum class DType { f32, f64 };
-
-std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
-std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
 // What validation needs of one array, read once from its object.  (pybind11's accessors re-derive
 // the size and dtype on every call; with 10,000 small tensors that cost more than the update itself.)
@@ -59,8 +55,6 @@ struct ArrayInfo {
   }
   py::array array() const { return py::reinterpret_borrow<py::array>(obj); }  // for error messages
 };
-
-std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")); }
 
 // The facts about a dtype that validation needs, looked up once per distinct dtype object of a call
 // (float32 and float64 arrays share one dtype object each, so that is once or twice per step).
@@ -141,11 +135,39 @@ struct GroupPtrs {
   std::vector<TensorPtrs<double>> f64;
 };
 
+// The bytes [begin, end) of tensor i's param or grad.
+struct Span {
+  const char* begin;
+  const char* end;
+  size_t tensor;
+};
+
+// A grad that shares memory with ANOTHER param of the group (its own param is checked per tensor)
+// would be overwritten mid-step by that param's update, with a result depending on the thread
+// schedule.  The params do not overlap (checked when the group was made), so after one sort by
+// address a binary search per grad finds the only param it could overlap.
+void check_grads_are_not_params(std::vector<Span>& params, const std::vector<Span>& grads, const py::list& names) {
+  if (params.empty()) return;
+  std::sort(params.begin(), params.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (const Span& g : grads) {
+    if (g.begin == g.end) continue;
+    // The last param starting before the grad ends is the only candidate.
+    auto it = std::upper_bound(params.begin(), params.end(), g.end, [](const char* end, const Span& p) { return end <= p.begin; });
+    if (it == params.begin()) continue;
+    --it;
+    if (it->begin < g.end && g.begin < it->end && it->begin != it->end && it->tensor != g.tensor)
+      throw py::value_error("grad for param '" + py::str(names[g.tensor]).cast<std::string>() +
+                            "': shares memory with param '" + py::str(names[it->tensor]).cast<std::string>() +
+                            "', which this step updates");
+  }
+}
+
 // Validates a whole group (every check before any write) and takes its raw pointers.
 // grads is a list aligned with params, or None for rules that read no gradient;
-// states[k][i] is state slot k of param i.
-GroupPtrs collect(const py::list& params, const py::object& grads, const py::list& states, const py::list& names) {
-  const size_t n = params.size(), n_states = states.size();
+// slots[k][i] is the k-th existing state slot of param i.
+GroupPtrs collect(const py::list& params, const py::object& grads, const std::vector<py::list>& slots,
+                  const py::list& names) {
+  const size_t n = params.size(), n_states = slots.size();
   if (n_states > static_cast<size_t>(kMaxStates)) throw py::value_error("too many state slots");
   if (names.size() != n) throw py::value_error("names: does not match the params");
   const bool has_grads = !grads.is_none();
@@ -154,12 +176,6 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
   py::list grad_list = has_grads ? py::reinterpret_borrow<py::list>(grads) : py::list();
   if (has_grads && grad_list.size() != n)
     throw py::value_error("grads: got " + std::to_string(grad_list.size()) + " arrays for " + std::to_string(n) + " params");
-  std::vector<py::list> slots;
-  for (size_t k = 0; k < n_states; ++k) {
-    if (!py::isinstance<py::list>(states[k])) throw py::type_error("state slot " + std::to_string(k) + " is not a list");
-    slots.push_back(py::reinterpret_borrow<py::list>(states[k]));
-    if (slots[k].size() != n) throw py::value_error("state slot " + std::to_string(k) + " does not match the params");
-  }
   // Borrowed items straight from the lists (which the caller keeps alive): no reference counting.
   auto item = [](const py::list& list, size_t i) { return py::handle(PyList_GET_ITEM(list.ptr(), i)); };
   // Right after a step has streamed the arrays' data through the caches, every array object is a
@@ -178,6 +194,7 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
   GroupPtrs out;
   DtypeFacts dtypes;
   std::vector<ArrayInfo> st;
+  std::vector<Span> param_spans, grad_spans;
   for (size_t i = 0; i < n; ++i) {
     if (i + kHeadersAhead < n) prefetch(i + kHeadersAhead, header);
     if (i + kShapesAhead < n) prefetch(i + kShapesAhead, shape);
@@ -187,51 +204,149 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const py::lis
     st.clear();
     for (size_t k = 0; k < n_states; ++k) st.emplace_back(item(slots[k], i));
     ArrayInfo* g = grad ? &*grad : nullptr;
-    if (check_tensor(param, g, st, item(names, i), dtypes) == DType::f32)
+    const DType dtype = check_tensor(param, g, st, item(names, i), dtypes);
+    if (dtype == DType::f32)
       out.f32.push_back(pointers<float>(param, g, st));
     else
       out.f64.push_back(pointers<double>(param, g, st));
+    if (g && n > 1) {
+      const int64_t bytes = param.size * (dtype == DType::f32 ? 4 : 8);
+      param_spans.push_back({param.data, param.data + bytes, i});
+      grad_spans.push_back({g->data, g->data + bytes, i});
+    }
+  }
+  check_grads_are_not_params(param_spans, grad_spans, names);
+  return out;
+}
+
+// The state slots a step of `spec` needs under hyperparameters h, taken by name from `states`
+// (a dict slot name -> list of arrays aligned with the params), in the order the rule indexes them.
+std::vector<py::list> slot_lists(const Spec& spec, const Hyper& h, const py::dict& states, size_t n_params) {
+  std::vector<py::list> out;
+  for (const Slot* slot : spec.active_slots(h)) {
+    const py::str name(slot->name);
+    if (!states.contains(name)) throw py::value_error(spec.name + ": state slot '" + slot->name + "' is missing");
+    const py::handle list = states[name];
+    if (!py::isinstance<py::list>(list))
+      throw py::type_error(spec.name + ": state slot '" + slot->name + "' is not a list of arrays");
+    out.push_back(py::reinterpret_borrow<py::list>(list));
+    if (out.back().size() != n_params)
+      throw py::value_error(spec.name + ": state slot '" + slot->name + "' has " + std::to_string(out.back().size()) +
+                            " arrays for " + std::to_string(n_params) + " params");
   }
   return out;
 }
 
-// One step of optimizer Opt over a whole param group: one native call, GIL released.
-// Returns the per-group values the optimizer carries to the next step (see Carry).
-template <class Opt>
-py::dict group_step(const py::list& params, const py::object& grads, const py::list& states, const py::list& names,
-                    const py::dict& hyper_dict, int64_t step) {
-  if (step < 1) throw py::value_error("step: must be >= 1, got " + std::to_string(step));
-  Hyper hyper;
-  for (auto item : hyper_dict) hyper.set(item.first.cast<std::string>(), item.second.cast<double>());
-  if (states.size() != static_cast<size_t>(Opt::num_states(hyper)))
-    throw py::value_error(std::string(Opt::name) + ": expected " + std::to_string(Opt::num_states(hyper)) +
-                          " state slots, got " + std::to_string(states.size()));
-  const GroupPtrs ptrs = collect(params, grads, states, names);
-  {
-    py::gil_scoped_release release;
-    if (!ptrs.f32.empty()) Opt::template step<float>(ptrs.f32, hyper, step);
-    if (!ptrs.f64.empty()) Opt::template step<double>(ptrs.f64, hyper, step);
-  }
-  return py::cast(Opt::carry(hyper, step));
+// A step count from Python: an int in [1, 2^63 - 1], checked here so that a huge or wrong value gets
+// a short message rather than pybind11's list of every argument.
+int64_t step_count(const py::handle& obj) {
+  if (PyBool_Check(obj.ptr()) || !PyLong_Check(obj.ptr()))
+    throw py::type_error("step: expected an int, got " + type_name(obj));
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+  if (overflow != 0 || v < 1)
+    throw py::value_error("step: must be an integer in [1, 2**63 - 1], got " + py::repr(obj).cast<std::string>());
+  return v;
 }
 
-template <class Opt>
-void def_step(py::module_& m) {
-  m.def((std::string(Opt::name) + "_step").c_str(), &group_step<Opt>, py::arg("params"), py::arg("grads"),
-        py::arg("states"), py::arg("names"), py::arg("hyper"), py::arg("step"),
-        "One fused in-place step over a param group (validated, GIL released, OpenMP over chunks).");
+// A group's step of one optimizer, as Python calls it: validates the group (hyperparameters, state
+// slots, every array) before any write, then runs the kernel with the GIL released.  Returns the
+// carried values for the next step.
+py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
+                     const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step_obj) {
+  const int64_t step = step_count(step_obj);
+  const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
+  if (kernel.spec->reads_grad == grads.is_none())
+    throw py::value_error(kernel.spec->name + (kernel.spec->reads_grad ? ": needs grads" : ": reads no grads (pass None)"));
+  const GroupPtrs ptrs = collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+  {
+    py::gil_scoped_release release;
+    if (!ptrs.f32.empty()) kernel.step(ptrs.f32, hyper, step);
+    if (!ptrs.f64.empty()) kernel.step(ptrs.f64, hyper, step);
+  }
+  return py::cast(kernel.carry(hyper, step));
+}
+
+void kernel_check(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
+                  const py::list& names, const py::dict& group, const py::dict& carry) {
+  const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
+  collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+}
+
+// (name, initial value or None for a copy of the param) of each slot that exists for this group.
+py::list kernel_slots(const Kernel& kernel, const py::dict& group) {
+  py::dict no_carry;
+  for (const CarryKey& c : kernel.spec->carry) no_carry[py::str(c.name)] = c.initial;
+  const Hyper hyper = hyper_from_group(*kernel.spec, group, no_carry);
+  py::list out;
+  for (const Slot* slot : kernel.spec->active_slots(hyper)) {
+    const std::optional<double> init = kernel.spec->initial_value(*slot, hyper);
+    out.append(py::make_tuple(slot->name, init ? py::object(py::float_(*init)) : py::object(py::none())));
+  }
+  return out;
+}
+
+const char* kind_name(HyperKey::Kind kind) {
+  switch (kind) {
+    case HyperKey::Kind::flag: return "flag";
+    case HyperKey::Kind::pair: return "pair";
+    default: return "real";
+  }
+}
+
+std::string known_names() {
+  std::string out;
+  for (const Kernel& k : kernels()) out += (out.empty() ? "" : ", ") + k.spec->name;
+  return out;
 }
 
 }  // namespace
 
 void register_optim(py::module_& root) {
-  py::module_ m = root.def_submodule("optim", "Fused multi-tensor optimizer kernels");
-  m.def(
-      "check",
-      [](const py::list& params, const py::object& grads, const py::list& states, const py::list& names) {
-        collect(params, grads, states, names);
-      },
-      py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
-      "Validate a group exactly as a step would, without writing anything.");
-  for_each_optimizer([&](auto opt) { def_step<decltype(opt)>(m); });
+  py::module_ m = root.def_submodule("optim", "Fused multi-tensor optimizer kernels, one Spec per optimizer");
+  py::class_<Kernel>(m, "Spec",
+                     "An optimizer as declared in C++: its hyperparameters, state slots and carried values, and "
+                     "its fused step over a param group.")
+      .def_property_readonly("name", [](const Kernel& k) { return k.spec->name; })
+      .def_property_readonly("hyperparameters",
+                             [](const Kernel& k) {
+                               py::dict d;
+                               for (const HyperKey& h : k.spec->hyper) d[py::str(h.name)] = kind_name(h.kind);
+                               return d;
+                             },
+                             "name -> 'real', 'flag' or 'pair', as a param group holds them.")
+      .def_property_readonly("slot_names",
+                             [](const Kernel& k) {
+                               py::list l;
+                               for (const Slot& s : k.spec->slots) l.append(s.name);
+                               return l;
+                             },
+                             "Every state slot the optimizer may keep, in the order the rule indexes them.")
+      .def_property_readonly("carry",
+                             [](const Kernel& k) {
+                               py::dict d;
+                               for (const CarryKey& c : k.spec->carry) d[py::str(c.name)] = c.initial;
+                               return d;
+                             },
+                             "Carried per-group values -> their value before the first step.")
+      .def_property_readonly("reads_grad", [](const Kernel& k) { return k.spec->reads_grad; })
+      .def("slots", &kernel_slots, py::arg("group"),
+           "[(slot, initial value or None for a copy of the param)] of the slots this group's hyperparameters create.")
+      .def("check", &kernel_check, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
+           py::arg("group"), py::arg("carry"), "Validate a group exactly as step would, without writing anything.")
+      .def("step", &kernel_step, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
+           py::arg("group"), py::arg("carry"), py::arg("step"),
+           "One fused in-place step over a param group (validated, GIL released, OpenMP over chunks); returns "
+           "the carried values for the next step.")
+      .def("__repr__", [](const Kernel& k) { return "<fastopt._core.optim.Spec '" + k.spec->name + "'>"; });
+  m.def("names", [] {
+    std::vector<std::string> out;
+    for (const Kernel& k : kernels()) out.push_back(k.spec->name);
+    return out;
+  }, "Names of every optimizer kernel.");
+  m.def("spec", [](const std::string& name) {
+    const Kernel* k = find_kernel(name);
+    if (!k) throw py::value_error("unknown optimizer kernel '" + name + "'; choose from " + known_names());
+    return k;
+  }, py::arg("name"), py::return_value_policy::reference, "The Spec of the optimizer kernel called name.");
 }

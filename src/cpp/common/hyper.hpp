@@ -13,6 +13,7 @@ namespace fastopt {
 class Hyper {
  public:
   void set(const std::string& key, double value) { values_[key] = value; }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
   double operator[](const std::string& key) const {
     auto it = values_.find(key);
     if (it == values_.end()) throw std::invalid_argument("missing hyperparameter '" + key + "'");

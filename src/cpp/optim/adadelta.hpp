@@ -6,6 +6,7 @@
 
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -29,7 +30,10 @@ struct AdadeltaRule {
 
 struct Adadelta : NoCarry {
   static constexpr const char* name = "adadelta";
-  static int num_states(const Hyper&) { return 2; }
+  static const Spec& spec() {
+    static const Spec s{name, {{"lr"}, {"rho"}, {"eps"}, {"weight_decay"}, {"maximize", kFlag}}, {{"square_avg"}, {"acc_delta"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdadeltaRule<T>(h, step)); }
 };

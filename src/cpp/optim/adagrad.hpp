@@ -5,6 +5,7 @@
 
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -25,7 +26,12 @@ struct AdagradRule {
 
 struct Adagrad : NoCarry {
   static constexpr const char* name = "adagrad";
-  static int num_states(const Hyper&) { return 1; }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"lr_decay"}, {"weight_decay"}, {"initial_accumulator_value"}, {"eps"}, {"maximize", kFlag}},
+            {{"sum", "initial_accumulator_value"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdagradRule<T>(h, step)); }
 };

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 #include "common/ieee_math.hpp"
 #include "common/multi_tensor.hpp"
 
@@ -39,7 +40,13 @@ struct AdamRule {
 
 struct Adam : NoCarry {
   static constexpr const char* name = "adam";
-  static int num_states(const Hyper& h) { return h.flag("amsgrad") ? 3 : 2; }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"amsgrad", kFlag},
+             {"maximize", kFlag}, {"decoupled_weight_decay", kFlag}},
+            {{"exp_avg"}, {"exp_avg_sq"}, {"max_exp_avg_sq", "", "amsgrad"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(h, step)); });

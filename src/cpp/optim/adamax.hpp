@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 #include "common/ieee_math.hpp"
 #include "common/multi_tensor.hpp"
 
@@ -29,7 +30,11 @@ struct AdamaxRule {
 
 struct Adamax : NoCarry {
   static constexpr const char* name = "adamax";
-  static int num_states(const Hyper&) { return 2; }
+  static const Spec& spec() {
+    static const Spec s{name, {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"maximize", kFlag}},
+            {{"exp_avg"}, {"exp_inf"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdamaxRule<T>(h, step)); }
 };

@@ -1,8 +1,9 @@
 // Every elementwise optimizer, as one type list: the bindings and the trajectory loop both walk it,
-// so adding an optimizer here makes it available everywhere.
+// so adding an optimizer here makes it available everywhere (Python reads its Spec by name).
 #pragma once
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "optim/adadelta.hpp"
 #include "optim/adagrad.hpp"
@@ -19,23 +20,40 @@ namespace fastopt {
 
 using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Lookahead>;
 
-// Calls f(Opt{}) for every optimizer type.
-template <class F>
-void for_each_optimizer(F&& f) {
-  std::apply([&](auto... opt) { (f(opt), ...); }, AllOptimizers{});
+template <class T>
+using StepFn = void (*)(const std::vector<TensorPtrs<T>>&, const Hyper&, int64_t);
+
+// One optimizer with its type erased: its Spec, its step per element type and its carry, so that
+// callers choose an optimizer by name at run time without templates.
+struct Kernel {
+  const Spec* spec;
+  StepFn<float> step_f32;
+  StepFn<double> step_f64;
+  Carry (*carry)(const Hyper&, int64_t);
+
+  template <class T>
+  void step(const std::vector<TensorPtrs<T>>& tensors, const Hyper& h, int64_t step) const {
+    if constexpr (std::is_same_v<T, float>) step_f32(tensors, h, step);
+    else step_f64(tensors, h, step);
+  }
+};
+
+// Every optimizer's Kernel, in the order of AllOptimizers.
+inline const std::vector<Kernel>& kernels() {
+  static const std::vector<Kernel> all = std::apply(
+      [](auto... opt) {
+        return std::vector<Kernel>{Kernel{&decltype(opt)::spec(), &decltype(opt)::template step<float>,
+                                          &decltype(opt)::template step<double>, &decltype(opt)::carry}...};
+      },
+      AllOptimizers{});
+  return all;
 }
 
-// Calls f(Opt{}) for the optimizer whose kernel is called `name`; returns false if there is none.
-template <class F>
-bool with_optimizer(const std::string& name, F&& f) {
-  bool found = false;
-  for_each_optimizer([&](auto opt) {
-    if (!found && name == decltype(opt)::name) {
-      found = true;
-      f(opt);
-    }
-  });
-  return found;
+// The Kernel of the optimizer called `name`, or null.
+inline const Kernel* find_kernel(const std::string& name) {
+  for (const Kernel& k : kernels())
+    if (k.spec->name == name) return &k;
+  return nullptr;
 }
 
 }  // namespace fastopt

@@ -3,6 +3,7 @@
 #pragma once
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -24,7 +25,10 @@ struct LionRule {
 
 struct Lion : NoCarry {
   static constexpr const char* name = "lion";
-  static int num_states(const Hyper&) { return 1; }
+  static const Spec& spec() {
+    static const Spec s{name, {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"weight_decay"}, {"maximize", kFlag}}, {{"exp_avg"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LionRule<T>(h, step)); }
 };

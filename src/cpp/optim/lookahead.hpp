@@ -4,6 +4,7 @@
 #pragma once
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -21,7 +22,10 @@ struct LookaheadRule {
 
 struct Lookahead : NoCarry {
   static constexpr const char* name = "lookahead";
-  static int num_states(const Hyper&) { return 1; }
+  static const Spec& spec() {
+    static const Spec s{name, {{"alpha"}}, {{"slow", "param"}}, {}, /*reads_grad=*/false};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LookaheadRule<T>(h, step)); }
 };

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 #include "common/multi_tensor.hpp"
 
 namespace fastopt {
@@ -42,7 +43,14 @@ struct NadamRule {
 
 struct Nadam {
   static constexpr const char* name = "nadam";
-  static int num_states(const Hyper&) { return 2; }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"momentum_decay"},
+             {"decoupled_weight_decay", kFlag}, {"maximize", kFlag}},
+            {{"exp_avg"}, {"exp_avg_sq"}},
+            {{"mu_product", 1.0}}};
+    return s;
+  }
   static Carry carry(const Hyper& h, int64_t step) { return {{"mu_product", h["mu_product"] * nadam_mu(h, step)}}; }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {

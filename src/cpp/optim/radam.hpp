@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 #include "common/multi_tensor.hpp"
 
 namespace fastopt {
@@ -46,7 +47,13 @@ struct RadamRule {
 
 struct Radam : NoCarry {
   static constexpr const char* name = "radam";
-  static int num_states(const Hyper&) { return 2; }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"decoupled_weight_decay", kFlag},
+             {"maximize", kFlag}},
+            {{"exp_avg"}, {"exp_avg_sq"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
     with_flag(RadamSchedule(h, step).rectified(), [&](auto r) { for_each_element(t, RadamRule<T, r()>(h, step)); });

@@ -7,6 +7,7 @@
 
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -43,7 +44,12 @@ struct RmspropRule {
 
 struct Rmsprop : NoCarry {
   static constexpr const char* name = "rmsprop";
-  static int num_states(const Hyper& h) { return 1 + h.flag("centered") + h.flag("momentum"); }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"alpha"}, {"eps"}, {"weight_decay"}, {"momentum"}, {"centered", kFlag}, {"maximize", kFlag}},
+            {{"square_avg"}, {"grad_avg", "", "centered"}, {"momentum_buffer", "", "momentum"}}};
+    return s;
+  }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("centered"), [&](auto c) {

@@ -6,6 +6,7 @@
 #pragma once
 #include "common/multi_tensor.hpp"
 #include "common/hyper.hpp"
+#include "common/spec.hpp"
 
 namespace fastopt {
 
@@ -31,7 +32,13 @@ struct SgdRule {
 
 struct Sgd {
   static constexpr const char* name = "sgd";
-  static int num_states(const Hyper& h) { return h.flag("momentum") ? 1 : 0; }
+  static const Spec& spec() {
+    static const Spec s{name,
+            {{"lr"}, {"momentum"}, {"dampening"}, {"weight_decay"}, {"nesterov", kFlag}, {"maximize", kFlag}},
+            {{"momentum_buffer", "", "momentum"}},
+            {{"momentum_steps", 0.0}}};
+    return s;
+  }
   static Carry carry(const Hyper& h, int64_t) {
     return {{"momentum_steps", h["momentum_steps"] + (h.flag("momentum") ? 1.0 : 0.0)}};
   }
