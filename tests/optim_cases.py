@@ -1,8 +1,9 @@
-"""The registry of optimizer configurations under test, and the random problems they run on.
+"""The optimizer configurations under test, and the random problems they run on.
 
 Every entry of ``CASES`` builds the same optimizer twice: with fastopt over the arrays under test and with the
-NumPy float64 reference of tests/reference.py.  The table covers each optimizer's option combinations; weight decay
-and maximize are crossed with every variant (both on together) and, on the plain variant, each alone.
+NumPy float64 reference of tests/reference.py.  The optimizers are fastopt's (``fastopt.optim.CLASSES``), each with
+the option combinations ``reference.VARIANTS`` lists for it; weight decay and maximize are crossed with every variant
+(both on together) and, on the plain variant, each alone.
 """
 from __future__ import annotations
 
@@ -47,46 +48,20 @@ class Case:
         wrap = "" if self.lookahead is None else f"Lookahead({','.join(f'{k}={v}' for k, v in self.lookahead.items())})-"
         return f"{wrap}{self.name}({args})"
 
-    @property
-    def in_torch(self) -> bool:
-        """torch.optim has the same class with the same hyperparameter names."""
-        return self.lookahead is None and self.name not in ("Lion", "Ranger")
-
     def make(self, params):
         opt = getattr(fastopt, self.name)(params, **self.kwargs)
         return opt if self.lookahead is None else fastopt.Lookahead(opt, **self.lookahead)
 
     def reference(self, params):
-        if self.name == "Ranger":
-            return reference.ranger(params, **self.kwargs)
+        if self.name in reference.WRAPPED:
+            return reference.WRAPPED[self.name](params, **self.kwargs)
         ref = reference.Reference(self.name, params, **self.kwargs)
         return ref if self.lookahead is None else reference.ReferenceLookahead(ref, **self.lookahead)
 
 
-# Per optimizer: a learning rate large enough that the updates, and so any error in them, are not tiny, the
-# weight-decay value to cross with, and the variants (option combinations) of its update rule.
-_VARIANTS = {
-    "SGD": (dict(lr=0.05), 0.1, [{}, dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
-                                 dict(momentum=0.9, nesterov=True)]),
-    "Adagrad": (dict(lr=0.1), 0.1, [{}, dict(lr_decay=0.05), dict(initial_accumulator_value=0.3, eps=1e-3)]),
-    "RMSprop": (dict(lr=0.01), 0.1, [{}, dict(centered=True), dict(momentum=0.8), dict(centered=True, momentum=0.8),
-                                     dict(alpha=0.9, eps=1e-3)]),
-    "Adadelta": (dict(lr=1.0), 0.1, [{}, dict(rho=0.5, eps=1e-3)]),
-    "Adam": (dict(lr=0.01), 0.1, [{}, dict(amsgrad=True), dict(decoupled_weight_decay=True),
-                                  dict(amsgrad=True, decoupled_weight_decay=True),
-                                  dict(betas=(0.8, 0.99), eps=1e-4)]),
-    "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True)]),
-    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3)]),
-    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
-    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
-    "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9))]),
-    "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
-}
-
-
 def _cases():
     cases = []
-    for name, (base, wd, variants) in _VARIANTS.items():
+    for name, (base, wd, variants) in reference.VARIANTS.items():
         for i, variant in enumerate(variants):
             extras = [{}, dict(weight_decay=wd, maximize=True)]
             if i == 0:

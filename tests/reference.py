@@ -206,3 +206,28 @@ def ranger(params, lr=1e-3, betas=(0.95, 0.999), eps=1e-5, weight_decay=0.0, k=6
     """Ranger (Wright, 2019): RAdam inside Lookahead, with Ranger's published defaults."""
     inner = Reference("RAdam", params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
     return ReferenceLookahead(inner, k=k, alpha=alpha)
+
+
+# Optimizers that wrap another (fastopt class name -> reference maker taking the same keywords).
+WRAPPED = {"Ranger": ranger}
+
+# What the tests run of each optimizer (fastopt class name): a learning rate large enough that the updates, and
+# so any error in them, are not tiny, the weight-decay value to cross with, and the variants (option combinations)
+# of its update rule.  Every fastopt optimizer but the Lookahead wrapper (tested over several of these) has a row.
+VARIANTS = {
+    "SGD": (dict(lr=0.05), 0.1, [{}, dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
+                                 dict(momentum=0.9, nesterov=True)]),
+    "Adagrad": (dict(lr=0.1), 0.1, [{}, dict(lr_decay=0.05), dict(initial_accumulator_value=0.3, eps=1e-3)]),
+    "RMSprop": (dict(lr=0.01), 0.1, [{}, dict(centered=True), dict(momentum=0.8), dict(centered=True, momentum=0.8),
+                                     dict(alpha=0.9, eps=1e-3)]),
+    "Adadelta": (dict(lr=1.0), 0.1, [{}, dict(rho=0.5, eps=1e-3)]),
+    "Adam": (dict(lr=0.01), 0.1, [{}, dict(amsgrad=True), dict(decoupled_weight_decay=True),
+                                  dict(amsgrad=True, decoupled_weight_decay=True),
+                                  dict(betas=(0.8, 0.99), eps=1e-4)]),
+    "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True)]),
+    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3)]),
+    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
+    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
+    "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9))]),
+    "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
+}

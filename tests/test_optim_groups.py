@@ -36,8 +36,7 @@ def test_per_group_hyperparameters(name, first, second):
         np.testing.assert_allclose(got, w, **TOL[np.float64])
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",
-                                  "RAdam", "Lion"])
+@pytest.mark.parametrize("name", list(reference.RULES))
 def test_lr_changed_between_steps_takes_effect(name):
     params0, grads = problem(SHAPES, np.float64)
     lrs = [0.02 * (1 + np.cos(np.pi * t / len(grads))) / 2 for t in range(len(grads))]  # cosine schedule

@@ -53,6 +53,24 @@ def test_ranger_defaults_and_reference_agree():
 
 def test_registry_covers_every_optimizer():
     names = {c.name for c in CASES}
-    assert names == set(reference.RULES) | {"Ranger"}
+    assert names == set(fastopt.optim.CLASSES) - {"Lookahead"}  # Lookahead: the cases with lookahead=...
+    assert names == set(reference.RULES) | set(reference.WRAPPED)
     assert any(c.lookahead is not None for c in CASES)
     assert len(set(CASE_IDS)) == len(CASES)
+
+
+def test_every_native_kernel_has_a_python_class_and_the_other_way_round():
+    specs = {cls.spec.name for cls in (getattr(fastopt, n) for n in fastopt.optim.CLASSES) if cls.spec is not None}
+    assert specs == set(fastopt._core.optim.names())
+    for name in fastopt.optim.CLASSES:
+        cls = getattr(fastopt, name)
+        if issubclass(cls, fastopt.Optimizer):  # its hyperparameters are exactly its spec's
+            assert set(cls([np.zeros(1)]).defaults) == set(cls.spec.hyperparameters), name
+
+
+def test_every_registry_entry_is_complete():
+    for name, e in fastopt.optim.REGISTRY.items():
+        assert e.cls.__name__ in fastopt.optim.CLASSES, name
+        assert e.mnist_lr > 0 and e.color.startswith("#"), name
+        assert set(e.landscape_lr) <= set(fastopt.landscape.functions()), name
+        assert all(lr > 0 for lr in e.landscape_lr.values()), name

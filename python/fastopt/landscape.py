@@ -288,8 +288,8 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     need = 8 * ((steps + 1) * (fn.dim + 2) + steps * (1 + (fn.dim if noise > 0 else 0)))
     if need > MAX_TRAJECTORY_BYTES:
         raise ValueError(f"steps: {steps} steps of {fn.name} (dim={fn.dim}) would need {need / 2**30:.1f} GiB for the "
-                         f"path, losses and gradient norms; the limit is {MAX_TRAJECTORY_BYTES / 2**30:g} GiB "
-                         "(fastopt.landscape.MAX_TRAJECTORY_BYTES)")
+                         "path, losses, gradient norms and learning rates; the limit is "
+                         f"{MAX_TRAJECTORY_BYTES / 2**30:g} GiB (fastopt.landscape.MAX_TRAJECTORY_BYTES)")
     x = np.array(fn.start if x0 is None else x0, dtype=np.float64)
     if x.shape != (fn.dim,):
         raise ValueError(f"x0: expected {fn.dim} coordinates for {fn.name} (dim={fn.dim}), got shape {x.shape}")

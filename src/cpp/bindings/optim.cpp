@@ -22,6 +22,13 @@ namespace {
 
 enum class DType { f32, f64 };
 
+// Whether h is a numpy.ma.MaskedArray (asked only of ndarray subclasses, so plain arrays pay one compare).
+bool is_masked_array(py::handle h) {
+  // Looked up once and kept for the life of the process (a static py::object would outlive the interpreter).
+  static PyObject* masked_type = py::object(py::module_::import("numpy.ma").attr("MaskedArray")).release().ptr();
+  return PyObject_IsInstance(h.ptr(), masked_type) == 1;
+}
+
 // What validation needs of one array, read once from its object.  (pybind11's accessors re-derive
 // the size and dtype on every call; with 10,000 small tensors that cost more than the update itself.)
 struct ArrayInfo {
@@ -45,7 +52,9 @@ struct ArrayInfo {
     flags = raw->flags;
     size = 1;
     for (int d = 0; d < nd; ++d) size *= dims[d];
+    masked = Py_TYPE(h.ptr()) != py::detail::npy_api::get().PyArray_Type_ && is_masked_array(h);
   }
+  bool masked = false;  // a numpy.ma.MaskedArray, whose mask the kernels would ignore
   bool c_contiguous() const { return flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_; }
   bool writeable() const { return flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_; }
   bool same_shape(const ArrayInfo& o) const { return nd == o.nd && std::equal(dims, dims + nd, o.dims); }
@@ -86,6 +95,11 @@ DType check_tensor(const ArrayInfo& param, const ArrayInfo* grad, const std::vec
   auto name = [&] { return py::str(name_h).cast<std::string>(); };
   if (!param.is_array)
     throw py::type_error("param '" + name() + "': expected a numpy.ndarray, got " + type_name(param.obj));
+  for (const ArrayInfo* a : {&param, grad})
+    if (a && a->masked)
+      throw py::type_error((a == grad ? "grad for param '" : "param '") + name() +
+                           "': masked arrays are not supported (the kernels would ignore the mask); pass the plain "
+                           "array, e.g. a.filled(0)");
   const int64_t itemsize = dtypes.float_itemsize(param.descr);
   if (itemsize == 0)
     throw py::type_error("param '" + name() + "': unsupported dtype " + dtype_str(param.array()) +
