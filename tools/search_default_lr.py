@@ -1,4 +1,4 @@
-"""Search the default learning rates of fastopt.landscape (run once; prints the DEFAULT_LR table).
+"""Search the default learning rates of fastopt.landscape (run once per optimizer; prints the rows).
 
 For every built-in function (2-D, default start) and every registry optimizer, run 1000 native steps
 at each learning rate of the grid {1, 3} x 10^k, k = -7..0, and keep the paths that are meaningful
@@ -9,12 +9,18 @@ learning rate whose progress is at least 99% of the best progress: fast enough t
 enough that the path shows how the optimizer gets there.  On the saddles, which are unbounded
 below, this picks the smallest rate that runs to the edge of the view.
 
-    python tools/search_default_lr.py > table.txt     # about 10 seconds
+Each printed row is the ``landscape_lr=`` argument of that optimizer's ``register(...)`` call, in its
+module under python/fastopt/optim/:
+
+    python tools/search_default_lr.py                 # every registry name, about 10 seconds
+    python tools/search_default_lr.py yogi adam       # only these
 """
+import sys
+
 import numpy as np
 
 from fastopt import landscape
-from fastopt.optim.registry import OPTIMIZERS
+from fastopt.optim.registry import REGISTRY
 
 GRID = sorted(m * 10.0**k for k in range(-7, 1) for m in (1, 3))
 STEPS = 1000
@@ -39,20 +45,18 @@ def best_lr(fn, optimizer: str) -> float | None:
     return min(lr for lr, p in progress.items() if p >= 0.99 * best)
 
 
-def main() -> None:
-    print("DEFAULT_LR: dict[str, dict[str, float]] = {")
-    for name in landscape.functions():
-        fn = landscape.get(name)
-        row = {opt: best_lr(fn, opt) for opt in OPTIMIZERS}
-        lines, line = [], f'    "{name}": {{'
-        for cell in (f'"{k}": {v:g}' for k, v in row.items() if v is not None):
-            if len(line) + len(cell) > 112:
+def main(names) -> None:
+    for optimizer in names or REGISTRY:
+        row = {name: best_lr(landscape.get(name), optimizer) for name in landscape.functions()}
+        cells = [f'"{k}": {v:g}' for k, v in row.items() if v is not None]
+        lines, line = [], "landscape_lr={"
+        for cell in cells:
+            if len(line) + len(cell) > 100:
                 lines.append(line.rstrip())
-                line = " " * 8
+                line = " " * len("landscape_lr={")
             line += cell + ", "
-        print("\n".join(lines + [line[:-2] + "},"]))
-    print("}")
+        print(f"# {optimizer}\n" + "\n".join(lines + [line[:-2] + "}"]))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
