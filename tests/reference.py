@@ -141,7 +141,19 @@ def lion(p, g, state, t, lr, betas, weight_decay, maximize):
     state["m"] = beta2 * m + (1 - beta2) * g
 
 
-# name -> (rule, PyTorch's defaults): the defaults are what fastopt's constructors must match.
+def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay, maximize):
+    """Zaheer et al. (2018), Algorithm 2, as optax's yogi: v moves toward g^2 by (1 - beta2) g^2; no bias correction."""
+    beta1, beta2 = betas
+    g = _gradient(p, g, maximize, weight_decay)
+    m = beta1 * state.get("m", np.zeros_like(p)) + (1 - beta1) * g
+    v = state.get("v", np.full_like(p, initial_accumulator_value))
+    v = v - (1 - beta2) * np.sign(v - g * g) * g * g
+    state["m"], state["v"] = m, v
+    p -= lr * m / (np.sqrt(v) + eps)
+
+
+# name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's
+# constructors must match.
 RULES = {
     "SGD": (sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)),
     "Adagrad": (adagrad, dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
@@ -159,6 +171,8 @@ RULES = {
     "RAdam": (radam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
                           maximize=False)),
     "Lion": (lion, dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False)),
+    "Yogi": (yogi, dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6, weight_decay=0.0,
+                        maximize=False)),  # optax's defaults (torch has no Yogi)
 }
 
 
@@ -229,5 +243,6 @@ VARIANTS = {
     "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
     "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
     "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9))]),
+    "Yogi": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-4), dict(initial_accumulator_value=0.5)]),
     "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
 }

@@ -15,10 +15,11 @@
 #include "optim/radam.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/sgd.hpp"
+#include "optim/yogi.hpp"
 
 namespace fastopt {
 
-using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Lookahead>;
+using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Yogi, Lookahead>;
 
 template <class T>
 using StepFn = void (*)(const std::vector<TensorPtrs<T>>&, const Hyper&, int64_t);
