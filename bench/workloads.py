@@ -6,6 +6,7 @@ same thing.  Every implementation gets its own copy of the params and its own st
 """
 from __future__ import annotations
 
+import inspect
 import math
 import statistics
 import time
@@ -37,19 +38,18 @@ class Case:
         return itemsize * (3 + 2 * self.num_states)
 
 
-CASES = [
-    Case("sgd", "SGD", {"lr": 1e-3}, 0, torch_fused=True),
-    Case("momentum", "SGD", {"lr": 1e-3, "momentum": 0.9}, 1, torch_fused=True),
-    Case("adagrad", "Adagrad", {}, 1, torch_fused=True),
-    Case("rmsprop", "RMSprop", {}, 1),
-    Case("adadelta", "Adadelta", {}, 2),
-    Case("adam", "Adam", {}, 2, torch_fused=True),
-    Case("adamw", "AdamW", {}, 2, torch_fused=True),
-    Case("adamax", "Adamax", {}, 2),
-    Case("nadam", "NAdam", {}, 2),
-    Case("radam", "RAdam", {}, 2),
-    Case("lion", "Lion", {}, 1),
-]
+# torch's fused CPU kernels (torch.optim's _fused implementations for CPU tensors).
+TORCH_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
+
+
+def _case(name: str, entry) -> Case:
+    group = entry.cls([np.zeros(1, np.float32)], **entry.preset).param_groups[0]
+    return Case(name, entry.cls.__name__, dict(entry.preset), len(entry.cls.spec.slots(group)),
+                torch_fused=entry.cls.__name__ in TORCH_FUSED)
+
+
+# Every registry optimizer with its own kernel (the Lookahead wrappers add a sync every k steps to one of these).
+CASES = [_case(name, e) for name, e in fastopt.optim.REGISTRY.items() if issubclass(e.cls, fastopt.Optimizer)]
 CASES_BY_NAME = {case.name: case for case in CASES}
 
 # Layout name -> sizes of the param arrays (float32).
@@ -71,9 +71,15 @@ IMPLS = ["fastopt", "numpy", "torch_default", "torch_foreach", "torch_fused"]
 TORCH_FLAGS = {"torch_default": {}, "torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}
 
 
+def _numpy_has(case: Case) -> bool:
+    """numpy_optim has the class and takes the case's hyperparameters (its SGD has no Nesterov, say)."""
+    cls = getattr(numpy_optim, case.cls, None)
+    return cls is not None and set(case.hyper) <= set(inspect.signature(cls).parameters)
+
+
 def available_impls(case: Case) -> list[str]:
     """The implementations that exist for a case on this machine."""
-    impls = ["fastopt", "numpy"]
+    impls = ["fastopt"] + (["numpy"] if _numpy_has(case) else [])
     if torch is not None and hasattr(torch.optim, case.cls):
         impls += ["torch_default", "torch_foreach"]
         if case.torch_fused:
