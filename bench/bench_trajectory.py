@@ -1,9 +1,9 @@
-"""Trajectory speed: 10 optimizers x 10,000 steps on Rosenbrock, native loop against per-step Python loops.
+"""Trajectory speed: every registry optimizer x 10,000 steps on Rosenbrock, native loop against per-step Python loops.
 
 The native loop (fastopt.landscape.trajectory) runs every step in C++ with the optimizer's own rule.
 The baselines step from Python with the same gradients (fn.grad, C++): fastopt's normal optimizer API
-(opt.step per step, NumPy arrays) and torch.optim (float64 tensors; Ranger has no torch.optim
-counterpart).  Baselines run fewer steps (--baseline-steps) and are compared per step.
+(opt.step per step, NumPy arrays) and torch.optim where it has the class (float64 tensors; Lion, Yogi and
+Ranger have no torch.optim counterpart).  Baselines run fewer steps (--baseline-steps) and are compared per step.
 
     python bench/bench_trajectory.py [--steps 10000] [--baseline-steps 1000]
 """
@@ -15,20 +15,15 @@ import numpy as np
 import fastopt
 from fastopt import landscape
 
-OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "nadam", "radam", "ranger"]
+OPTIMIZERS = list(fastopt.optim.REGISTRY)
 
 
 def torch_optimizer(torch, name: str, params, lr: float):
-    """The torch.optim counterpart of a fastopt registry name (None if torch has none)."""
-    table = {"sgd": (torch.optim.SGD, {}), "momentum": (torch.optim.SGD, {"momentum": 0.9}),
-             "nesterov": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
-             "adagrad": (torch.optim.Adagrad, {}), "rmsprop": (torch.optim.RMSprop, {}),
-             "adadelta": (torch.optim.Adadelta, {}), "adam": (torch.optim.Adam, {}),
-             "nadam": (torch.optim.NAdam, {}), "radam": (torch.optim.RAdam, {})}
-    if name not in table:
-        return None
-    cls, kw = table[name]
-    return cls(params, lr=lr, **kw)
+    """The torch.optim counterpart of a fastopt registry name: the class of the same name with the entry's
+    preset (None if torch has none)."""
+    entry = fastopt.optim.entry(name)
+    cls = getattr(torch.optim, entry.cls.__name__, None)
+    return None if cls is None else cls(params, lr=lr, **entry.preset)
 
 
 def fastopt_python_loop(fn, name: str, lr: float, steps: int) -> float:
