@@ -11,7 +11,8 @@ import pytest
 import fastopt
 from fastopt import cli, datasets
 from fastopt.optim import OPTIMIZERS
-from fastopt.train import History, load_checkpoint
+from fastopt.checkpoint import load_checkpoint
+from fastopt.train import History
 from mnist_data import MNIST_DIR, needs_mnist
 from test_train import SoftmaxRegression
 

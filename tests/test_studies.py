@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fastopt import landscape, metrics, studies
-from fastopt.train import History, load_checkpoint
+from fastopt.checkpoint import load_checkpoint
+from fastopt.train import History
 from mnist_data import needs_mnist
 from study_helpers import gif_frames, image, parse_report, report_table
 

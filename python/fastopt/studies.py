@@ -25,7 +25,8 @@ from . import datasets, landscape, report
 from .atomic import atomic_write
 from .optim import OPTIMIZERS, create
 from .optim.schedules import by_name
-from .train import History, fit, load_checkpoint
+from .checkpoint import load_checkpoint
+from .train import History, fit
 
 FIGURE_SUFFIXES = (".png", ".svg")
 
