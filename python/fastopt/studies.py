@@ -14,21 +14,18 @@ holds ``config.json``, ``history.json``, ``history.csv`` and ``checkpoint.npz``,
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import datasets, landscape, report
-from .atomic import atomic_write
-from .optim import OPTIMIZERS, create
+from . import landscape, report
 from .optim.schedules import by_name
-from .checkpoint import load_checkpoint
-from .train import History, fit
+from .runs import default_lr, load_data, load_run, model_config, optimizer_names, restore_model, train_run
 
 FIGURE_SUFFIXES = (".png", ".svg")
+ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 # ---------------------------------------------------------------------------------------------- landscapes
 LANDSCAPE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -48,10 +45,21 @@ class LandscapeResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _figure_path(out, name: str = "out") -> Path:
+def figure_path(out, name: str = "out", suffixes=FIGURE_SUFFIXES) -> Path:
+    """``out`` as a Path, after checking it ends in one of ``suffixes``.
+
+    Parameters
+    ----------
+    out : path-like
+        The figure file.
+    name : str
+        The argument's name that starts the error message.
+    suffixes : tuple of str
+        Accepted suffixes, lower case.
+    """
     out = Path(out)
-    if out.suffix.lower() not in FIGURE_SUFFIXES:
-        raise ValueError(f"{name}: {str(out)!r} must end in {' or '.join(FIGURE_SUFFIXES)}")
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(f"{name}: {str(out)!r} must end in {' or '.join(suffixes)}")
     return out
 
 
@@ -60,23 +68,58 @@ def _beside(out: Path, tag: str) -> Path:
     return out.with_name(f"{out.stem}_{tag}{out.suffix}")
 
 
-def _check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
-    names = [str(o).lower() for o in optimizers]
+def check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
+    """The optimizer names, lower-cased, after checking each is known and named once.
+
+    Parameters
+    ----------
+    optimizers : iterable of str
+        Names of :func:`fastopt.runs.optimizer_names`.
+    name : str
+        The argument's name that starts each error message ("" for none, as argparse adds its own).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ValueError
+        No name, an unknown one, or one named twice.
+    """
+    prefix = f"{name}: " if name else ""
+    names = [str(o).strip().lower() for o in optimizers]
     if not names:
-        raise ValueError(f"{name}: expected at least one optimizer")
-    unknown = [o for o in names if o not in OPTIMIZERS]
+        raise ValueError(f"{prefix}expected at least one optimizer")
+    unknown = [o for o in names if o not in optimizer_names()]
     if unknown:
-        raise ValueError(f"{name}: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"{prefix}unknown optimizer {unknown[0]!r} (choose from {', '.join(optimizer_names())})")
     if len(set(names)) != len(names):
-        raise ValueError(f"{name}: {names} names an optimizer twice")
+        raise ValueError(f"{prefix}an optimizer is named twice in {','.join(names)!r}")
     return names
 
 
-def _check_lrs(lrs, optimizers, name: str = "lrs") -> dict[str, float]:
+def check_lrs(lrs, optimizers, name: str = "lrs") -> dict[str, float]:
+    """Learning rates per optimizer, after checking each optimizer is among ``optimizers`` and each rate positive.
+
+    Parameters
+    ----------
+    lrs : mapping or None
+        Optimizer name -> learning rate.
+    optimizers : sequence of str
+        The optimizers of the study.
+    name : str
+        The argument's name that starts each error message.
+
+    Returns
+    -------
+    dict
+        Name -> float rate (empty for None).
+    """
     lrs = dict(lrs or {})
     extra = [o for o in lrs if o not in optimizers]
     if extra:
-        raise ValueError(f"{name}: {', '.join(map(repr, extra))} not among the optimizers {', '.join(optimizers)}")
+        raise ValueError(f"{name}: {extra[0]!r} is not among the optimizers ({', '.join(optimizers)})")
     bad = {o: v for o, v in lrs.items() if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)}
     if bad:
         raise ValueError(f"{name}: learning rates must be positive numbers, got {bad}")
@@ -99,12 +142,12 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
     ``noise`` (standard deviation of Gaussian gradient noise) and ``seed`` go to every trajectory.
     """
     from . import plots
-    out = _figure_path(out)
-    if animate is not None and Path(animate).suffix.lower() not in (".gif", ".mp4"):
-        raise ValueError(f"animate: {str(animate)!r} must end in .gif or .mp4")
-    optimizers = _check_optimizers(optimizers)
+    out = figure_path(out)
+    if animate is not None:
+        figure_path(animate, "animate", ANIMATION_SUFFIXES)
+    optimizers = check_optimizers(optimizers)
     fn = landscape.get(function)
-    paths = _paths(fn, optimizers, steps, _check_lrs(lrs, optimizers), noise, seed)
+    paths = _paths(fn, optimizers, steps, check_lrs(lrs, optimizers), noise, seed)
     files = [out, _beside(out, "loss")]
     plots.contour(fn, paths, save=files[0], dpi=dpi)
     plots.loss_curves(paths, function=fn, save=files[1], dpi=dpi)
@@ -121,11 +164,11 @@ def lr_sensitivity_study(function: str = "rosenbrock", optimizer: str = "sgd", l
                          dpi: float = 100) -> LandscapeResult:
     """One optimizer at several learning rates (default: its tabulated rate times :data:`LR_FACTORS`)."""
     from . import plots
-    out = _figure_path(out)
-    (optimizer,) = _check_optimizers([optimizer], "optimizer")
+    out = figure_path(out)
+    (optimizer,) = check_optimizers([optimizer], "optimizer")
     fn = landscape.get(function)
     if lrs is None:
-        base = landscape.default_lr(fn.name, optimizer) or create(optimizer, [np.zeros(1)]).param_groups[0]["lr"]
+        base = landscape.default_lr(fn.name, optimizer) or default_lr(optimizer)
         lrs = [base * factor for factor in LR_FACTORS]
     lrs = sorted({float(lr) for lr in lrs})
     if not lrs or not all(math.isfinite(lr) and lr > 0 for lr in lrs):
@@ -144,13 +187,13 @@ def momentum_study(function: str = "quadratic", optimizers=MOMENTUM_OPTIMIZERS, 
     momentum adds to the same step size (``lrs`` maps optimizer -> rate to override it).
     """
     from . import plots
-    out = _figure_path(out)
-    optimizers = _check_optimizers(optimizers)
+    out = figure_path(out)
+    optimizers = check_optimizers(optimizers)
     if "sgd" not in optimizers or len(optimizers) < 2:
         raise ValueError(f"optimizers: expected 'sgd' and at least one momentum variant, got {optimizers}")
     fn = landscape.get(function)
-    shared = landscape.default_lr(fn.name, "sgd") or create("sgd", [np.zeros(1)]).param_groups[0]["lr"]
-    lrs = {**{name: shared for name in optimizers}, **_check_lrs(lrs, optimizers)}
+    shared = landscape.default_lr(fn.name, "sgd") or default_lr("sgd")
+    lrs = {**{name: shared for name in optimizers}, **check_lrs(lrs, optimizers)}
     paths = _paths(fn, optimizers, steps, lrs, noise, seed)
     plots.momentum_vs_gd(fn, paths, save=out, dpi=dpi)
     return LandscapeResult(fn.name, paths, [out])
@@ -161,8 +204,8 @@ def convex_study(convex: str = "quadratic", nonconvex: str = "rastrigin", optimi
                  dpi: float = 100) -> dict[str, LandscapeResult]:
     """The same optimizers (each at its tabulated rate for each function) on a convex and a non-convex function."""
     from . import plots
-    out = _figure_path(out)
-    optimizers = _check_optimizers(optimizers)
+    out = figure_path(out)
+    optimizers = check_optimizers(optimizers)
     functions = [landscape.get(convex), landscape.get(nonconvex)]
     runs = [_paths(fn, optimizers, steps, {}, noise, seed) for fn in functions]
     plots.convex_vs_nonconvex(functions[0], runs[0], functions[1], runs[1], save=out, dpi=dpi)
@@ -182,62 +225,30 @@ MNIST_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.01, "rm
 COMPARE_OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
-def make_model(config: dict):
-    """fastopt.nn.MLP from a run's ``config`` (keys ``inputs``, ``classes``, ``hidden``, ``activation``,
-    ``init``, ``dropout``, ``seed``; the last four optional, as ``fastopt train`` defaults them)."""
-    from .nn import MLP  # the compiled network: imported here so the landscape studies work without it
-    return MLP(sizes=[config.get("inputs", 784), *config["hidden"], config.get("classes", 10)],
-               activation=config.get("activation", "relu"), init=config.get("init", "he"),
-               dropout=config.get("dropout", 0.0), seed=config.get("seed", 0))
+def mnist_lr(name: str) -> float:
+    """The learning rate of the optimizer called ``name`` in the MNIST trainings when none is given.
+
+    Parameters
+    ----------
+    name : str
+        An optimizer name.
+
+    Returns
+    -------
+    float
+        Its :data:`MNIST_LR` entry, or the optimizer's own default rate for one without an entry.
+    """
+    return MNIST_LR[name] if name in MNIST_LR else default_lr(name)
 
 
-def load_data(dataset: str = "mnist", data=None, limit: int | None = None, progress: bool = True):
-    """(dataset, train split, test split): ``limit`` keeps the first N samples of each split."""
-    loaded = datasets.load(dataset, data, progress=progress)
-    train, test = loaded.train, loaded.test
-    if limit is not None:
-        if limit < 1:
-            raise ValueError(f"limit: expected a positive sample count, got {limit}")
-        train, test = train.take(slice(0, limit)), test.take(slice(0, limit))
-    return loaded, train, test
-
-
-@dataclass
-class TrainingRun:
-    """One training of a study: its label, folder, history and trained model."""
-
-    label: str
-    folder: Path
-    history: History
-    model: object
-
-
-def train_run(label: str, optimizer: str, lr: float, train, test, model_config: dict, folder, epochs: int,
-              batch_size: int, schedule: str = "constant", progress: bool = True) -> TrainingRun:
-    """Train one model with fastopt.train.fit and write ``config.json``, ``history.json``/``.csv`` and
-    ``checkpoint.npz`` into ``folder``."""
-    folder = Path(folder)
-    model = make_model(model_config)
-    opt = create(optimizer, model.params, lr=lr)
-    config = {**model_config, "optimizer": optimizer, "lr": lr, "hyper": {"lr": lr}, "epochs": epochs,
-              "batch_size": batch_size, "schedule": schedule, "out": str(folder)}
-    with atomic_write(folder / "config.json") as tmp:
-        tmp.write_text(json.dumps(config, indent=1))
+def _train(label: str, optimizer: str, lr: float, train, test, config: dict, folder: Path, epochs: int,
+           batch_size: int, schedule: str, progress: bool):
+    """One run of a study, announced on the terminal."""
     if progress:
         print(f"[{label}] {optimizer} lr={lr:g}, batch {batch_size}, {epochs} epochs on {len(train)} samples "
               f"-> {folder}", flush=True)
-    history = fit(model, opt, train, test, epochs=epochs, batch_size=batch_size,
-                  schedule=by_name(schedule, epochs), seed=model_config.get("seed", 0),
-                  checkpoint=folder / "checkpoint.npz", progress=progress)
-    history.to_json(folder / "history.json")
-    history.to_csv(folder / "history.csv")
-    return TrainingRun(label, folder, history, model)
-
-
-def _model_config(loaded, train, hidden, seed: int, dataset: str, data, limit) -> dict:
-    return {"dataset": dataset, "data": None if data is None else str(data), "limit": limit,
-            "inputs": int(train.x.shape[1]), "classes": len(loaded.classes), "hidden": [int(h) for h in hidden],
-            "activation": "relu", "init": "he", "dropout": 0.0, "seed": int(seed)}
+    return train_run(label, optimizer, {"lr": lr}, train, test, config, folder, epochs, batch_size, schedule,
+                     progress=progress)
 
 
 def _prediction_figures(model, test, class_names, files, dpi: float) -> list[Path]:
@@ -273,19 +284,20 @@ def compare_study(optimizers=COMPARE_OPTIMIZERS, dataset: str = "mnist", epochs:
     ``out/runs/<optimizer>/`` holds each run; ``out/`` the figures (``history_<optimizer>.png``,
     ``comparison.png`` against epochs and wall time, ``confusion.png`` and ``misclassified.png`` of the
     run with the best final test accuracy) and ``report.html`` with the results table.  ``lrs`` maps
-    optimizer -> learning rate over :data:`MNIST_LR`.
+    optimizer -> learning rate over :func:`mnist_lr`.
     """
     from . import plots
-    optimizers = _check_optimizers(optimizers)
-    lrs = {**{o: MNIST_LR[o] for o in optimizers}, **_check_lrs(lrs, optimizers)}
+    optimizers = check_optimizers(optimizers)
+    given = check_lrs(lrs, optimizers)
+    lrs = {o: given[o] if o in given else mnist_lr(o) for o in optimizers}
     by_name(schedule, epochs)  # an unknown schedule fails before any training
     out = Path(out)
     loaded, train, test = load_data(dataset, data, limit, progress)
     if batch_size > len(train):
         raise ValueError(f"batch_size: {batch_size} is larger than the {len(train)} training samples")
-    config = _model_config(loaded, train, hidden, seed, dataset, data, limit)
-    runs = {name: train_run(name, name, lrs[name], train, test, config, out / "runs" / name, epochs, batch_size,
-                            schedule, progress) for name in optimizers}
+    config = model_config(loaded, train, hidden, seed, dataset, data, limit)
+    runs = {name: _train(name, name, lrs[name], train, test, config, out / "runs" / name, epochs, batch_size,
+                         schedule, progress) for name in optimizers}
     histories = {name: run.history for name, run in runs.items()}
 
     figures = []
@@ -320,8 +332,8 @@ def batch_size_study(optimizer: str = "sgd", batch_sizes=(1, 64, "full"), datase
     epochs and wall time in ``out/batch_size.png``, the runs in ``out/runs/batch-<size>/``, and
     ``report.html``.  Per-sample steps make the most progress per epoch, full batches the cheapest epochs."""
     from . import plots
-    (optimizer,) = _check_optimizers([optimizer], "optimizer")
-    lr = MNIST_LR[optimizer] if lr is None else _check_lrs({optimizer: lr}, [optimizer], "lr")[optimizer]
+    (optimizer,) = check_optimizers([optimizer], "optimizer")
+    lr = mnist_lr(optimizer) if lr is None else check_lrs({optimizer: lr}, [optimizer], "lr")[optimizer]
     out = Path(out)
     loaded, train, test = load_data(dataset, data, limit, progress)
     sizes = []
@@ -331,10 +343,9 @@ def batch_size_study(optimizer: str = "sgd", batch_sizes=(1, 64, "full"), datase
             raise ValueError(f"batch_sizes: {size!r} is not a batch size in [1, {len(train)}] or 'full'")
         sizes.append(size)
     sizes = sorted(set(sizes))
-    config = _model_config(loaded, train, hidden, seed, dataset, data, limit)
-    runs = {batch_label(size, len(train)): train_run(batch_label(size, len(train)), optimizer, lr, train, test,
-                                                     config, out / "runs" / f"batch-{size}", epochs, size,
-                                                     "constant", progress)
+    config = model_config(loaded, train, hidden, seed, dataset, data, limit)
+    runs = {batch_label(size, len(train)): _train(batch_label(size, len(train)), optimizer, lr, train, test, config,
+                                                  out / "runs" / f"batch-{size}", epochs, size, "constant", progress)
             for size in sizes}
     histories = {label: run.history for label, run in runs.items()}
     figure = out / "batch_size.png"
@@ -349,16 +360,6 @@ def batch_size_study(optimizer: str = "sgd", batch_sizes=(1, 64, "full"), datase
 
 
 # ---------------------------------------------------------------------------------------------- redrawing
-def load_run(folder) -> tuple[dict, History]:
-    """(config, history) of a run folder written by ``fastopt train``, ``compare`` or ``batchsize``."""
-    folder = Path(folder)
-    if not (folder / "history.json").is_file():
-        raise FileNotFoundError(f"run: no history.json in {str(folder)!r} (is it a run folder?)")
-    config_path = folder / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
-    return config, History.from_json(folder / "history.json")
-
-
 def _run_label(folder: Path, config: dict) -> str:
     return folder.name or config.get("optimizer", "run")
 
@@ -368,8 +369,8 @@ def redraw_history(folder, out=None, dpi: float = 90) -> Path:
     from . import plots
     folder = Path(folder)
     config, history = load_run(folder)
-    out = folder / "history.png" if out is None else _figure_path(out)
-    lr = config.get("hyper", {}).get("lr", config.get("lr"))
+    out = folder / "history.png" if out is None else figure_path(out)
+    lr = config.get("lr")  # None: a run folder without config.json
     plots.history(history, title=_run_label(folder, config) + ("" if lr is None else f" (lr {lr:g})"), save=out,
                   dpi=dpi)
     return out
@@ -378,7 +379,7 @@ def redraw_history(folder, out=None, dpi: float = 90) -> Path:
 def redraw_comparison(folders, out="comparison.png", dpi: float = 90) -> Path:
     """Several saved runs in one figure against epochs and wall time, labelled by their folder names."""
     from . import plots
-    out = _figure_path(out)
+    out = figure_path(out)
     folders = [Path(f) for f in folders]
     if not folders:
         raise ValueError("folders: expected at least one run folder")
@@ -395,36 +396,18 @@ def redraw_comparison(folders, out="comparison.png", dpi: float = 90) -> Path:
     return out
 
 
-def restore_model(folder, data=None, progress: bool = False):
-    """(model with the checkpoint's parameters, test split, class names) of a saved run."""
-    folder = Path(folder)
-    config, _ = load_run(folder)
-    checkpoint = folder / "checkpoint.npz"
-    if not checkpoint.is_file() or "hidden" not in config:
-        raise FileNotFoundError(f"run: {str(folder)!r} holds no model checkpoint with its config.json")
-    loaded, train, test = load_data(config.get("dataset", "mnist"), data if data is not None else config.get("data"),
-                                    config.get("limit"), progress)
-    model = make_model({"inputs": int(train.x.shape[1]), "classes": len(loaded.classes), **config})
-    saved = load_checkpoint(checkpoint)["params"]
-    if sorted(saved) != sorted(model.params) or any(saved[k].shape != model.params[k].shape for k in saved):
-        raise ValueError(f"run: the checkpoint in {str(folder)!r} does not match the network of its config.json")
-    for name, values in saved.items():
-        model.params[name][...] = values
-    return model, test, loaded.classes
-
-
 def redraw_confusion(folder, out=None, data=None, dpi: float = 90) -> list[Path]:
     """``confusion.png`` and ``misclassified.png`` (in the run folder, or ``out`` and the file beside it)
     from the model in a saved run's checkpoint, evaluated on its test split."""
     folder = Path(folder)
-    out = folder / "confusion.png" if out is None else _figure_path(out)
+    out = folder / "confusion.png" if out is None else figure_path(out)
     model, test, classes = restore_model(folder, data)
     return _prediction_figures(model, test, classes, [out, out.with_name("misclassified" + out.suffix)
                                if out.stem == "confusion" else _beside(out, "misclassified")], dpi)
 
 
-__all__ = ["LANDSCAPE_OPTIMIZERS", "MOMENTUM_OPTIMIZERS", "LR_FACTORS", "MNIST_LR", "COMPARE_OPTIMIZERS",
-           "LandscapeResult", "TrainingRun", "StudyResult", "landscape_study", "lr_sensitivity_study",
-           "momentum_study", "convex_study", "make_model", "load_data", "train_run", "compare_study",
-           "batch_label", "batch_size_study", "load_run", "redraw_history", "redraw_comparison", "restore_model",
+__all__ = ["FIGURE_SUFFIXES", "ANIMATION_SUFFIXES", "LANDSCAPE_OPTIMIZERS", "MOMENTUM_OPTIMIZERS", "LR_FACTORS",
+           "MNIST_LR", "COMPARE_OPTIMIZERS", "LandscapeResult", "StudyResult", "figure_path", "check_optimizers",
+           "check_lrs", "mnist_lr", "landscape_study", "lr_sensitivity_study", "momentum_study", "convex_study",
+           "compare_study", "batch_label", "batch_size_study", "redraw_history", "redraw_comparison",
            "redraw_confusion"]
