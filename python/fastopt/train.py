@@ -111,7 +111,8 @@ def _restore(path, state: dict, model, optimizer, config: dict) -> None:
     saved, params = state["params"], model.params
     if sorted(saved) != sorted(params) or any(saved[k].shape != params[k].shape or saved[k].dtype != params[k].dtype
                                               for k in params):
-        raise CheckpointError(f"checkpoint {path}: its params {_layout(saved)} do not match the model's {_layout(params)}")
+        raise CheckpointError(f"checkpoint {path}: its params {_layout(saved)} do not match the model's "
+                              f"{_layout(params)}")
     for k, values in saved.items():
         if not np.isfinite(values).all():
             raise CheckpointError(f"checkpoint {path}: param {k!r} holds NaN or Inf; the run it saved diverged, "
