@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from fastopt import landscape, metrics, nn, studies
+from fastopt import landscape, metrics, nn, runs, studies
 from fastopt.checkpoint import load_checkpoint
 from fastopt.train import History
 from mnist_data import needs_mnist
@@ -143,7 +143,7 @@ def test_redraw_from_saved_runs_matches_the_trained_model(tmp_path, served_mnist
     assert studies.redraw_history(folder) == folder / "history.png"
     image(folder / "history.png")
     assert studies.redraw_comparison([folder, tmp_path / "runs" / "sgd"], tmp_path / "both.svg").is_file()
-    model, test, classes = studies.restore_model(folder)
+    model, test, classes = runs.restore_model(folder)
     assert len(test) == 300 and len(classes) == 10
     assert np.array_equal(model.predict(test.x), result.runs["adam"].model.predict(test.x))
     files = studies.redraw_confusion(folder, out=tmp_path / "figs" / "adam.png")
@@ -159,4 +159,4 @@ def test_redraw_needs_a_run_folder(tmp_path):
         studies.redraw_history(tmp_path)
     History([{"epoch": 1}]).to_json(tmp_path / "history.json")
     with pytest.raises(FileNotFoundError, match="holds no model checkpoint"):
-        studies.restore_model(tmp_path)
+        runs.restore_model(tmp_path)
