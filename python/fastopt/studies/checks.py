@@ -29,7 +29,15 @@ def figure_path(out, name: str = "out", suffixes=FIGURE_SUFFIXES) -> Path:
 
 
 def beside(out: Path, tag: str) -> Path:
-    """``rosenbrock.png`` -> ``rosenbrock_<tag>.png``: a companion figure in the same folder and format."""
+    """``rosenbrock.png`` -> ``rosenbrock_<tag>.png``: a companion figure in the same folder and format.
+
+    Parameters
+    ----------
+    out : Path
+        The main figure.
+    tag : str
+        What the companion shows.
+    """
     return out.with_name(f"{out.stem}_{tag}{out.suffix}")
 
 

@@ -19,7 +19,17 @@ LR_FACTORS = (0.1, 0.3, 1.0, 2.0)
 
 @dataclass
 class LandscapeResult:
-    """What a landscape study ran and wrote: its trajectories (label -> Trajectory) and files."""
+    """What a landscape study ran and wrote.
+
+    Parameters
+    ----------
+    function : str
+        The test function's name.
+    trajectories : dict
+        Label -> :class:`fastopt.landscape.Trajectory`.
+    files : list of Path
+        The files written.
+    """
 
     function: str
     trajectories: dict
@@ -38,8 +48,34 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
     curves beside it (``<out>_loss``), the 3-D surface (``<out>_surface``) with ``surface=True`` and
     an animation of ``frames`` frames at ``animate`` (.gif, or .mp4 with ffmpeg).
 
-    ``lrs`` maps optimizer -> learning rate; the others use :data:`fastopt.landscape.DEFAULT_LR`.
-    ``noise`` (standard deviation of Gaussian gradient noise) and ``seed`` go to every trajectory.
+    Parameters
+    ----------
+    function : str
+        A name of :func:`fastopt.landscape.functions`.
+    optimizers : sequence of str
+        Optimizer names.
+    steps : int
+        Steps per trajectory.
+    out : path-like
+        The contour map, .png or .svg.
+    lrs : dict, optional
+        Optimizer -> learning rate; the others use :data:`fastopt.landscape.DEFAULT_LR`.
+    noise : float
+        Standard deviation of Gaussian noise added to every gradient.
+    seed : int
+        Seeds the noise.
+    surface : bool
+        Also draw the 3-D surface.
+    animate : path-like, optional
+        Also write an animation there.
+    frames : int
+        Frames of the animation.
+    dpi : float
+        Resolution of the figures (the animation's at most 80).
+
+    Returns
+    -------
+    LandscapeResult
     """
     from .. import plots
     out = figure_path(out)
@@ -62,7 +98,32 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
 def lr_sensitivity_study(function: str = "rosenbrock", optimizer: str = "sgd", lrs=None, steps: int = 2000,
                          out="lr_sensitivity.png", noise: float = 0.0, seed: int = 0,
                          dpi: float = 100) -> LandscapeResult:
-    """One optimizer at several learning rates (default: its tabulated rate times :data:`LR_FACTORS`)."""
+    """One optimizer at several learning rates, in one figure.
+
+    Parameters
+    ----------
+    function : str
+        A name of :func:`fastopt.landscape.functions`.
+    optimizer : str
+        An optimizer name.
+    lrs : sequence of float, optional
+        Positive learning rates (default: its tabulated rate times :data:`LR_FACTORS`).
+    steps : int
+        Steps per trajectory.
+    noise : float
+        Standard deviation of Gaussian noise added to every gradient.
+    seed : int
+        Seeds the noise.
+    out : path-like
+        The figure, .png or .svg.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    LandscapeResult
+        Labelled ``lr=<rate>``.
+    """
     from .. import plots
     out = figure_path(out)
     (optimizer,) = check_optimizers([optimizer], "optimizer")
@@ -84,7 +145,30 @@ def momentum_study(function: str = "quadratic", optimizers=MOMENTUM_OPTIMIZERS, 
     """Plain gradient descent (``sgd``) against its momentum variants: paths and losses side by side.
 
     Every optimizer runs at the same learning rate, sgd's tabulated one, so the figure shows what
-    momentum adds to the same step size (``lrs`` maps optimizer -> rate to override it).
+    momentum adds to the same step size.
+
+    Parameters
+    ----------
+    function : str
+        A name of :func:`fastopt.landscape.functions`.
+    optimizers : sequence of str
+        ``sgd`` and at least one momentum variant.
+    steps : int
+        Steps per trajectory.
+    out : path-like
+        The figure, .png or .svg.
+    lrs : dict, optional
+        Optimizer -> learning rate, over the shared rate.
+    noise : float
+        Standard deviation of Gaussian noise added to every gradient.
+    seed : int
+        Seeds the noise.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    LandscapeResult
     """
     from .. import plots
     out = figure_path(out)
@@ -102,7 +186,30 @@ def momentum_study(function: str = "quadratic", optimizers=MOMENTUM_OPTIMIZERS, 
 def convex_study(convex: str = "quadratic", nonconvex: str = "rastrigin", optimizers=LANDSCAPE_OPTIMIZERS,
                  steps: int = 2000, out="convex_vs_nonconvex.png", noise: float = 0.0, seed: int = 0,
                  dpi: float = 100) -> dict[str, LandscapeResult]:
-    """The same optimizers (each at its tabulated rate for each function) on a convex and a non-convex function."""
+    """The same optimizers (each at its tabulated rate for each function) on a convex and a non-convex function.
+
+    Parameters
+    ----------
+    convex, nonconvex : str
+        Names of :func:`fastopt.landscape.functions`, drawn side by side.
+    optimizers : sequence of str
+        Optimizer names.
+    steps : int
+        Steps per trajectory.
+    out : path-like
+        The figure, .png or .svg.
+    noise : float
+        Standard deviation of Gaussian noise added to every gradient.
+    seed : int
+        Seeds the noise.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    dict
+        Function name -> :class:`LandscapeResult`.
+    """
     from .. import plots
     out = figure_path(out)
     optimizers = check_optimizers(optimizers)

@@ -13,7 +13,21 @@ def _run_label(folder: Path, config: dict) -> str:
 
 
 def redraw_history(folder, out=None, dpi: float = 90) -> Path:
-    """``history.png`` (or ``out``) of a saved run: loss and accuracy per epoch, train against test."""
+    """``history.png`` (or ``out``) of a saved run: loss and accuracy per epoch, train against test.
+
+    Parameters
+    ----------
+    folder : path-like
+        A run folder.
+    out : path-like, optional
+        The figure, .png or .svg (default: ``<folder>/history.png``).
+    dpi : float
+        Its resolution.
+
+    Returns
+    -------
+    Path
+    """
     from .. import plots
     folder = Path(folder)
     config, history = load_run(folder)
@@ -25,7 +39,21 @@ def redraw_history(folder, out=None, dpi: float = 90) -> Path:
 
 
 def redraw_comparison(folders, out="comparison.png", dpi: float = 90) -> Path:
-    """Several saved runs in one figure against epochs and wall time, labelled by their folder names."""
+    """Several saved runs in one figure against epochs and wall time, labelled by their folder names.
+
+    Parameters
+    ----------
+    folders : sequence of path-like
+        Run folders, with distinct names.
+    out : path-like
+        The figure, .png or .svg.
+    dpi : float
+        Its resolution.
+
+    Returns
+    -------
+    Path
+    """
     from .. import plots
     out = figure_path(out)
     folders = [Path(f) for f in folders]
@@ -46,7 +74,23 @@ def redraw_comparison(folders, out="comparison.png", dpi: float = 90) -> Path:
 
 def redraw_confusion(folder, out=None, data=None, dpi: float = 90) -> list[Path]:
     """``confusion.png`` and ``misclassified.png`` (in the run folder, or ``out`` and the file beside it)
-    from the model in a saved run's checkpoint, evaluated on its test split."""
+    from the model in a saved run's checkpoint, evaluated on its test split.
+
+    Parameters
+    ----------
+    folder : path-like
+        A run folder with config.json and checkpoint.npz.
+    out : path-like, optional
+        The confusion matrix, .png or .svg.
+    data : path-like, optional
+        Folder holding the dataset's files.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    list of Path
+    """
     folder = Path(folder)
     out = folder / "confusion.png" if out is None else figure_path(out)
     model, test, classes = restore_model(folder, data)

@@ -50,7 +50,25 @@ def _train(label: str, optimizer: str, lr: float, train, test, config: dict, fol
 
 
 def prediction_figures(model, test, class_names, files, dpi: float) -> list[Path]:
-    """The confusion matrix (``files[0]``) and misclassified test images (``files[1]``) of ``model``."""
+    """The confusion matrix (``files[0]``) and misclassified test images (``files[1]``) of ``model``.
+
+    Parameters
+    ----------
+    model : fastopt.nn.MLP
+        The trained network.
+    test : fastopt.datasets.Split
+        The test split it is evaluated on.
+    class_names : sequence of str
+        The classes' names.
+    files : sequence of path-like
+        The two figure files.
+    dpi : float
+        Their resolution.
+
+    Returns
+    -------
+    list of Path
+    """
     from .. import plots
     predicted = np.asarray(model.predict(test.x))
     plots.confusion(test.y, predicted, num_classes=len(class_names), class_names=class_names, save=files[0], dpi=dpi)
@@ -60,7 +78,19 @@ def prediction_figures(model, test, class_names, files, dpi: float) -> list[Path
 
 @dataclass
 class StudyResult:
-    """What a training study ran and wrote: its runs (label -> TrainingRun), figures and report.html."""
+    """What a training study ran and wrote.
+
+    Parameters
+    ----------
+    runs : dict
+        Label -> :class:`fastopt.runs.TrainingRun`.
+    figures : list of Path
+        The figures written.
+    report : Path
+        ``report.html``.
+    best : str
+        The label of the run with the best final test accuracy.
+    """
 
     runs: dict
     figures: list[Path]
@@ -81,8 +111,40 @@ def compare_study(optimizers=COMPARE_OPTIMIZERS, dataset: str = "mnist", epochs:
 
     ``out/runs/<optimizer>/`` holds each run; ``out/`` the figures (``history_<optimizer>.png``,
     ``comparison.png`` against epochs and wall time, ``confusion.png`` and ``misclassified.png`` of the
-    run with the best final test accuracy) and ``report.html`` with the results table.  ``lrs`` maps
-    optimizer -> learning rate over :func:`mnist_lr`.
+    run with the best final test accuracy) and ``report.html`` with the results table.
+
+    Parameters
+    ----------
+    optimizers : sequence of str
+        Optimizer names.
+    dataset : str
+        A name of :data:`fastopt.datasets.DATASETS`.
+    epochs : int
+        Passes over the training set.
+    out : path-like
+        Output folder.
+    batch_size : int
+        Samples per step.
+    lrs : dict, optional
+        Optimizer -> learning rate, over :func:`mnist_lr`.
+    schedule : str
+        Learning-rate schedule over the epochs (:data:`fastopt.optim.schedules.SCHEDULES`).
+    hidden : sequence of int
+        Hidden layer widths of the MLP.
+    limit : int, optional
+        Keep the first ``limit`` training and test samples.
+    seed : int
+        Seeds the initialisation and the shuffling (the same for every run).
+    data : path-like, optional
+        Folder holding the dataset's files, searched first.
+    progress : bool
+        Progress bars and per-epoch summaries.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    StudyResult
     """
     from .. import plots
     optimizers = check_optimizers(optimizers)
@@ -118,7 +180,15 @@ def compare_study(optimizers=COMPARE_OPTIMIZERS, dataset: str = "mnist", epochs:
 
 
 def batch_label(batch_size: int, n: int) -> str:
-    """``stochastic (1)``, ``mini-batch (64)`` or ``full batch (60000)``."""
+    """``stochastic (1)``, ``mini-batch (64)`` or ``full batch (60000)``.
+
+    Parameters
+    ----------
+    batch_size : int
+        The batch size.
+    n : int
+        The training-set size.
+    """
     kind = "stochastic" if batch_size == 1 else "full batch" if batch_size == n else "mini-batch"
     return f"{kind} ({batch_size})"
 
@@ -128,7 +198,39 @@ def batch_size_study(optimizer: str = "sgd", batch_sizes=(1, 64, "full"), datase
                      seed: int = 0, data=None, progress: bool = True, dpi: float = 90) -> StudyResult:
     """One optimizer at several batch sizes (``"full"``: the whole training set): loss and accuracy against
     epochs and wall time in ``out/batch_size.png``, the runs in ``out/runs/batch-<size>/``, and
-    ``report.html``.  Per-sample steps make the most progress per epoch, full batches the cheapest epochs."""
+    ``report.html``.  Per-sample steps make the most progress per epoch, full batches the cheapest epochs.
+
+    Parameters
+    ----------
+    optimizer : str
+        An optimizer name.
+    batch_sizes : sequence of int or "full"
+        Batch sizes in [1, training-set size].
+    dataset : str
+        A name of :data:`fastopt.datasets.DATASETS`.
+    epochs : int
+        Passes over the training set.
+    out : path-like
+        Output folder.
+    lr : float, optional
+        Learning rate (default: :func:`mnist_lr`).
+    hidden : sequence of int
+        Hidden layer widths of the MLP.
+    limit : int, optional
+        Keep the first ``limit`` training and test samples.
+    seed : int
+        Seeds the initialisation and the shuffling (the same for every run).
+    data : path-like, optional
+        Folder holding the dataset's files, searched first.
+    progress : bool
+        Progress bars and per-epoch summaries.
+    dpi : float
+        Resolution of the figures.
+
+    Returns
+    -------
+    StudyResult
+    """
     from .. import plots
     (optimizer,) = check_optimizers([optimizer], "optimizer")
     lr = mnist_lr(optimizer) if lr is None else check_lrs({optimizer: lr}, [optimizer], "lr")[optimizer]
