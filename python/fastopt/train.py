@@ -39,6 +39,13 @@ class History:
     ``train_eval`` samples of :func:`fit`); accuracies are fractions; ``train_time`` is the time of the
     optimisation steps, ``epoch_time`` includes the evaluations, ``total_time`` sums ``epoch_time``.
     ``history[i]`` is a record, ``history["test_accuracy"]`` a column.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        The records so far (copied).
+    stop_reason : str
+        ``"epochs"``, ``"target"``, ``"callback"`` or ``"diverged"`` once fit returns.
     """
 
     def __init__(self, records=(), stop_reason: str = ""):
@@ -46,6 +53,13 @@ class History:
         self.stop_reason = stop_reason  # "epochs", "target", "callback" or "diverged" once fit returns
 
     def append(self, record: dict) -> None:
+        """Add one epoch's record (copied).
+
+        Parameters
+        ----------
+        record : dict
+            With :data:`FIELDS`.
+        """
         self.records.append(dict(record))
 
     def __len__(self) -> int:
@@ -60,19 +74,39 @@ class History:
         return self.records[key]
 
     def first_epoch_reaching(self, accuracy: float) -> dict | None:
-        """The first record whose test accuracy is at least ``accuracy``, or None."""
+        """The first record whose test accuracy is at least ``accuracy``, or None.
+
+        Parameters
+        ----------
+        accuracy : float
+            A fraction.
+        """
         return next((r for r in self.records if r["test_accuracy"] is not None and r["test_accuracy"] >= accuracy),
                     None)
 
     def to_dict(self) -> dict:
+        """``{"records": [...], "stop_reason": ...}``, copied."""
         return {"records": [dict(r) for r in self.records], "stop_reason": self.stop_reason}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
+        """The History of a :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            With ``records`` and optionally ``stop_reason``.
+        """
         return cls(d["records"], d.get("stop_reason", ""))
 
     def to_json(self, path=None) -> str:
-        """The history as JSON (written atomically to ``path`` if given)."""
+        """The history as JSON.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Also written there, atomically.
+        """
         text = json.dumps(self.to_dict(), indent=1)
         if path is not None:
             _write_text(path, text)
@@ -80,10 +114,22 @@ class History:
 
     @classmethod
     def from_json(cls, path) -> "History":
+        """The History in a JSON file of :meth:`to_json`.
+
+        Parameters
+        ----------
+        path : path-like
+        """
         return cls.from_dict(json.loads(Path(path).read_text()))
 
     def to_csv(self, path=None) -> str:
-        """One row per epoch with the :data:`FIELDS` as header; absent test metrics are empty cells."""
+        """One row per epoch with the :data:`FIELDS` as header; absent test metrics are empty cells.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Also written there, atomically.
+        """
         out = io.StringIO()
         writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
         writer.writeheader()
