@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import fastopt
-from fastopt import cli, datasets
+from fastopt import cli, datasets, nn
 from fastopt.optim import OPTIMIZERS
-from fastopt.train import History, load_checkpoint
+from fastopt.checkpoint import load_checkpoint
+from fastopt.train import History
 from mnist_data import MNIST_DIR, needs_mnist
 from test_train import SoftmaxRegression
 
@@ -23,12 +24,12 @@ def fake_net(monkeypatch, mnist):
     """SoftmaxRegression instead of the MLP, and the already loaded MNIST instead of reading it again."""
     models = []
 
-    def make_model(args):
-        models.append(SoftmaxRegression(784, seed=args.seed))
+    def make_model(config):
+        models.append(SoftmaxRegression(784, seed=config["seed"]))
         return models[-1]
 
-    monkeypatch.setattr(cli, "make_model", make_model)
-    monkeypatch.setattr(cli.datasets, "load", lambda name, path=None, progress=True: mnist)
+    monkeypatch.setattr(nn, "make_model", make_model)
+    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
     return models
 
 
@@ -111,11 +112,11 @@ def test_resume_continues_and_matches_an_uninterrupted_run(tmp_path, fake_net, m
                 raise KeyboardInterrupt
             return super().forward_backward(x, y)
 
-    monkeypatch.setattr(cli, "make_model", lambda args: DiesInEpochTwo(784, seed=args.seed))
+    monkeypatch.setattr(nn, "make_model", lambda config: DiesInEpochTwo(784, seed=config["seed"]))
     with pytest.raises(KeyboardInterrupt):
         train(part, "--epochs", "3")
     assert load_checkpoint(part / "checkpoint.npz")["epoch"] == 1
-    monkeypatch.setattr(cli, "make_model", lambda args: SoftmaxRegression(784, seed=123))
+    monkeypatch.setattr(nn, "make_model", lambda config: SoftmaxRegression(784, seed=123))
     assert train(part, "--epochs", "3", "--resume") == 0
     a, b = load_checkpoint(full / "checkpoint.npz"), load_checkpoint(part / "checkpoint.npz")
     assert all(np.array_equal(a["params"][k], b["params"][k]) for k in a["params"])
@@ -175,7 +176,7 @@ def test_threads_flag_sets_the_native_thread_count(tmp_path, fake_net):
 
 
 def test_reads_the_dataset_from_data_path(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "make_model", lambda args: SoftmaxRegression(784))
+    monkeypatch.setattr(nn, "make_model", lambda config: SoftmaxRegression(784))
     assert cli.main(["train", "--data", str(MNIST_DIR), "--limit", "100", "--epochs", "1", "--batch-size", "100",
                      "--out", str(tmp_path), "--no-progress"]) == 0
     assert load_checkpoint(tmp_path / "checkpoint.npz")["config"]["n_train"] == 100

@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from fastopt import landscape, metrics, studies
-from fastopt.train import History, load_checkpoint
+from fastopt import landscape, metrics, nn, runs, studies
+from fastopt.checkpoint import load_checkpoint
+from fastopt.train import History
 from mnist_data import needs_mnist
 from study_helpers import gif_frames, image, parse_report, report_table
 
@@ -38,10 +39,10 @@ def test_landscape_study_svg_and_noise_reproducible_from_seed(tmp_path):
 @pytest.mark.parametrize("call, message", [
     (lambda out: studies.landscape_study(out=out / "x.jpg"), "out: "),
     (lambda out: studies.landscape_study(out=out / "x.png", animate=out / "x.avi"), "animate: "),
-    (lambda out: studies.landscape_study(optimizers=["sgd", "adamm"], out=out / "x.png"), "unknown 'adamm'"),
-    (lambda out: studies.landscape_study(optimizers=["sgd", "sgd"], out=out / "x.png"), "names an optimizer twice"),
+    (lambda out: studies.landscape_study(optimizers=["sgd", "adamm"], out=out / "x.png"), "unknown optimizer 'adamm'"),
+    (lambda out: studies.landscape_study(optimizers=["sgd", "sgd"], out=out / "x.png"), "an optimizer is named twice"),
     (lambda out: studies.landscape_study(optimizers=["sgd"], lrs={"adam": 1.0}, out=out / "x.png"),
-     "'adam' not among the optimizers"),
+     "'adam' is not among the optimizers"),
     (lambda out: studies.landscape_study(optimizers=["sgd"], lrs={"sgd": -1.0}, out=out / "x.png"), "positive"),
     (lambda out: studies.momentum_study(optimizers=["momentum", "nesterov"], out=out / "x.png"), "expected 'sgd'"),
     (lambda out: studies.lr_sensitivity_study(lrs=[0.01, 0.0], out=out / "x.png"), "positive learning rates"),
@@ -105,14 +106,14 @@ def test_compare_study_writes_runs_figures_and_report(tmp_path, served_mnist):
 
 @needs_mnist
 def test_every_run_of_a_comparison_starts_from_the_same_weights(tmp_path, served_mnist, monkeypatch):
-    make_model, initial = studies.make_model, []
+    make_model, initial = nn.make_model, []
 
     def record_initial(config):
         model = make_model(config)
         initial.append({k: v.copy() for k, v in model.params.items()})
         return model
 
-    monkeypatch.setattr(studies, "make_model", record_initial)
+    monkeypatch.setattr(nn, "make_model", record_initial)
     studies.compare_study(["sgd", "momentum", "rmsprop"], epochs=1, out=tmp_path, batch_size=100, hidden=[16],
                           limit=200, progress=False, dpi=30)
     assert len(initial) == 3
@@ -142,7 +143,7 @@ def test_redraw_from_saved_runs_matches_the_trained_model(tmp_path, served_mnist
     assert studies.redraw_history(folder) == folder / "history.png"
     image(folder / "history.png")
     assert studies.redraw_comparison([folder, tmp_path / "runs" / "sgd"], tmp_path / "both.svg").is_file()
-    model, test, classes = studies.restore_model(folder)
+    model, test, classes = runs.restore_model(folder)
     assert len(test) == 300 and len(classes) == 10
     assert np.array_equal(model.predict(test.x), result.runs["adam"].model.predict(test.x))
     files = studies.redraw_confusion(folder, out=tmp_path / "figs" / "adam.png")
@@ -158,4 +159,4 @@ def test_redraw_needs_a_run_folder(tmp_path):
         studies.redraw_history(tmp_path)
     History([{"epoch": 1}]).to_json(tmp_path / "history.json")
     with pytest.raises(FileNotFoundError, match="holds no model checkpoint"):
-        studies.restore_model(tmp_path)
+        runs.restore_model(tmp_path)

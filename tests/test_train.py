@@ -11,7 +11,8 @@ import pytest
 import fastopt
 from fastopt import train as training
 from fastopt.optim.schedules import CosineDecay
-from fastopt.train import History, fit, load_checkpoint
+from fastopt.checkpoint import load_checkpoint, save_checkpoint
+from fastopt.train import History, fit
 from mnist_data import MNIST_DIR, needs_mnist
 
 
@@ -223,7 +224,7 @@ def _tree_equal(a, b) -> bool:
 def test_checkpoint_roundtrips_nested_state_exactly(tmp_path):
     state = {"a": np.arange(5, dtype=np.float32), "t": (0.9, 0.999), "n": [1, None, "x", {"deep": np.eye(2)}],
              "big": 2 ** 100, "f": 0.1 + 0.2, "nan": float("nan")}
-    training.save_checkpoint(tmp_path / "c.npz", state)
+    save_checkpoint(tmp_path / "c.npz", state)
     back = load_checkpoint(tmp_path / "c.npz")
     nan = back.pop("nan")
     assert nan != nan and _tree_equal(back, {k: v for k, v in state.items() if k != "nan"})

@@ -197,3 +197,22 @@ class MLP:
     def __repr__(self) -> str:
         return (f"MLP(sizes={self.sizes}, activation={self.activation!r}, init={self.init!r}, dropout={self.dropout}, "
                 f"dtype={self.dtype.name}, params={self.num_params})")
+
+
+def make_model(config: dict) -> MLP:
+    """The :class:`MLP` a run's settings describe (a run folder's config.json, as fastopt.runs writes it).
+
+    Parameters
+    ----------
+    config : dict
+        ``inputs`` and ``classes`` (int) and ``hidden`` (list of widths) set the layers;
+        ``activation``, ``init``, ``dropout`` and ``seed`` are passed on where present (else MLP's defaults).
+        Other keys are ignored.
+
+    Returns
+    -------
+    MLP
+        Freshly initialised, float32.
+    """
+    options = {k: config[k] for k in ("activation", "init", "dropout", "seed") if k in config}
+    return MLP([config["inputs"], *config["hidden"], config["classes"]], **options)

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import math
-import os
 import time
 from numbers import Integral, Real
 from pathlib import Path
@@ -25,11 +24,11 @@ import numpy as np
 from tqdm import tqdm
 
 from .atomic import atomic_write
+from .checkpoint import CheckpointError, check_same_run, corrupt, load_training_checkpoint, save_checkpoint
 from .optim.schedules import apply
 
 FIELDS = ("epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "train_time", "epoch_time",
           "total_time", "samples_per_second")
-CHECKPOINT_FORMAT = "fastopt-checkpoint-1"
 
 
 class History:
@@ -40,6 +39,13 @@ class History:
     ``train_eval`` samples of :func:`fit`); accuracies are fractions; ``train_time`` is the time of the
     optimisation steps, ``epoch_time`` includes the evaluations, ``total_time`` sums ``epoch_time``.
     ``history[i]`` is a record, ``history["test_accuracy"]`` a column.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        The records so far (copied).
+    stop_reason : str
+        ``"epochs"``, ``"target"``, ``"callback"`` or ``"diverged"`` once fit returns.
     """
 
     def __init__(self, records=(), stop_reason: str = ""):
@@ -47,6 +53,13 @@ class History:
         self.stop_reason = stop_reason  # "epochs", "target", "callback" or "diverged" once fit returns
 
     def append(self, record: dict) -> None:
+        """Add one epoch's record (copied).
+
+        Parameters
+        ----------
+        record : dict
+            With :data:`FIELDS`.
+        """
         self.records.append(dict(record))
 
     def __len__(self) -> int:
@@ -61,19 +74,39 @@ class History:
         return self.records[key]
 
     def first_epoch_reaching(self, accuracy: float) -> dict | None:
-        """The first record whose test accuracy is at least ``accuracy``, or None."""
+        """The first record whose test accuracy is at least ``accuracy``, or None.
+
+        Parameters
+        ----------
+        accuracy : float
+            A fraction.
+        """
         return next((r for r in self.records if r["test_accuracy"] is not None and r["test_accuracy"] >= accuracy),
                     None)
 
     def to_dict(self) -> dict:
+        """``{"records": [...], "stop_reason": ...}``, copied."""
         return {"records": [dict(r) for r in self.records], "stop_reason": self.stop_reason}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
+        """The History of a :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            With ``records`` and optionally ``stop_reason``.
+        """
         return cls(d["records"], d.get("stop_reason", ""))
 
     def to_json(self, path=None) -> str:
-        """The history as JSON (written atomically to ``path`` if given)."""
+        """The history as JSON.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Also written there, atomically.
+        """
         text = json.dumps(self.to_dict(), indent=1)
         if path is not None:
             _write_text(path, text)
@@ -81,10 +114,22 @@ class History:
 
     @classmethod
     def from_json(cls, path) -> "History":
+        """The History in a JSON file of :meth:`to_json`.
+
+        Parameters
+        ----------
+        path : path-like
+        """
         return cls.from_dict(json.loads(Path(path).read_text()))
 
     def to_csv(self, path=None) -> str:
-        """One row per epoch with the :data:`FIELDS` as header; absent test metrics are empty cells."""
+        """One row per epoch with the :data:`FIELDS` as header; absent test metrics are empty cells.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Also written there, atomically.
+        """
         out = io.StringIO()
         writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -102,87 +147,34 @@ def _write_text(path, text: str) -> None:
         tmp.write_text(text)
 
 
-# ---------------------------------------------------------------------------------------------- checkpoints
-# A checkpoint is one .npz: every array under its own key and everything else as JSON (no pickle, so
-# loading a checkpoint cannot run code), with tuples and arrays tagged so they come back as they were.
-def _encode(obj, arrays: dict):
-    if isinstance(obj, np.ndarray):
-        key = f"array{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, arrays) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v, arrays) for v in obj]
-    if isinstance(obj, dict):
-        if not all(isinstance(k, str) for k in obj):
-            raise TypeError(f"checkpoint: dict keys must be strings, got {list(obj)[:5]}")
-        return {k: _encode(v, arrays) for k, v in obj.items()}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"checkpoint: cannot store a {type(obj).__name__}")
-
-
-def _decode(obj, arrays):
-    if isinstance(obj, list):
-        return [_decode(v, arrays) for v in obj]
-    if isinstance(obj, dict):
-        if "__array__" in obj:
-            return arrays[obj["__array__"]]
-        if "__tuple__" in obj:
-            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
-        return {k: _decode(v, arrays) for k, v in obj.items()}
-    return obj
-
-
-def save_checkpoint(path, state: dict) -> None:
-    """Write ``state`` (nested dicts, lists, tuples, arrays, numbers, strings) to ``path`` atomically.
-
-    The file is complete and synced before it replaces ``path``: an interruption leaves the previous
-    checkpoint intact.
-    """
-    arrays: dict = {}
-    meta = json.dumps({"format": CHECKPOINT_FORMAT, "state": _encode(state, arrays)})
-    with atomic_write(Path(path)) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, __meta__=np.array(meta), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def load_checkpoint(path) -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint`."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["__meta__"]))
-            arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"checkpoint {path} does not exist") from None
-    except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f"checkpoint {path}: not a fastopt checkpoint or corrupt ({e})") from None
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"checkpoint {path}: format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
-    return _decode(meta["state"], arrays)
-
-
+# ---------------------------------------------------------------------------------------------- resuming
 def _restore(path, state: dict, model, optimizer, config: dict) -> None:
-    """Put a checkpoint's params and optimizer state back after checking it belongs to this run."""
-    for key, value in config.items():
-        if state["config"].get(key) != value:
-            raise ValueError(f"checkpoint {path}: written with {key}={state['config'].get(key)!r}, this run has "
-                             f"{key}={value!r}; resuming would not reproduce the run")
+    """Put a checkpoint's params and optimizer state back after checking it belongs to this run.
+
+    Everything is checked before anything changes, so a refused checkpoint leaves model and optimizer as they were.
+    """
+    check_same_run(path, state["config"], config)
     saved, params = state["params"], model.params
-    if sorted(saved) != sorted(params) or any(saved[k].shape != params[k].shape for k in params):
-        raise ValueError(f"checkpoint {path}: its params {({k: v.shape for k, v in saved.items()})} do not match "
-                         f"the model's {({k: v.shape for k, v in params.items()})}")
-    optimizer.load_state_dict(state["optimizer"])  # validates before changing anything
+    if sorted(saved) != sorted(params) or any(saved[k].shape != params[k].shape or saved[k].dtype != params[k].dtype
+                                              for k in params):
+        raise CheckpointError(f"checkpoint {path}: its params {_layout(saved)} do not match the model's "
+                              f"{_layout(params)}")
+    for k, values in saved.items():
+        if not np.isfinite(values).all():
+            raise CheckpointError(f"checkpoint {path}: param {k!r} holds NaN or Inf; the run it saved diverged, "
+                                  "so there is nothing to resume")
+    try:
+        optimizer.load_state_dict(state["optimizer"])  # validates before changing anything
+    except (ValueError, KeyError, TypeError) as e:
+        raise corrupt(path, f"its optimizer state does not load into {type(optimizer).__name__}: {e}") from None
     for k, p in params.items():
         p[...] = saved[k]
     if "dropout_calls" in state:  # the dropout masks continue where the interrupted run left them
         model.dropout_calls = int(state["dropout_calls"])
+
+
+def _layout(params: dict) -> dict:
+    return {k: f"{v.dtype}{tuple(v.shape)}" for k, v in params.items()}
 
 
 # ---------------------------------------------------------------------------------------------- the loop
@@ -212,23 +204,61 @@ def _summary(r: dict, epochs: int) -> str:
 
 def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 128, schedule=None, seed: int = 0,
         callbacks=(), target_accuracy: float | None = None, checkpoint=None, resume: bool = False,
-        progress: bool = True, train_eval: int | None = 10000, eval_batch_size: int = 1000) -> History:
+        progress: bool = True, train_eval: int | None = 10000, eval_batch_size: int = 1000,
+        run: dict | None = None) -> History:
     """Train ``model`` with ``optimizer`` for ``epochs`` passes over ``train``; return the :class:`History`.
 
     Each epoch visits ``train`` in a permutation drawn from a generator seeded with ``seed``, in
-    mini-batches of ``batch_size`` (1: stochastic gradient descent; ``len(train)``: full batch), after
-    setting the learning rate to base * ``schedule(epoch)`` (0-based epoch) when a schedule is given.
-    ``train``/``test`` are :class:`fastopt.datasets.Split` or pairs ``(x, y)``.
+    mini-batches of ``batch_size``, after setting the learning rate to base * ``schedule(epoch)``
+    (0-based epoch) when a schedule is given.  After each epoch: the train accuracy on ``train_eval``
+    samples, the test loss and accuracy, a one-line summary, the checkpoint, then each callback.
 
-    After each epoch: the train accuracy on ``train_eval`` samples (a fixed seeded subset; None: all),
-    the test loss and accuracy, a one-line summary (with ``progress``, which also shows a bar per
-    epoch), the checkpoint (model params, optimizer state, generator state, history) written
-    atomically to ``checkpoint``, then each ``callback(history)``; training stops when one returns
-    true, when the test accuracy reaches ``target_accuracy`` (a fraction), or when the loss is not finite.
+    Parameters
+    ----------
+    model
+        ``params`` and ``grads`` (dicts name -> array), ``forward_backward(x, y) -> mean loss`` filling
+        the grads, ``evaluate(x, y, batch_size=...) -> (loss, accuracy)``; optionally ``dropout_calls``.
+    optimizer : fastopt.Optimizer
+        Built over ``model.params``.
+    train, test : fastopt.datasets.Split or (x, y)
+        Training data and optional test data: x (N, features), y (N,) integer labels.
+    epochs : int
+        Passes over ``train``; 0 trains nothing.
+    batch_size : int
+        Samples per step, in [1, len(train)] (1: stochastic gradient descent; len(train): full batch).
+    schedule : callable, optional
+        ``epoch -> lr factor`` (fastopt.optim.schedules).
+    seed : int
+        Seeds the shuffling and the subset of ``train_eval`` samples.
+    callbacks : sequence of callable
+        ``callback(history)`` after each epoch; a true return stops training.
+    target_accuracy : float, optional
+        Stop once the test accuracy reaches this fraction in (0, 1]; needs ``test``.
+    checkpoint : path-like, optional
+        Written atomically after every epoch: params, optimizer state, generator state, history,
+        the dropout counter and ``run``.
+    resume : bool
+        Continue from ``checkpoint``, which must be a complete checkpoint of a run with the same
+        ``batch_size``, ``seed`` and training-set size, with finite params matching the model's names,
+        shapes and dtypes (else :class:`fastopt.checkpoint.CheckpointError` or
+        :class:`fastopt.checkpoint.RunMismatch`, both ValueErrors naming the file, and nothing changes).
+        The result is bit-identical to an uninterrupted run, dropout included for models that expose
+        their mask counter (``fastopt.nn.MLP.dropout_calls``).
+    progress : bool
+        A progress bar per epoch and a summary line after it.
+    train_eval : int or None
+        Size of the fixed seeded subset of ``train`` the train accuracy is measured on (None: all).
+    eval_batch_size : int
+        Batch size of the evaluations.
+    run : dict, optional
+        The run's settings (a run folder's config.json), stored with every checkpoint so that a later
+        resume can check it continues the same run.
 
-    ``resume=True`` continues from ``checkpoint`` (which must exist and come from a run with the same
-    ``batch_size``, ``seed`` and training-set size); the result is bit-identical to an uninterrupted
-    run, dropout included for models that expose their mask counter (``fastopt.nn.MLP.dropout_calls``).
+    Returns
+    -------
+    History
+        One record per epoch; ``stop_reason`` is ``"epochs"``, ``"target"``, ``"callback"`` or
+        ``"diverged"`` (a loss that is not finite).
     """
     x, y = _xy(train, "train")
     x_test, y_test = _xy(test, "test") if test is not None else (None, None)
@@ -249,7 +279,7 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
     rng = np.random.default_rng(seed)
     history = History()
     if resume:
-        state = load_checkpoint(checkpoint)
+        state = load_training_checkpoint(checkpoint)
         _restore(checkpoint, state, model, optimizer, config)
         rng.bit_generator.state = state["rng"]
         history = History.from_dict(state["history"])
@@ -294,7 +324,7 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
         if checkpoint is not None:
             save_checkpoint(checkpoint, {"epoch": epoch + 1, "config": config, "params": dict(model.params),
                                          "optimizer": optimizer.state_dict(), "rng": rng.bit_generator.state,
-                                         "history": history.to_dict(),
+                                         "history": history.to_dict(), **({} if run is None else {"run": run}),
                                          **({"dropout_calls": int(model.dropout_calls)}
                                             if hasattr(model, "dropout_calls") else {})})
         stop_asked = any([bool(cb(history)) for cb in callbacks])  # a list: every callback sees every epoch

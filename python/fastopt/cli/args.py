@@ -1,0 +1,329 @@
+"""What the commands share: argument types, flag groups, and the optimizer hyperparameter flags.
+
+The types raise ``argparse.ArgumentTypeError``, so a bad value exits with status 2 and a message naming
+the flag; where fastopt.studies validates the same thing, the type calls its validator.
+"""
+from __future__ import annotations
+
+import argparse
+
+from .. import datasets, studies
+from ..runs import optimizer_defaults, optimizer_names
+
+
+# ---------------------------------------------------------------------------------------------- types
+def positive_int(text: str) -> int:
+    """``"3"`` -> 3: an integer >= 1.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """``"512,256"`` -> ``[512, 256]`` (an empty string: no hidden layer).
+
+    Parameters
+    ----------
+    text : str
+        Positive integers separated by commas.
+    """
+    return [positive_int(t) for t in text.split(",")] if text.strip() else []
+
+
+def float_list(text: str) -> list[float]:
+    """``"1e-3,1e-2"`` -> ``[0.001, 0.01]``: positive finite numbers.
+
+    Parameters
+    ----------
+    text : str
+        Numbers separated by commas.
+    """
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            value = -1.0
+        if not (value > 0 and value != float("inf")):
+            raise argparse.ArgumentTypeError(f"expected positive numbers separated by commas, got {part!r}")
+        values.append(value)
+    return values
+
+
+def optimizer_list(text: str) -> list[str]:
+    """``"sgd,adam"`` -> ``["sgd", "adam"]``: names checked by :func:`fastopt.studies.check_optimizers`.
+
+    Parameters
+    ----------
+    text : str
+        Optimizer names separated by commas.
+    """
+    try:
+        return studies.check_optimizers(text.split(","), name="")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def lr_map(text: str) -> dict[str, float]:
+    """``"sgd=0.1,adam=3e-4"`` -> ``{"sgd": 0.1, "adam": 0.0003}``.
+
+    Parameters
+    ----------
+    text : str
+        ``OPTIMIZER=RATE`` pairs separated by commas; which optimizers may appear is checked against
+        the command's optimizers by :func:`check_lrs`.
+    """
+    rates = {}
+    for part in text.split(","):
+        name, equals, value = part.partition("=")
+        name = name.strip().lower()
+        if name not in optimizer_names() or not equals:
+            raise argparse.ArgumentTypeError(f"expected OPTIMIZER=RATE pairs (e.g. sgd=0.1,adam=1e-3), got {part!r}")
+        rates[name] = float_list(value)[0]
+    return rates
+
+
+def batch_sizes(text: str) -> list[int | str]:
+    """``"1,64,full"`` -> ``[1, 64, "full"]``.
+
+    Parameters
+    ----------
+    text : str
+        Positive integers or ``full`` separated by commas.
+    """
+    return [t if t == "full" else positive_int(t) for t in (t.strip().lower() for t in text.split(","))]
+
+
+def float_pair(text: str) -> tuple[float, float]:
+    """``"0.9,0.999"`` -> ``(0.9, 0.999)``.
+
+    Parameters
+    ----------
+    text : str
+        Two numbers separated by a comma.
+    """
+    parts = text.split(",")
+    try:
+        if len(parts) == 2:
+            return float(parts[0]), float(parts[1])
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected two numbers separated by a comma (e.g. 0.9,0.999), got {text!r}")
+
+
+def percentage(text: str) -> float:
+    """``"98"`` -> 98.0: a percentage in (0, 100].
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 100.0:
+        raise argparse.ArgumentTypeError(f"expected a percentage in (0, 100], got {text!r}")
+    return value
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows the defaults that are values, not those that mean "unset" (None) or on/off switches.
+
+    Parameters
+    ----------
+    prog : str
+        As :class:`argparse.HelpFormatter`.
+    """
+
+    def _get_help_string(self, action):
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+# ---------------------------------------------------------------------------------------------- checks
+def check_figure_path(parser, flag: str, path, suffixes=studies.FIGURE_SUFFIXES) -> None:
+    """Exit with status 2 unless ``path`` (None: not given) ends in one of ``suffixes``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, which reports the error.
+    flag : str
+        The flag named in the message.
+    path : Path or None
+        The flag's value.
+    suffixes : tuple of str
+        Accepted suffixes.
+    """
+    if path is not None:
+        try:
+            studies.figure_path(path, flag, suffixes)
+        except ValueError as e:
+            parser.error(str(e))
+
+
+def check_lrs(parser, lrs: dict | None, optimizers) -> None:
+    """Exit with status 2 if ``--lr`` names an optimizer the command does not run.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    lrs : dict or None
+        The ``--lr`` map.
+    optimizers : sequence of str
+        The command's optimizers.
+    """
+    try:
+        studies.check_lrs(lrs, optimizers, "--lr")
+    except ValueError as e:
+        parser.error(str(e))
+
+
+# ---------------------------------------------------------------------------------------------- flag groups
+def add_data_flags(p, limit_default=None) -> None:
+    """``--dataset``, ``--data`` and ``--limit``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    limit_default : int, optional
+        The default of ``--limit`` (None: all samples).
+    """
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=list(datasets.DATASETS), default="mnist", help="which dataset")
+    data.add_argument("--data", metavar="PATH", help="folder holding the IDX files (searched before $FASTOPT_DATA, "
+                                                     "~/.cache/fastopt and /usr/share/datasets)")
+    data.add_argument("--limit", type=positive_int, metavar="N", default=limit_default,
+                      help="use only the first N training and N test samples (quick runs)")
+
+
+def add_run_flags(p, hidden_default) -> None:
+    """``--hidden``, ``--seed``, ``--threads`` and ``--no-progress`` of the studies' trainings.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    hidden_default : str
+        The default hidden widths, e.g. ``"512,256"``.
+    """
+    run = p.add_argument_group("training")
+    run.add_argument("--hidden", type=int_list, default=hidden_default, metavar="H1,H2,...", help="hidden layer widths")
+    run.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the shuffling")
+    run.add_argument("--threads", type=positive_int, help="threads of fastopt's native code")
+    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars or summaries")
+
+
+# ---------------------------------------------------------------------------------------------- optimizers
+# Optimizer hyperparameter flags: flag -> (constructor keyword, type or "flag", help).  A flag given
+# to an optimizer whose constructor has no such keyword is an error, not silently ignored.
+HYPER_FLAGS = {
+    "--momentum": ("momentum", float, "momentum factor (sgd, momentum, nesterov, rmsprop)"),
+    "--dampening": ("dampening", float, "dampening of the momentum (sgd)"),
+    "--nesterov": ("nesterov", "flag", "Nesterov momentum (sgd)"),
+    "--betas": ("betas", float_pair, "B1,B2: coefficients of the running averages (adam family, lion, ranger)"),
+    "--beta1": ("betas", float, "first beta alone (the second keeps its default)"),
+    "--beta2": ("betas", float, "second beta alone (the first keeps its default)"),
+    "--eps": ("eps", float, "term added to the denominator for numerical stability"),
+    "--weight-decay": ("weight_decay", float, "weight decay (L2, or decoupled for adamw)"),
+    "--decoupled-weight-decay": ("decoupled_weight_decay", "flag", "decoupled weight decay (nadam, radam)"),
+    "--amsgrad": ("amsgrad", "flag", "AMSGrad variant (adam, adamw)"),
+    "--alpha": ("alpha", float, "smoothing constant (rmsprop) or Lookahead's interpolation (ranger)"),
+    "--centered": ("centered", "flag", "centered RMSprop"),
+    "--rho": ("rho", float, "coefficient of the running averages (adadelta)"),
+    "--lr-decay": ("lr_decay", float, "learning-rate decay (adagrad)"),
+    "--initial-accumulator-value": ("initial_accumulator_value", float, "starting value of the sums (adagrad)"),
+    "--momentum-decay": ("momentum_decay", float, "momentum decay (nadam)"),
+    "--k": ("k", positive_int, "fast steps between Lookahead syncs (ranger)"),
+}
+
+
+def optimizer_flags() -> dict:
+    """The optimizer hyperparameter flags: flag -> (constructor keyword, type or ``"flag"``, help).
+
+    Returns
+    -------
+    dict
+    """
+    return HYPER_FLAGS
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def flag_of(keyword: str) -> str:
+    """The flag that sets an optimizer keyword (``lr`` -> ``--lr``, ``betas`` -> ``--betas``).
+
+    Parameters
+    ----------
+    keyword : str
+        A constructor keyword of an optimizer.
+    """
+    flags = [f for f, (k, _, _) in optimizer_flags().items() if k == keyword]
+    return flags[0] if flags else f"--{keyword.replace('_', '-')}"
+
+
+def add_hyper_flags(p) -> None:
+    """One flag per optimizer hyperparameter of :func:`optimizer_flags` (``--lr`` is the command's own).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
+    hyper = p.add_argument_group("optimizer hyperparameters (default: the optimizer's own)")
+    for flag, (_, kind, text) in optimizer_flags().items():
+        if kind == "flag":
+            hyper.add_argument(flag, action="store_const", const=True, help=text)
+        else:
+            hyper.add_argument(flag, type=kind, help=text, metavar=flag.lstrip("-").upper().replace("-", "_"))
+
+
+def optimizer_hyper(args, parser) -> dict:
+    """The hyperparameters given on the command line for ``args.optimizer``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``optimizer``, ``lr`` and the :func:`add_hyper_flags` flags.
+    parser : argparse.ArgumentParser
+        Reports a flag that does not apply to the optimizer (exit status 2).
+
+    Returns
+    -------
+    dict
+        Constructor keyword -> value, for the flags given.
+    """
+    accepted = optimizer_defaults(args.optimizer)
+    hyper = {} if args.lr is None else {"lr": args.lr}
+    for flag, (keyword, _, _) in optimizer_flags().items():
+        value = getattr(args, _dest(flag))
+        if value is None:
+            continue
+        if keyword not in accepted:
+            takes = ["--lr"] + [f for f, (k, _, _) in optimizer_flags().items() if k in accepted]
+            parser.error(f"{flag} does not apply to optimizer {args.optimizer!r} (it takes {', '.join(takes)})")
+        if flag in ("--beta1", "--beta2"):
+            if args.betas is not None:
+                parser.error(f"{flag} and --betas both given; use one or the other")
+            betas = list(hyper.get("betas", accepted["betas"]))
+            betas[flag == "--beta2"] = value
+            value = tuple(betas)
+        hyper[keyword] = value
+    return hyper
