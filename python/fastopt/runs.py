@@ -10,7 +10,6 @@ be the checkpoint's (see :func:`check_resume`), so config.json only ever describ
 """
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from . import datasets, nn
 from .atomic import atomic_write
 from .checkpoint import check_same_run, corrupt, load_training_checkpoint
-from .optim import OPTIMIZERS, create
+from .optim import REGISTRY, create, entry
 from .optim.schedules import by_name
 from .train import History, fit
 
@@ -31,7 +30,7 @@ def optimizer_names() -> list[str]:
     -------
     list of str
     """
-    return list(OPTIMIZERS)
+    return list(REGISTRY)
 
 
 def optimizer_defaults(name: str) -> dict:
@@ -48,9 +47,7 @@ def optimizer_defaults(name: str) -> dict:
         Keyword -> default: the class's constructor defaults under the name's preset
         (``momentum`` is SGD with momentum 0.9).
     """
-    cls, preset = OPTIMIZERS[name]
-    signature = inspect.signature(cls.__init__).parameters.values()
-    return {**{p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}, **preset}
+    return entry(name).hyperparameters()
 
 
 def default_lr(name: str) -> float:

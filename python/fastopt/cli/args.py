@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .. import datasets, studies
+from ..optim import REGISTRY
 from ..runs import optimizer_defaults, optimizer_names
 
 
@@ -230,37 +231,51 @@ def add_run_flags(p, hidden_default) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- optimizers
-# Optimizer hyperparameter flags: flag -> (constructor keyword, type or "flag", help).  A flag given
-# to an optimizer whose constructor has no such keyword is an error, not silently ignored.
-HYPER_FLAGS = {
-    "--momentum": ("momentum", float, "momentum factor (sgd, momentum, nesterov, rmsprop)"),
-    "--dampening": ("dampening", float, "dampening of the momentum (sgd)"),
-    "--nesterov": ("nesterov", "flag", "Nesterov momentum (sgd)"),
-    "--betas": ("betas", float_pair, "B1,B2: coefficients of the running averages (adam family, lion, ranger)"),
-    "--beta1": ("betas", float, "first beta alone (the second keeps its default)"),
-    "--beta2": ("betas", float, "second beta alone (the first keeps its default)"),
-    "--eps": ("eps", float, "term added to the denominator for numerical stability"),
-    "--weight-decay": ("weight_decay", float, "weight decay (L2, or decoupled for adamw)"),
-    "--decoupled-weight-decay": ("decoupled_weight_decay", "flag", "decoupled weight decay (nadam, radam)"),
-    "--amsgrad": ("amsgrad", "flag", "AMSGrad variant (adam, adamw)"),
-    "--alpha": ("alpha", float, "smoothing constant (rmsprop) or Lookahead's interpolation (ranger)"),
-    "--centered": ("centered", "flag", "centered RMSprop"),
-    "--rho": ("rho", float, "coefficient of the running averages (adadelta)"),
-    "--lr-decay": ("lr_decay", float, "learning-rate decay (adagrad)"),
-    "--initial-accumulator-value": ("initial_accumulator_value", float, "starting value of the sums (adagrad)"),
-    "--momentum-decay": ("momentum_decay", float, "momentum decay (nadam)"),
-    "--k": ("k", positive_int, "fast steps between Lookahead syncs (ranger)"),
-}
+def _flag_type(default):
+    """How the CLI parses a keyword, from the type of its default: a switch, a pair, an int or a float."""
+    if isinstance(default, bool):
+        return "flag"
+    if isinstance(default, tuple):
+        return float_pair
+    return positive_int if isinstance(default, int) else float
 
 
 def optimizer_flags() -> dict:
-    """The optimizer hyperparameter flags: flag -> (constructor keyword, type or ``"flag"``, help).
+    """The optimizer hyperparameter flags, derived from the registry: every constructor keyword of every
+    optimizer (but ``lr``, the command's own) is a flag, ``--weight-decay`` for ``weight_decay``, typed
+    by its default and described by the class docstrings (the description most of them share), naming the
+    optimizers that take it; ``--beta1`` and ``--beta2`` set one of ``betas``.  A flag given to an optimizer without
+    that keyword is an error, not silently ignored.
 
     Returns
     -------
     dict
+        Flag -> (constructor keyword, type or ``"flag"``, help).
     """
-    return HYPER_FLAGS
+    kinds, texts = {}, {}
+    for name, e in REGISTRY.items():
+        for keyword, default in e.hyperparameters().items():
+            if keyword == "lr":
+                continue
+            kind = _flag_type(default)
+            if kinds.setdefault(keyword, kind) != kind:
+                raise TypeError(f"optimizer {name!r}: {keyword} is parsed as {kind}, elsewhere as {kinds[keyword]}")
+            texts.setdefault(keyword, {}).setdefault(e.describe(keyword) or keyword, []).append(name)
+    flags = {}
+    for keyword, kind in kinds.items():
+        # Two meanings are both shown (rmsprop's alpha, Lookahead's alpha); otherwise the description most
+        # optimizers share, then which optimizers take the flag.
+        if len(texts[keyword]) == 2:
+            text = "; ".join(f"{t} ({', '.join(names)})" for t, names in texts[keyword].items())
+        else:
+            text = max(texts[keyword].items(), key=lambda item: len(item[1]))[0]
+            names = [name for name in REGISTRY if any(name in n for n in texts[keyword].values())]
+            text += f" ({', '.join(names)})" if len(names) < len(REGISTRY) else ""
+        flags["--" + keyword.replace("_", "-")] = (keyword, kind, text)
+        if keyword == "betas":
+            flags["--beta1"] = ("betas", float, "first beta alone (the second keeps its default)")
+            flags["--beta2"] = ("betas", float, "second beta alone (the first keeps its default)")
+    return flags
 
 
 def _dest(flag: str) -> str:

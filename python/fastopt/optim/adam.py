@@ -35,7 +35,7 @@ class Adam(Optimizer):
     maximize : bool
         Ascend the gradient instead of descending it.
     decoupled_weight_decay : bool
-        Decay the params directly (AdamW) instead of adding an L2 term to the gradient.
+        Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
     """
 
     spec = native("adam")

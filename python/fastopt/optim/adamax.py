@@ -22,7 +22,7 @@ class Adamax(Optimizer):
     betas : tuple of float
         Coefficients :math:`(\beta_1, \beta_2)` of the running average and of the decaying infinity norm.
     eps : float
-        Term added to :math:`|g_t|` for numerical stability.
+        Term added to the absolute gradient for numerical stability.
     weight_decay : float
         L2 penalty :math:`\lambda` added to the gradient.
     maximize : bool

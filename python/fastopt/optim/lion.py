@@ -21,7 +21,7 @@ class Lion(Optimizer):
     lr : float
         Learning rate :math:`\gamma`: every element moves by exactly this much (plus the decay).
     betas : tuple of float
-        :math:`\beta_1` interpolates the step direction, :math:`\beta_2` updates the momentum.
+        The first interpolates the step direction, the second updates the momentum.
     weight_decay : float
         Decoupled weight decay :math:`\lambda`.
     maximize : bool

@@ -29,7 +29,7 @@ class NAdam(Optimizer):
     weight_decay : float
         Weight decay: an L2 term in the gradient, or decoupled (see ``decoupled_weight_decay``).
     momentum_decay : float
-        :math:`\psi`, how fast the momentum coefficient :math:`\mu_t` warms up to :math:`\beta_1`.
+        How fast the momentum coefficient mu_t warms up to beta1 (psi in the equations).
     decoupled_weight_decay : bool
         Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
     maximize : bool

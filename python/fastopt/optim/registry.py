@@ -28,8 +28,9 @@ class Entry:
         The optimizer class (a :class:`~fastopt.optim.Optimizer`, or a wrapper such as Ranger).
     preset : dict
         Hyperparameters the name sets over the class's defaults (``{"momentum": 0.9}``).
-    mnist_lr : float
-        The learning rate of an MLP on MNIST (batches of 128, constant rate) in ``fastopt compare``.
+    mnist_lr : float or None
+        The learning rate of an MLP on MNIST (batches of 128, constant rate) in ``fastopt compare``; None:
+        the optimizer's default.
     landscape_lr : dict
         Test-function name -> the learning rate of its paths in ``fastopt landscape``, as found by
         ``tools/search_default_lr.py`` (functions left out use the optimizer's default).
@@ -40,7 +41,7 @@ class Entry:
     name: str
     cls: type
     preset: dict = field(default_factory=dict)
-    mnist_lr: float = 1e-3
+    mnist_lr: float | None = None
     landscape_lr: dict = field(default_factory=dict)
     color: str = "#000000"
 
@@ -64,6 +65,7 @@ def parameter_docs(cls) -> dict:
     out = {}
     for match in re.finditer(r"^(\w+)(?: : [^\n]*)?\n((?:    [^\n]*\n?)+)", section.group(1), re.M):
         text = " ".join(match.group(2).split())
+        text = re.sub(r"``([^`]*)``", r"\1", re.sub(r"\s*:math:`[^`]*`", "", text))  # plain text for --help
         out[match.group(1)] = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
     return out
 

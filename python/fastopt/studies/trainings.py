@@ -7,19 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import report
+from ..optim import REGISTRY, entry
 from ..optim.schedules import by_name
 from ..runs import default_lr, load_data, model_config, train_run
 from .checks import check_lrs, check_optimizers
 
-# Learning rates for an MLP on MNIST with mini-batches of 128 and a constant rate: the values commonly
-# used for these optimizers on this problem (SGD 0.1; heavy-ball momentum 0.9 at half that rate, an
-# effective step of 0.5; the adaptive methods at their usual 1e-3; Adagrad 1e-2; Adadelta 1, its
-# published setting; Lion ten times below Adam, as its paper advises); not tuned by a search.  In
-# docs/mnist/ (`fastopt compare`, 3 epochs, MLP 784-512-256-10) sgd reaches 96.5% and momentum,
-# rmsprop and adam 97.7-97.8% test accuracy.
-MNIST_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.01, "rmsprop": 1e-3, "adadelta": 1.0,
-            "adam": 1e-3, "adamw": 1e-3, "adamax": 2e-3, "nadam": 1e-3, "radam": 1e-3, "lion": 1e-4,
-            "ranger": 1e-3}
+# Learning rates for an MLP on MNIST with mini-batches of 128 and a constant rate, by registry name: each
+# entry's mnist_lr (fastopt.optim.entry(name); its module says how the value was chosen).
+MNIST_LR = {name: e.mnist_lr for name, e in REGISTRY.items() if e.mnist_lr is not None}
 COMPARE_OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
@@ -34,9 +29,10 @@ def mnist_lr(name: str) -> float:
     Returns
     -------
     float
-        Its :data:`MNIST_LR` entry, or the optimizer's own default rate for one without an entry.
+        Its registry entry's ``mnist_lr``, or the optimizer's own default rate where the entry has none.
     """
-    return MNIST_LR[name] if name in MNIST_LR else default_lr(name)
+    rate = entry(name).mnist_lr
+    return default_lr(name) if rate is None else rate
 
 
 def _train(label: str, optimizer: str, lr: float, train, test, config: dict, folder: Path, epochs: int,
