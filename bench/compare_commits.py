@@ -28,7 +28,9 @@ after round; the other waits on its pipe without using the CPU.  The benchmarks 
 
 Each benchmark's time is the median over ``--rounds`` rounds; the ratio is new / base, and "spread" is
 the lowest and highest of the per-round ratios, the noise of this machine at this moment.  A ratio
-above 1.05 (new more than 5% slower) is a FAIL, and the exit status is then 1.
+above 1.05 (new more than 5% slower) is a FAIL, and the exit status is then 1.  On a machine busier than
+its core count, OpenMP steps wait for descheduled threads and time the contention rather than the
+code: use ``--threads 1`` there (bench/README.md shows the noise floor measured both ways).
 """
 from __future__ import annotations
 
