@@ -45,10 +45,13 @@ import tempfile
 import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-OPTIMIZERS = ["adam", "momentum", "rmsprop", "lion"]
+# The cases as both sides' public API builds them (class, hyperparameters, state arrays per param).
+CASES = {"adam": ("Adam", {}, 2), "momentum": ("SGD", {"momentum": 0.9}, 1), "rmsprop": ("RMSprop", {}, 1),
+         "lion": ("Lion", {}, 1)}
 LAYOUTS = ["1e7", "10000x1000"]
-BENCHMARKS = [("optim", name, layout) for name in OPTIMIZERS for layout in LAYOUTS] + [("mlp", "epoch", "60000")]
 MAX_SLOWDOWN = 1.05
+BENCHMARKS = [("optim", name, layout) for name in CASES for layout in LAYOUTS] + [("mlp", "epoch", "60000")]
+
 
 
 def git(*args: str, cwd: str = BENCH_DIR) -> str:
@@ -95,6 +98,7 @@ def serve(target: str, threads: int) -> None:
 
     if not os.path.abspath(fastopt.__file__).startswith(os.path.abspath(target) + os.sep):
         raise SystemExit(f"imported {fastopt.__file__}, not the build in {target}")
+    cases = {name: workloads.Case(name, *spec) for name, spec in CASES.items()}
     workloads.set_threads(threads)
     layouts, mlp = {}, None
     for line in sys.stdin:
@@ -103,7 +107,7 @@ def serve(target: str, threads: int) -> None:
             layout = request["layout"]
             if layout not in layouts:
                 layouts[layout] = workloads.Workload(workloads.LAYOUTS[layout])
-            step = layouts[layout].stepper(workloads.CASES_BY_NAME[request["name"]], "fastopt")
+            step = layouts[layout].stepper(cases[request["name"]], "fastopt")
             seconds = workloads.time_steps({"fastopt": step}, request["repeats"])["fastopt"]
         else:
             if mlp is None:

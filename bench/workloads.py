@@ -48,9 +48,15 @@ def _case(name: str, entry) -> Case:
                 torch_fused=entry.cls.__name__ in TORCH_FUSED)
 
 
-# Every registry optimizer with its own kernel (the Lookahead wrappers add a sync every k steps to one of these).
-CASES = [_case(name, e) for name, e in fastopt.optim.REGISTRY.items() if issubclass(e.cls, fastopt.Optimizer)]
-CASES_BY_NAME = {case.name: case for case in CASES}
+def __getattr__(name: str):
+    """``CASES`` (every registry optimizer with its own kernel; the Lookahead wrappers add a sync every k
+    steps to one of these) and ``CASES_BY_NAME``, built on first use from the build being measured, so
+    that bench/compare_commits.py can time a build from before the registry with these same helpers."""
+    if name not in ("CASES", "CASES_BY_NAME"):
+        raise AttributeError(name)
+    cases = [_case(n, e) for n, e in fastopt.optim.REGISTRY.items() if issubclass(e.cls, fastopt.Optimizer)]
+    globals().update(CASES=cases, CASES_BY_NAME={case.name: case for case in cases})
+    return globals()[name]
 
 # Layout name -> sizes of the param arrays (float32).
 LAYOUTS = {
