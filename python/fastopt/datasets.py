@@ -43,7 +43,17 @@ class OtherDatasetError(DatasetError):
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One IDX file: its name without ``.gz``, its uncompressed size and SHA-256."""
+    """One IDX file: its name without ``.gz``, its uncompressed size and SHA-256.
+
+    Parameters
+    ----------
+    name : str
+        File name without ``.gz``, e.g. ``"train-images-idx3-ubyte"``.
+    size : int
+        Size of the uncompressed content, in bytes.
+    sha256 : str
+        Hexadecimal SHA-256 of the uncompressed content.
+    """
 
     name: str
     size: int
@@ -52,7 +62,21 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Where a dataset lives and what its files must contain."""
+    """Where a dataset lives and what its files must contain.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name, its key in :data:`DATASETS` (``"mnist"``, ``"fashion_mnist"``).
+    folders : tuple of str
+        Folder names tried, in order, in each search place (see :func:`search_dirs`).
+    files : dict of str to FileSpec
+        Role (``train_images``, ``train_labels``, ``test_images``, ``test_labels``) -> file.
+    mirrors : tuple of str
+        Base URLs of the original ``.gz`` files, tried in order.
+    classes : tuple of str
+        Class names, indexed by label.
+    """
 
     name: str
     folders: tuple[str, ...]  # folder names tried in each search place
@@ -98,7 +122,20 @@ SYSTEM_DIR = Path("/usr/share/datasets")
 
 @dataclass(frozen=True)
 class Split:
-    """Images (uint8, (N, 28, 28)) and labels (uint8, (N,)) of one split."""
+    """Images (uint8, (N, 28, 28)) and labels (uint8, (N,)) of one split.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        The images, uint8 of shape (N, 28, 28) as loaded (dtype and shape are not checked).
+    labels : numpy.ndarray
+        The labels, uint8 of shape (N,) as loaded.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` and ``labels`` differ in length.
+    """
 
     images: np.ndarray
     labels: np.ndarray
@@ -123,13 +160,37 @@ class Split:
         return self.labels.astype(np.int64)
 
     def take(self, indices) -> "Split":
-        """The samples at ``indices`` (an index array or a slice), as a new Split."""
+        """The samples at ``indices`` (an index array or a slice), as a new Split.
+
+        Parameters
+        ----------
+        indices : array_like of int or bool, or slice
+            Which samples to keep, applied to both ``images`` and ``labels`` (a boolean mask works too).
+
+        Returns
+        -------
+        Split
+        """
         return Split(self.images[indices], self.labels[indices])
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """The train and test splits of a dataset, and the validation split carved from train if asked for."""
+    """The train and test splits of a dataset, and the validation split carved from train if asked for.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name (``"mnist"`` or ``"fashion_mnist"``).
+    train : Split
+        The training samples, less those moved into ``validation``.
+    test : Split
+        The test samples.
+    validation : Split or None
+        The samples carved from train; None when no validation split was asked for.
+    classes : tuple of str
+        Class names, indexed by label.
+    """
 
     name: str
     train: Split
@@ -166,7 +227,26 @@ def _verified_content(path: Path, spec: FileSpec, dataset: str) -> bytes:
 
 
 def parse_idx(content: bytes, source: str = "IDX data") -> np.ndarray:
-    """Parse IDX bytes (big-endian header: 0, 0, type 0x08 = uint8, ndim; then ndim uint32 sizes) to uint8."""
+    """Parse IDX bytes (big-endian header: 0, 0, type 0x08 = uint8, ndim; then ndim uint32 sizes) to uint8.
+
+    Parameters
+    ----------
+    content : bytes
+        The uncompressed IDX file content.
+    source : str, default "IDX data"
+        How error messages name the data (e.g. the file's path).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of the shape in the header (1 to 4 dimensions), a copy that owns its memory.
+
+    Raises
+    ------
+    DatasetError
+        If the magic is not that of a uint8 IDX array of 1 to 4 dimensions, the header is truncated,
+        or the length does not match the header's shape.
+    """
     if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] != 0x08 or not 1 <= content[3] <= 4:
         raise DatasetError(f"{source}: not an IDX file of uint8 (magic {content[:4].hex()}, "
                            f"expected 00000801 for labels or 00000803 for images)")
@@ -188,7 +268,22 @@ def cache_dir() -> Path:
 
 
 def search_dirs(spec: DatasetSpec, path=None) -> list[Path]:
-    """The folders searched for ``spec``'s files, in order."""
+    """The folders searched for ``spec``'s files, in order.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset; its ``folders`` are tried in each place.
+    path : path-like, optional
+        A place searched first.  Then come ``$FASTOPT_DATA`` (if set and not empty), :func:`cache_dir`
+        and :data:`SYSTEM_DIR`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        For each place in turn, ``place/<folder>`` for each of ``spec.folders``, then ``place`` itself.
+        The folders need not exist.
+    """
     roots = [Path(p) for p in (path, os.environ.get("FASTOPT_DATA")) if p]
     roots += [cache_dir(), SYSTEM_DIR]
     return [d for root in roots for d in [*(root / f for f in spec.folders), root]]
@@ -202,7 +297,21 @@ def _file_in(folder: Path, spec: FileSpec) -> Path | None:
 
 
 def find_files(spec: DatasetSpec, path=None):
-    """Yield, for each searched folder holding all of ``spec``'s files, their paths by role."""
+    """Yield, for each searched folder holding all of ``spec``'s files, their paths by role.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset whose files are sought.
+    path : path-like, optional
+        A place searched first (see :func:`search_dirs`).
+
+    Yields
+    ------
+    dict of str to pathlib.Path
+        Role -> file, ``<name>.gz`` preferred over the raw ``<name>``, in the order of
+        :func:`search_dirs`.  The files are not verified here.
+    """
     for folder in search_dirs(spec, path):
         found = {role: _file_in(folder, f) for role, f in spec.files.items()}
         if all(found.values()):
@@ -244,8 +353,30 @@ def download(spec: DatasetSpec, folder: Path | None = None, retries: int = 3, pr
     """Download ``spec``'s files into ``folder`` (default ``~/.cache/fastopt/<name>``); return their paths.
 
     Each file is fetched into a temporary file, verified (size and SHA-256 of the uncompressed
-    content) and only then renamed into place.  Each mirror is tried ``retries`` times, waiting
-    ``backoff * attempt`` seconds between tries.  A file already there is fetched again only if invalid.
+    content) and only then renamed into place.  A file already there is fetched again only if invalid.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset to download; its ``mirrors`` are tried in order.
+    folder : path-like, optional
+        Where the files go, as ``<name>.gz``; default ``~/.cache/fastopt/<spec.name>``.
+    retries : int, default 3
+        Tries per mirror and file.
+    progress : bool, default True
+        Show a tqdm progress bar while fetching.
+    backoff : float, default 1.0
+        Seconds: after the failed try number ``attempt`` of a mirror, wait ``backoff * attempt``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Role -> ``folder/<name>.gz``.
+
+    Raises
+    ------
+    DatasetError
+        If a file could not be fetched and verified from any mirror; the message lists every try's error.
     """
     folder = Path(folder) if folder is not None else cache_dir() / spec.name
     paths = {}
@@ -285,9 +416,35 @@ def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bo
          progress: bool = True) -> Dataset:
     """Load dataset ``name`` (``"mnist"`` or ``"fashion_mnist"``); see the module docstring for where from.
 
-    ``validation``: a number of samples (int) or a fraction (float) of train moved into a validation
-    split, chosen by a permutation seeded with ``seed``.  ``download_missing=False`` raises
-    :class:`DatasetError` instead of downloading.
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` or ``"fashion_mnist"``; case-insensitive, ``-`` read as ``_``.
+    path : path-like, optional
+        A place searched first for the files.
+    validation : int or float, default 0
+        Samples of train moved into a validation split: a number of samples (int, in [0, N_train))
+        or a fraction (float, in [0, 1), rounded to a count).  0 gives no validation split.
+    seed : int, default 0
+        Seed of the permutation choosing the validation samples; both splits keep the files' order.
+    download_missing : bool, default True
+        Download the files when no search place holds them; False raises :class:`DatasetError` instead.
+    progress : bool, default True
+        Show progress bars while downloading.
+
+    Returns
+    -------
+    Dataset
+        Images uint8 (N, 28, 28), labels uint8 (N,), and the dataset's class names.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, or a ``validation`` out of range or neither int nor float (bools refused).
+    DatasetError
+        If the files are found nowhere and ``download_missing`` is False, a file found is corrupt or
+        truncated, or a download fails.  Files of another dataset (:class:`OtherDatasetError`) are
+        skipped and the search goes on.
     """
     try:
         spec = DATASETS[name.replace("-", "_").lower()]
@@ -313,10 +470,42 @@ def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bo
 
 
 def load_mnist(path=None, validation=0, seed: int = 0, **kwargs) -> Dataset:
-    """MNIST (LeCun, Cortes & Burges): 60000 train and 10000 test handwritten digits. See :func:`load`."""
+    """MNIST (LeCun, Cortes & Burges): 60000 train and 10000 test handwritten digits. See :func:`load`.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A place searched first for the files.
+    validation : int or float, default 0
+        Number or fraction of train samples moved into a validation split.
+    seed : int, default 0
+        Seed of the validation split's permutation.
+    **kwargs
+        ``download_missing`` and ``progress``, passed to :func:`load`.
+
+    Returns
+    -------
+    Dataset
+    """
     return load("mnist", path, validation, seed, **kwargs)
 
 
 def load_fashion_mnist(path=None, validation=0, seed: int = 0, **kwargs) -> Dataset:
-    """Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): Zalando's article images, MNIST's format. See :func:`load`."""
+    """Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): Zalando's article images, MNIST's format. See :func:`load`.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A place searched first for the files.
+    validation : int or float, default 0
+        Number or fraction of train samples moved into a validation split.
+    seed : int, default 0
+        Seed of the validation split's permutation.
+    **kwargs
+        ``download_missing`` and ``progress``, passed to :func:`load`.
+
+    Returns
+    -------
+    Dataset
+    """
     return load("fashion_mnist", path, validation, seed, **kwargs)

@@ -31,9 +31,30 @@ Domain = tuple[tuple[float, float], tuple[float, float]]
 class TestFunction(ABC):
     """A function to minimise, with its gradient and Hessian and what a plot needs to know about it.
 
-    ``minima`` is an array (k, dim) of the global minima (k = 0 for functions unbounded below, like
-    the saddles), ``min_value`` the minimum value (None for those), ``domain`` the plotted rectangle
-    ``((x_min, x_max), (y_min, y_max))`` of the first two coordinates, ``start`` a default start point.
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
+    ----------
+    name : str
+        The function's name.
+    dim : int
+        The number of coordinates.
+    domain : ((float, float), (float, float))
+        The plotted rectangle ``((x_min, x_max), (y_min, y_max))`` of the first two coordinates,
+        kept as a tuple of float pairs.
+    minima : array_like
+        The global minima, kept as a float64 array (k, dim) (k = 0 for functions unbounded below,
+        like the saddles).
+    min_value : float or None
+        The minimum value (None for those).
+    start : array_like, shape (dim,)
+        A default start point, kept as a float64 array.
+
+    Attributes
+    ----------
+    native : bool
+        Whether trajectories on it can run in C++ (class attribute: False here, True for
+        :class:`BuiltinFunction`).
     """
 
     __test__ = False  # not a pytest test class, despite its name
@@ -49,26 +70,74 @@ class TestFunction(ABC):
 
     @abstractmethod
     def value(self, x) -> float:
-        """f(x) at one point of shape (dim,)."""
+        """f(x) at one point of shape (dim,).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
 
     @abstractmethod
     def grad(self, x) -> np.ndarray:
-        """The gradient at one point, shape (dim,)."""
+        """The gradient at one point, shape (dim,).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim,)
+        """
 
     @abstractmethod
     def hessian(self, x) -> np.ndarray:
-        """The Hessian at one point, shape (dim, dim)."""
+        """The Hessian at one point, shape (dim, dim).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim, dim)
+        """
 
     @abstractmethod
     def grid(self, X, Y) -> np.ndarray:
-        """f at every point (X[i], Y[i]) of a grid such as ``numpy.meshgrid``'s, same shape as X (dim=2 only)."""
+        """f at every point (X[i], Y[i]) of a grid such as ``numpy.meshgrid``'s, same shape as X (dim=2 only).
+
+        Parameters
+        ----------
+        X, Y : array_like
+            The coordinates of the points, of one shape (e.g. from ``numpy.meshgrid``).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, same shape as ``X``.
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, dim={self.dim})"
 
 
 class BuiltinFunction(TestFunction):
-    """A C++ test function (build it with :func:`get`): analytic gradient and Hessian, native grids and paths."""
+    """A C++ test function (build it with :func:`get`): analytic gradient and Hessian, native grids and paths.
+
+    Parameters
+    ----------
+    fn : fastopt._core.landscape.Function
+        The C++ function, as ``_core.landscape.make`` returns it; its ``name``, ``dim``, ``domain``,
+        ``minima``, ``min_value`` and ``start`` are copied.
+    """
 
     native = True
 
@@ -77,20 +146,94 @@ class BuiltinFunction(TestFunction):
         self._fn = fn
 
     def value(self, x) -> float:
+        """f(x) at one point, in C++.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
+        """
         return self._fn.value(x)
 
     def grad(self, x) -> np.ndarray:
+        """The analytic gradient at one point, in C++.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim,)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
+        """
         return self._fn.grad(x)
 
     def hessian(self, x) -> np.ndarray:
+        """The analytic Hessian at one point, in C++.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
+        """
         return self._fn.hessian(x)
 
     def grid(self, X, Y) -> np.ndarray:
+        """f at every point (X[i], Y[i]) of a grid, in one C++ call (dim=2 only).
+
+        Parameters
+        ----------
+        X, Y : array_like
+            The coordinates of the points, of one shape (e.g. from ``numpy.meshgrid``).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, same shape as ``X``.
+
+        Raises
+        ------
+        ValueError
+            If the function's dim is not 2, or ``X`` and ``Y`` differ in shape.
+        """
         return self._fn.grid(X, Y)
 
 
 class CustomFunction(TestFunction):
-    """A test function from Python callables (build it with :func:`custom`)."""
+    """A test function from Python callables (build it with :func:`custom`).
+
+    Parameters
+    ----------
+    value, grad, hessian : callable
+        ``value(x) -> float``, ``grad(x) -> array (dim,)`` and ``hessian(x) -> array (dim, dim)``
+        (or None) for x a float64 array of shape (dim,).
+    name, dim, domain, minima, min_value, start
+        As for :class:`TestFunction`.
+    """
 
     def __init__(self, value, grad, hessian, name, dim, domain, minima, min_value, start):
         super().__init__(name, dim, domain, minima, min_value, start)
@@ -103,15 +246,66 @@ class CustomFunction(TestFunction):
         return x
 
     def value(self, x) -> float:
+        """f(x) at one point, by the ``value`` callable.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
+        """
         return float(self._value(self._point(x)))
 
     def grad(self, x) -> np.ndarray:
+        """The gradient at one point, by the ``grad`` callable (its result copied to float64).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim,)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,), or ``grad`` returns another shape.
+        """
         g = np.array(self._grad(self._point(x)), dtype=np.float64)
         if g.shape != (self.dim,):
             raise ValueError(f"grad of {self.name}: returned shape {g.shape}, expected ({self.dim},)")
         return g
 
     def hessian(self, x) -> np.ndarray:
+        """The Hessian at one point: the ``hessian`` callable's, else central differences of ``grad``.
+
+        The differences use steps ``1e-5 * max(1, |x_i|)`` and are symmetrised.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim, dim)
+            float64 (a callable's result is reshaped to (dim, dim)).
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,), or (differences) ``grad`` returns another shape.
+        """
         x = self._point(x)
         if self._hessian is not None:
             return np.array(self._hessian(x), dtype=np.float64).reshape(self.dim, self.dim)
@@ -122,6 +316,23 @@ class CustomFunction(TestFunction):
         return 0.5 * (H + H.T)
 
     def grid(self, X, Y) -> np.ndarray:
+        """f at every point (X[i], Y[i]) of a grid, one ``value`` call per point (dim=2 only).
+
+        Parameters
+        ----------
+        X, Y : array_like
+            The coordinates of the points, of one shape (e.g. from ``numpy.meshgrid``).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, same shape as ``X``.
+
+        Raises
+        ------
+        ValueError
+            If the function's dim is not 2, or ``X`` and ``Y`` differ in shape.
+        """
         X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
         if self.dim != 2:
             raise ValueError(f"grid: {self.name} has dim={self.dim}; grids need dim=2")
@@ -131,13 +342,42 @@ class CustomFunction(TestFunction):
 
 
 def functions() -> list[str]:
-    """Names of the built-in test functions."""
+    """Names of the built-in test functions.
+
+    Returns
+    -------
+    list of str
+        Names :func:`get` accepts.
+    """
     return list(_core.landscape.functions())
 
 
 def get(name: str, dim: int = 2, **params) -> BuiltinFunction:
     """The built-in test function ``name`` in ``dim`` dimensions (n-dimensional: rosenbrock, rastrigin,
-    styblinski_tang, quadratic); ``params`` override its parameters (quadratic: ``condition=10``)."""
+    styblinski_tang, quadratic; the others are 2-D only).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`functions`.
+    dim : int, default 2
+        The number of coordinates: 2 for the 2-D functions; >= 2 for rosenbrock; >= 1 for
+        rastrigin, styblinski_tang and quadratic.
+    **params : float
+        Override the function's parameters (converted to float).  Only quadratic takes one:
+        ``condition`` (default 10; finite, >= 1).
+
+    Returns
+    -------
+    BuiltinFunction
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str or ``dim`` not an int (bools are refused).
+    ValueError
+        For an unknown name or parameter, a ``dim`` the function does not take, or a bad ``condition``.
+    """
     if not isinstance(name, str):
         raise TypeError(f"name: expected a function name (str), got {type(name).__name__}")
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -150,8 +390,39 @@ def custom(value: Callable, grad: Callable, *, dim: int = 2, domain: Domain = ((
            name: str = "custom") -> CustomFunction:
     """A test function from Python: ``value(x) -> float`` and ``grad(x) -> array (dim,)`` for x of shape (dim,).
 
-    ``hessian`` is optional (central differences of ``grad`` otherwise).  ``start`` defaults, in 2-D,
-    to the point a tenth of the way into the domain from its top-left corner.
+    Parameters
+    ----------
+    value : callable
+        ``value(x) -> float``, for x a float64 array of shape (dim,).
+    grad : callable
+        ``grad(x) -> array (dim,)``; the shape it returns is checked at every call.
+    dim : int, default 2
+        The number of coordinates.  This and all the following are keyword-only.
+    domain : ((float, float), (float, float)), default ((-2, 2), (-2, 2))
+        The plotted rectangle ``((x_min, x_max), (y_min, y_max))`` of the first two coordinates.
+    minima : iterable, default ()
+        The known global minima, each of shape (dim,); none by default.
+    min_value : float, optional
+        The minimum value, if known.
+    start : array_like, shape (dim,), optional
+        The default start point of trajectories.  Defaults, in 2-D, to the point a tenth of the way
+        into the domain from its top-left corner, ``(x_min + 0.1 (x_max - x_min), y_max - 0.1 (y_max -
+        y_min))``; required for any other ``dim``.
+    hessian : callable, optional
+        ``hessian(x) -> array (dim, dim)``; central differences of ``grad`` otherwise.
+    name : str, default "custom"
+        The function's name.
+
+    Returns
+    -------
+    CustomFunction
+
+    Raises
+    ------
+    TypeError
+        If ``value`` or ``grad`` is not callable.
+    ValueError
+        If ``start`` is missing with ``dim`` != 2, or is not of shape (dim,).
     """
     if not callable(value) or not callable(grad):
         raise TypeError("custom: value and grad must be callables taking a point x of shape (dim,)")
@@ -207,9 +478,26 @@ def default_lr(function: str, optimizer: str) -> float | None:
 class Trajectory:
     """An optimizer's path across a test function.
 
-    ``path`` (steps+1, dim) holds the start point and the point after every step, ``losses`` and
-    ``grad_norms`` (steps+1,) the function value and the norm of its true gradient (without the
-    added noise) at those points.  ``native`` tells whether the loop ran in C++.
+    Parameters
+    ----------
+    function : str
+        The test function's name.
+    optimizer : str
+        The optimizer's name: its registry name, else the lower-cased name of its class or factory.
+    lr : float
+        The base learning rate (the one ``schedule`` multiplies).
+    path : numpy.ndarray, shape (steps+1, dim)
+        The start point and the point after every step.
+    losses : numpy.ndarray, shape (steps+1,)
+        The function value at those points.
+    grad_norms : numpy.ndarray, shape (steps+1,)
+        The norm of the true gradient (without the added noise) at those points.
+    noise : float
+        The standard deviation of the Gaussian noise added to the gradients.
+    seed : int
+        The seed of that noise.
+    native : bool
+        Whether the loop ran in C++.
     """
 
     function: str
@@ -264,16 +552,48 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
                schedule: Callable[[int], float] | None = None, *, native: bool | None = None, **hyper) -> Trajectory:
     """Run ``optimizer`` for ``steps`` steps on ``fn`` from ``x0`` and return its :class:`Trajectory`.
 
-    ``fn``: a built-in name or a :class:`TestFunction`.  ``optimizer``: a registry name ("sgd",
-    "momentum", "nesterov", "adam", "nadam", "ranger", ...), an optimizer class or a factory
-    ``factory(params, **hyper)``; ``hyper`` overrides its hyperparameters.  ``lr`` defaults to the
-    :data:`DEFAULT_LR` table, then to the optimizer's default.  ``x0`` defaults to ``fn.start``.
-    ``noise``: standard deviation of Gaussian noise added to every gradient, drawn from
-    ``numpy.random.default_rng(seed)`` (imitates stochastic gradients).  ``schedule(t)`` multiplies the
-    learning rate of step t+1 (t = 0, 1, ...; like LambdaLR).  ``native``: None runs in C++ whenever the
-    function is built in and the optimizer's step is native kernel calls (``opt.kernel_calls()``: a fastopt
-    optimizer, or Lookahead over one); False forces the Python loop; True requires the C++ loop.
-    Refused (ValueError) above :data:`MAX_TRAJECTORY_BYTES` of results.
+    Parameters
+    ----------
+    fn : str or TestFunction
+        A built-in name (built with :func:`get`, in 2-D) or a :class:`TestFunction`.
+    optimizer : str, class or callable
+        A registry name ("sgd", "momentum", "nesterov", "adam", "nadam", "ranger", ...;
+        case-insensitive), an optimizer class or a factory ``factory(params, **hyper)``.
+    x0 : array_like, shape (dim,), optional
+        The start point, finite; defaults to ``fn.start``.
+    steps : int, default 1000
+        The number of steps, >= 0.
+    lr : float, optional
+        The base learning rate; defaults to the :data:`DEFAULT_LR` table, then to the optimizer's default.
+    noise : float, default 0.0
+        Standard deviation of Gaussian noise added to every gradient, drawn from
+        ``numpy.random.default_rng(seed)`` (imitates stochastic gradients); finite, >= 0.
+    seed : int, default 0
+        The seed of the noise.
+    schedule : callable, optional
+        ``schedule(t)`` multiplies the learning rate of step t+1 (t = 0, 1, ...; like LambdaLR); it
+        must return finite multipliers >= 0.
+    native : bool or None, default None
+        Keyword-only.  None runs in C++ whenever the function is built in and the optimizer's step is
+        native kernel calls (``opt.kernel_calls()``: a fastopt optimizer, or Lookahead over one);
+        False forces the Python loop; True requires the C++ loop.
+    **hyper
+        Override the optimizer's hyperparameters.
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is neither a name nor a :class:`TestFunction`, ``steps`` is not an int, ``optimizer``
+        is neither a name nor callable, or a factory returns no fastopt optimizer.
+    ValueError
+        For an unknown function or optimizer name, ``steps`` < 0, a negative or non-finite ``noise``,
+        an ``x0`` of the wrong shape or not finite, a ``schedule`` returning a negative or non-finite
+        multiplier, ``native=True`` where the C++ loop cannot run, or results above
+        :data:`MAX_TRAJECTORY_BYTES` (refused before running).
     """
     if isinstance(fn, str):
         fn = get(fn)
@@ -318,7 +638,29 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
 
 
 def trajectories(fn, optimizers: Iterable, **kwargs) -> dict[str, Trajectory]:
-    """:func:`trajectory` for several optimizers on one function, by name (``kwargs`` are shared)."""
+    """:func:`trajectory` for several optimizers on one function, by name (``kwargs`` are shared).
+
+    Parameters
+    ----------
+    fn : str or TestFunction
+        As for :func:`trajectory`; a name is built once.
+    optimizers : iterable
+        The optimizers, each as :func:`trajectory` takes it.
+    **kwargs
+        Passed to every :func:`trajectory` call (``x0``, ``steps``, ``lr``, ``noise``, ``seed``,
+        ``schedule``, ``native`` and hyperparameters).
+
+    Returns
+    -------
+    dict of str to Trajectory
+        Keyed by each trajectory's optimizer name, in the order given; a later run of the same name
+        replaces an earlier one.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`trajectory`.
+    """
     fn = get(fn) if isinstance(fn, str) else fn
     out = {}
     for optimizer in optimizers:

@@ -33,9 +33,28 @@ def _labels(values, name: str) -> np.ndarray:
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None, normalize: bool = False) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of true class ``i`` predicted as class ``j``.
 
-    ``num_classes`` defaults to one more than the largest label seen.  With ``normalize=True`` each
-    row is divided by its total (the recall of class ``i`` sits on the diagonal); rows of classes
-    with no samples stay zero.  Integer counts come back as int64, normalised rows as float64.
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (N,)
+        True and predicted class labels, non-negative integers (an empty array of any dtype is accepted).
+    num_classes : int, optional
+        Number of rows and columns; defaults to one more than the largest label seen.
+    normalize : bool, default False
+        Divide each row by its total (the recall of class ``i`` sits on the diagonal); rows of
+        classes with no samples stay zero.
+
+    Returns
+    -------
+    numpy.ndarray, shape (num_classes, num_classes)
+        Integer counts as int64, normalised rows as float64.
+
+    Raises
+    ------
+    ValueError
+        If the labels are not 1-D, are negative, or the two shapes differ, or ``num_classes`` is smaller
+        than the largest label plus one.
+    TypeError
+        If the labels are not of an integer dtype.
     """
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
@@ -54,7 +73,25 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None, normalize: 
 
 
 def accuracy(y_true, y_pred) -> float:
-    """Fraction of predictions equal to the true labels."""
+    """Fraction of predictions equal to the true labels.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (N,)
+        True and predicted class labels, non-negative integers.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If the labels are not 1-D, are negative, or the two shapes differ, or they are empty.
+    TypeError
+        If the labels are not of an integer dtype.
+    """
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(f"y_pred: expected a non-empty shape matching y_true's {y_true.shape}, got {y_pred.shape}")
@@ -75,9 +112,28 @@ def _records(history):
 def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
     """The columns of a training history as float64 arrays of equal length (missing values as NaN).
 
-    ``history`` is a :class:`fastopt.train.History`, its ``to_dict()`` form, a mapping column ->
-    values, a sequence of per-epoch dicts, or any object with ``records`` or ``to_dict()`` giving
-    one of those.  ``required`` names the columns the caller needs; missing ones raise a ValueError.
+    Parameters
+    ----------
+    history : History, mapping or sequence of mappings
+        A :class:`fastopt.train.History`, its ``to_dict()`` form (or its JSON, loaded), a mapping
+        column -> values, a sequence of per-epoch dicts, or any object with ``records`` (attribute
+        or method) or ``to_dict()`` giving one of those.  The short names ``train_acc``, ``test_acc``
+        and ``elapsed`` are read as ``train_accuracy``, ``test_accuracy`` and ``total_time``.
+    required : iterable of str, default HISTORY_COLUMNS
+        The columns the caller needs.  An empty sequence of epochs gives these columns, empty.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Column name -> float64 array of shape (epochs,); every column present is returned.
+
+    Raises
+    ------
+    ValueError
+        If a required column is missing, the columns are not 1-D of equal length, or an accuracy
+        column holds a value above 1 (accuracies are fractions, not percent).
+    TypeError
+        If a sequence holds anything but mappings.
     """
     history = _records(history)
     if isinstance(history, Mapping):
@@ -104,7 +160,27 @@ def as_history(history, required=HISTORY_COLUMNS) -> dict[str, np.ndarray]:
 
 
 def first_reaching(history, threshold: float, column: str = "test_accuracy") -> tuple[int, float] | None:
-    """(epoch, total seconds) at the end of the first epoch whose ``column`` reaches ``threshold``, or None."""
+    """(epoch, total seconds) at the end of the first epoch whose ``column`` reaches ``threshold``, or None.
+
+    Parameters
+    ----------
+    history : object
+        Anything :func:`as_history` accepts, with the columns ``epoch``, ``total_time`` and ``column``.
+    threshold : float
+        The value to reach (``>=``); a fraction in [0, 1] for accuracies.
+    column : str, default "test_accuracy"
+        The column compared; NaN (not evaluated) never reaches.
+
+    Returns
+    -------
+    tuple of (int, float) or None
+        The epoch and the cumulative time in seconds; None when no epoch reaches ``threshold``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`as_history`, e.g. for a missing column.
+    """
     columns = as_history(history, required=("epoch", "total_time", column))
     hits = np.flatnonzero(columns[column] >= threshold)  # NaN (not evaluated) never counts
     if hits.size == 0:
@@ -115,8 +191,27 @@ def first_reaching(history, threshold: float, column: str = "test_accuracy") -> 
 def run_summary(history, thresholds=(0.97, 0.98)) -> dict:
     """The results-table row of one run.
 
-    Keys: ``epochs``, ``final_test_accuracy``, ``best_test_accuracy``, ``time_per_epoch`` (mean
-    seconds), ``total_time`` (seconds) and ``reached``: threshold -> (epoch, total seconds) or None.
+    Parameters
+    ----------
+    history : object
+        Anything :func:`as_history` accepts, with the columns ``epoch``, ``test_accuracy``,
+        ``epoch_time`` and ``total_time``.
+    thresholds : iterable of float, default (0.97, 0.98)
+        Test accuracies (fractions) whose first epoch and time are looked up (:func:`first_reaching`).
+
+    Returns
+    -------
+    dict
+        Keys: ``epochs``, ``final_test_accuracy``, ``best_test_accuracy``, ``time_per_epoch`` (mean
+        seconds), ``total_time`` (seconds) and ``reached``: threshold (as float) -> (epoch, total
+        seconds) or None.
+
+    Raises
+    ------
+    ValueError
+        If no epoch is recorded, or as :func:`as_history` (e.g. a missing column).
+    TypeError
+        As :func:`as_history`.
     """
     columns = as_history(history, required=("epoch", "test_accuracy", "epoch_time", "total_time"))
     if columns["epoch"].size == 0:

@@ -80,7 +80,27 @@ def _reached(summary: dict, threshold: float) -> tuple[str, str]:
 
 
 def results_table(runs: Mapping, thresholds=(0.97, 0.98)) -> list[list[str]]:
-    """Header and rows of the results table, as text: one row per run (mapping label -> history)."""
+    """Header and rows of the results table, as text: one row per run (mapping label -> history).
+
+    Parameters
+    ----------
+    runs : mapping
+        Run label -> training history (anything :func:`fastopt.metrics.as_history` accepts, with
+        ``epoch``, ``test_accuracy``, ``epoch_time`` and ``total_time``).
+    thresholds : iterable of float, default (0.97, 0.98)
+        Test accuracies (fractions) whose epoch and time to reach get a column each.
+
+    Returns
+    -------
+    list of list of str
+        The header (run, final test accuracy, epoch and time to each threshold, time per epoch),
+        then one row per run in the order of ``runs``; a threshold never reached reads "not reached".
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`fastopt.metrics.run_summary`, e.g. a history without epochs or a column.
+    """
     header = ["run", "final test accuracy"]
     for threshold in thresholds:
         header += [f"epoch to {threshold:.0%}", f"time to {threshold:.0%}"]
@@ -107,10 +127,40 @@ def write_report(out_dir, title: str, sections, runs: Mapping | None = None, int
                  thresholds=(0.97, 0.98), embed: bool = False) -> Path:
     """Write ``out_dir/report.html`` and return its path.
 
-    ``sections`` maps headings to figure files (.png, .svg or .gif), as a mapping or a sequence of
-    (heading, figures) pairs; relative paths are looked up in ``out_dir`` first.  ``runs`` maps run
-    labels to training histories (see :func:`fastopt.metrics.as_history`) for the results table:
-    final test accuracy, epoch and time to reach each of ``thresholds``, time per epoch.
+    Parameters
+    ----------
+    out_dir : path-like
+        The report's directory, created if needed; figures living elsewhere are copied into it
+        (also with ``embed=True``).
+    title : str
+        The page's title and top heading.
+    sections : mapping or sequence of pairs
+        Headings -> figure files (.png, .svg or .gif; one path or a list per heading), as a mapping
+        or a sequence of (heading, figures) pairs; relative paths are looked up in ``out_dir`` first,
+        then in the working directory.
+    runs : mapping, optional
+        Run labels -> training histories (see :func:`fastopt.metrics.as_history`) for the results
+        table (:func:`results_table`): final test accuracy, epoch and time to reach each of
+        ``thresholds``, time per epoch.  None or empty: no table.
+    intro : str, optional
+        A paragraph under the title.
+    thresholds : iterable of float, default (0.97, 0.98)
+        Test accuracies (fractions) of the results table.
+    embed : bool, default False
+        Write the figures into the page as base64 ``data:`` URIs instead of linking them.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir / "report.html"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a figure is not found; raised before ``out_dir`` is created or anything copied.
+    ValueError
+        If a figure's suffix is not .png, .svg or .gif, another file of the same name is already in
+        ``out_dir``, or as :func:`results_table`.
     """
     out_dir = Path(out_dir)
     parts = [f"<h1>{html.escape(title)}</h1>"]

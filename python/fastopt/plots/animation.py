@@ -15,6 +15,18 @@ def frame_steps(lengths, frames: int) -> np.ndarray:
 
     Every path is shown from its start to its end; a shorter path reaches its end earlier.  The
     longest path has a distinct step in every frame, so no two frames are alike.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        The number of points (steps + 1) of each path; not empty, each >= 1.
+    frames : int
+        The most frames wanted, >= 1.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (min(frames, max(lengths)), len(lengths))
+        Row ``i``: the index into each path shown in frame ``i``.
     """
     longest = max(lengths)
     count = min(int(frames), longest)
@@ -26,8 +38,35 @@ def animate(function, trajectories, path, frames: int = 60, fps: int = 15, resol
             dpi: float = 80):
     """Write an animation of the paths moving over ``function`` to ``path`` (.gif or .mp4).
 
-    ``frames`` caps the frame count: the steps are subsampled evenly.  MP4 needs ffmpeg on PATH.
-    Returns the path written.
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
+    trajectories : Trajectory, sequence or mapping
+        The runs, as :func:`runs_of` takes them.
+    path : path-like
+        The file to write, ending in .gif (written through Pillow) or .mp4 (needs ffmpeg on PATH);
+        its folder is created if needed.
+    frames : int, default 60
+        Caps the frame count: the steps are subsampled evenly (:func:`frame_steps`).
+    fps : int, default 15
+        Frames per second.
+    resolution : int, default 120
+        Grid points per axis of the contour map.
+    dpi : float, default 80
+        Dots per inch of the 6 x 5 inch frames.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` ends in neither .gif nor .mp4, ``frames`` < 1, or the runs are empty or malformed.
+    RuntimeError
+        For an .mp4 when ffmpeg is not available.
     """
     path = Path(path)
     suffix = path.suffix.lower()

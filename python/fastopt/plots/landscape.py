@@ -18,7 +18,25 @@ from .style import SURFACE_CMAP, color_for, new_figure, save_figure
 
 
 def runs_of(trajectories) -> list[tuple[str, object]]:
-    """(label, result) pairs; results of one optimizer at several rates are labelled with their lr."""
+    """(label, result) pairs; results of one optimizer at several rates are labelled with their lr.
+
+    Parameters
+    ----------
+    trajectories : Trajectory, sequence or mapping
+        One trajectory result (anything with ``path``; labelled by its optimizer), a sequence of them
+        (labelled by optimizer, with `` lr=<lr>`` added where an optimizer appears more than once) or
+        a mapping label -> result.
+
+    Returns
+    -------
+    list of (str, object)
+
+    Raises
+    ------
+    ValueError
+        If there is no result, a ``path`` is not of shape (steps + 1, 2) with at least one point, or
+        ``losses`` is not of shape (steps + 1,).
+    """
     if isinstance(trajectories, Mapping):
         pairs = [(str(label), result) for label, result in trajectories.items()]
     elif hasattr(trajectories, "path"):
@@ -54,7 +72,25 @@ def _minimum_value(function) -> float | None:
 
 
 def draw_landscape(ax, function, resolution: int):
-    """Filled contours of ``function`` over its domain; returns the mappable for a colorbar."""
+    """Filled contours of ``function`` over its domain; returns the mappable for a colorbar.
+
+    Levels are 25 quantiles of the finite values of ``f`` on the grid.  Sets the axes' limits to the
+    domain, labels them and titles them with the function's name.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on.
+    function : TestFunction
+        A 2-D test function (``name``, ``grid``, ``domain``).
+    resolution : int
+        Grid points per axis.
+
+    Returns
+    -------
+    matplotlib.contour.QuadContourSet
+        The filled contours.
+    """
     (xmin, xmax), (ymin, ymax) = function.domain
     X, Y = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
     Z = np.asarray(function.grid(X, Y), dtype=float)
@@ -135,14 +171,64 @@ def _loss_panel(ax, colored, function=None) -> None:
 
 
 def contour(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
-    """Contour map of ``function`` with every optimizer's path, start, end and the known minima."""
+    """Contour map of ``function`` with every optimizer's path, start, end and the known minima.
+
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
+    trajectories : Trajectory, sequence or mapping
+        The runs, as :func:`runs_of` takes them.
+    resolution : int, default 200
+        Grid points per axis.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no run, a run's ``path`` or ``losses`` has the wrong shape (:func:`runs_of`), or
+        a ``save`` path ends in neither .png nor .svg.
+    """
     figure = new_figure(6.4, 5.2, dpi)
     _contour_panel(figure, figure.add_subplot(), function, _colored(trajectories), resolution)
     return save_figure(figure, save)
 
 
 def surface(function, trajectories, resolution: int = 80, save=None, dpi: float = 100):
-    """3-D surface of ``function`` over its domain with each path lifted to its loss."""
+    """3-D surface of ``function`` over its domain with each path lifted to its loss.
+
+    The parts of a path outside the domain are not drawn.
+
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
+    trajectories : Trajectory, sequence or mapping
+        The runs, as :func:`runs_of` takes them.
+    resolution : int, default 80
+        Grid points per axis.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no run, a run's ``path`` or ``losses`` has the wrong shape (:func:`runs_of`), or
+        a ``save`` path ends in neither .png nor .svg.
+    """
     (xmin, xmax), (ymin, ymax) = function.domain
     X, Y = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
     Z = np.asarray(function.grid(X, Y), dtype=float)
@@ -164,7 +250,33 @@ def surface(function, trajectories, resolution: int = 80, save=None, dpi: float 
 
 
 def loss_curves(trajectories, function=None, save=None, dpi: float = 100):
-    """Loss against step (log scale) for several runs; with ``function``, the gap to its minimum."""
+    """Loss against step (log scale) for several runs; with ``function``, the gap to its minimum.
+
+    A run whose loss becomes infinite, NaN or larger than :data:`DIVERGED` in magnitude ends its
+    curve there and is labelled "(diverged)".  Without a known minimum, losses are drawn as they are,
+    on a symmetric-log axis if any drawn loss is <= 0.
+
+    Parameters
+    ----------
+    trajectories : Trajectory, sequence or mapping
+        The runs, as :func:`runs_of` takes them.
+    function : TestFunction, optional
+        With known ``minima``, the curves show ``f(x) - f*`` (floored at rounding level).
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no run, a run's ``path`` or ``losses`` has the wrong shape (:func:`runs_of`), or
+        a ``save`` path ends in neither .png nor .svg.
+    """
     figure = new_figure(6.4, 4.4, dpi)
     _loss_panel(figure.add_subplot(), _colored(trajectories), function)
     return save_figure(figure, save)
@@ -184,6 +296,29 @@ def lr_sensitivity(function, trajectories, resolution: int = 200, save=None, dpi
     """One optimizer at several learning rates: paths on the contour map and their loss curves.
 
     Rates are coloured along a sequential colour map (low to high) instead of the optimizer palette.
+
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
+    trajectories : sequence or mapping
+        Runs of one optimizer (a mapping's labels are ignored); labelled ``lr=<lr>`` and sorted by lr.
+    resolution : int, default 200
+        Grid points per axis of the contour map.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If the runs are empty or malformed, are of more than one optimizer, or a ``save`` path ends in
+        neither .png nor .svg.
     """
     results = list(trajectories.values()) if isinstance(trajectories, Mapping) else list(trajectories)
     _check_shapes([(f"lr={result.lr:g}", result) for result in results])
@@ -199,7 +334,29 @@ def lr_sensitivity(function, trajectories, resolution: int = 200, save=None, dpi
 def momentum_vs_gd(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
     """Plain gradient descent against its momentum variants on one function: paths and losses.
 
-    ``trajectories`` must hold an ``sgd`` run and at least one other (``momentum``, ``nesterov``).
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
+    trajectories : Trajectory, sequence or mapping
+        The runs (as :func:`runs_of` takes them): an ``sgd`` run and at least one of another optimizer
+        (``momentum``, ``nesterov``); optimizer names are compared case-insensitively.
+    resolution : int, default 200
+        Grid points per axis of the contour map.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no ``sgd`` run or no other optimizer's, the runs are malformed, or a ``save`` path
+        ends in neither .png nor .svg.
     """
     colored = _colored(trajectories)
     names = [result.optimizer.lower() for _, result, _ in colored]
@@ -210,7 +367,31 @@ def momentum_vs_gd(function, trajectories, resolution: int = 200, save=None, dpi
 
 def convex_vs_nonconvex(convex_function, convex_trajectories, nonconvex_function, nonconvex_trajectories,
                         resolution: int = 150, save=None, dpi: float = 100):
-    """The same optimizers on a convex and a non-convex function: contours above, losses below."""
+    """The same optimizers on a convex and a non-convex function: contours above, losses below.
+
+    Parameters
+    ----------
+    convex_function, nonconvex_function : TestFunction
+        2-D test functions for the left and the right column.
+    convex_trajectories, nonconvex_trajectories : Trajectory, sequence or mapping
+        Their runs, as :func:`runs_of` takes them.
+    resolution : int, default 150
+        Grid points per axis of the contour maps.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no run, a run's ``path`` or ``losses`` has the wrong shape (:func:`runs_of`), or
+        a ``save`` path ends in neither .png nor .svg.
+    """
     figure = new_figure(12.0, 9.0, dpi)
     axes = figure.subplots(2, 2)
     for column, (function, trajectories) in enumerate(((convex_function, convex_trajectories),

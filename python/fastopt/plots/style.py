@@ -28,7 +28,19 @@ SAVE_FORMATS = (".png", ".svg")
 
 
 def color_for(name: str) -> str:
-    """The colour of optimizer ``name`` in every fastopt figure."""
+    """The colour of optimizer ``name`` in every fastopt figure.
+
+    Parameters
+    ----------
+    name : str
+        An optimizer name, case-insensitive.
+
+    Returns
+    -------
+    str
+        A hex colour: the registry entry's (:data:`OPTIMIZER_COLORS`) for a registered name, else one
+        of eight spare colours chosen by the CRC-32 of the lower-cased name (stable across runs).
+    """
     key = str(name).lower()
     if key in OPTIMIZER_COLORS:
         return OPTIMIZER_COLORS[key]
@@ -36,14 +48,46 @@ def color_for(name: str) -> str:
 
 
 def new_figure(width: float, height: float, dpi: float) -> Figure:
-    """A figure of ``width`` x ``height`` inches drawn by Agg, with constrained layout."""
+    """A figure of ``width`` x ``height`` inches drawn by Agg, with constrained layout.
+
+    Parameters
+    ----------
+    width, height : float
+        Size in inches.
+    dpi : float
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with ``pyplot``.
+    """
     figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
 
 def save_figure(figure: Figure, save) -> Figure:
-    """Write ``figure`` to each path in ``save`` (one path or a list; .png or .svg) and return it."""
+    """Write ``figure`` to each path in ``save`` (one path or a list; .png or .svg) and return it.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure to write.
+    save : path-like, list of path-like, or None
+        Files ending in .png or .svg (case-insensitive); their folders are created if needed.
+        None writes nothing.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``figure`` itself.
+
+    Raises
+    ------
+    ValueError
+        If a path ends in neither .png nor .svg; checked before anything is written.
+    """
     if save is None:
         return figure
     paths = [save] if isinstance(save, (str, Path)) else list(save)

@@ -29,7 +29,30 @@ def _column(columns, name: str) -> np.ndarray:
 
 
 def history(run, title: str | None = None, save=None, dpi: float = 100):
-    """Loss (log scale) and accuracy per epoch, train against test."""
+    """Loss (log scale) and accuracy per epoch, train against test.
+
+    Parameters
+    ----------
+    run : object
+        A training history (anything :func:`fastopt.metrics.as_history` accepts) with ``epoch``,
+        ``train_loss``, ``test_loss``, ``train_accuracy`` and ``test_accuracy``.
+    title : str, optional
+        The figure's title.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`fastopt.metrics.as_history` (e.g. a missing column); ValueError also for a ``save``
+        path ending in neither .png nor .svg.
+    """
     columns = metrics.as_history(run, required=("epoch", "train_loss", "test_loss", "train_accuracy",
                                                 "test_accuracy"))
     figure = new_figure(10.0, 4.0, dpi)
@@ -54,7 +77,32 @@ def confusion(y_true, y_pred, normalize: bool = False, num_classes: int | None =
               save=None, dpi: float = 100):
     """Confusion matrix (rows: true class, columns: predicted) with every cell annotated.
 
-    ``normalize=True`` shows each true class's row as fractions (recall on the diagonal).
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (N,)
+        True and predicted class labels, non-negative integers.
+    normalize : bool, default False
+        Show each true class's row as fractions (recall on the diagonal) instead of counts.
+    num_classes : int, optional
+        Number of classes; default one more than the largest label seen.
+    class_names : sequence, optional
+        One tick label per class; default the class indices.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``class_names`` does not have one name per class, for bad labels or ``num_classes`` (see
+        :func:`fastopt.metrics.confusion_matrix`), or a ``save`` path ending in neither .png nor .svg.
+    TypeError
+        If the labels are not of an integer dtype.
     """
     matrix = metrics.confusion_matrix(y_true, y_pred, num_classes=num_classes, normalize=normalize)
     size = matrix.shape[0]
@@ -88,7 +136,33 @@ def _as_images(images) -> np.ndarray:
 
 
 def misclassified(images, y_true, y_pred, max_images: int = 25, columns: int = 5, save=None, dpi: float = 100):
-    """A grid of the first ``max_images`` wrongly predicted images, titled with true and predicted labels."""
+    """A grid of the first ``max_images`` wrongly predicted images, titled with true and predicted labels.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W) or (N, H*W)
+        The images; flattened rows must be square images (e.g. 784 = 28 x 28).
+    y_true, y_pred : array_like, shape (N,)
+        True and predicted labels.
+    max_images : int, default 25
+        The most images shown.
+    columns : int, default 5
+        Images per row of the grid.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``images`` has another shape, rows that are not square images, the three lengths differ,
+        or a ``save`` path ends in neither .png nor .svg.
+    """
     images = _as_images(images)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if not (len(images) == y_true.shape[0] == y_pred.shape[0]):
@@ -134,7 +208,34 @@ def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
 
 
 def optimizer_comparison(histories: Mapping, rows=("train_loss", "test_accuracy"), save=None, dpi: float = 100):
-    """Several optimizers' runs (mapping optimizer name -> history) against epochs and wall time."""
+    """Several optimizers' runs (mapping optimizer name -> history) against epochs and wall time.
+
+    Parameters
+    ----------
+    histories : mapping
+        Optimizer name -> training history (anything :func:`fastopt.metrics.as_history` accepts,
+        with ``epoch``, ``total_time`` and the ``rows``); each run is drawn in the colour
+        :func:`color_for` gives its name.
+    rows : sequence of str, default ("train_loss", "test_accuracy")
+        The history columns drawn, one row of axes each, among ``train_loss``, ``test_loss``,
+        ``train_accuracy`` and ``test_accuracy``; losses on a log scale, accuracies in percent.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``histories`` is not a non-empty mapping, a history lacks a needed column (see
+        :func:`fastopt.metrics.as_history`), or a ``save`` path ends in neither .png nor .svg.
+    TypeError
+        As :func:`fastopt.metrics.as_history`.
+    """
     colors = [color_for(name) for name in histories]
     return _curve_grid(histories, tuple(rows), colors, "optimizers compared", save, dpi)
 
@@ -145,6 +246,31 @@ def batch_size_tradeoff(histories: Mapping, rows=("train_loss",), save=None, dpi
 
     Per-sample updates make more progress per epoch; large batches make each epoch cheaper.  Batch
     sizes are coloured along a sequential colour map in the given order.
+
+    Parameters
+    ----------
+    histories : mapping
+        Label -> training history (anything :func:`fastopt.metrics.as_history` accepts, with
+        ``epoch``, ``total_time`` and the ``rows``), smallest batch first.
+    rows : sequence of str, default ("train_loss",)
+        The history columns drawn, one row of axes each, among ``train_loss``, ``test_loss``,
+        ``train_accuracy`` and ``test_accuracy``.
+    save : path-like or list of path-like, optional
+        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
+    dpi : float, default 100
+        Dots per inch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``histories`` is not a non-empty mapping, a history lacks a needed column (see
+        :func:`fastopt.metrics.as_history`), or a ``save`` path ends in neither .png nor .svg.
+    TypeError
+        As :func:`fastopt.metrics.as_history`.
     """
     colors = colormaps["viridis"](np.linspace(0.0, 0.85, max(len(histories), 1)))
     return _curve_grid(histories, tuple(rows), colors, "batch size: progress per epoch and per second", save, dpi)
