@@ -279,3 +279,29 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(TypeError, match=r"steps: expected an int"):
         landscape.trajectory("bowl", "sgd", steps=2.5)
     assert math.isfinite(landscape.get("bowl").value([1.0, 2.0]))
+
+
+# ---------------------------------------------------------------- large dimensions
+@pytest.mark.parametrize("name", ["rosenbrock", "rastrigin", "styblinski_tang", "quadratic"])
+def test_a_dense_hessian_above_the_limit_is_refused(name):
+    # dim 46341: dim^2 overflows int32, and the indices wrote out of bounds.  The refusal comes before
+    # any entry is written (the array the binding reserves is never touched).
+    fn = landscape.get(name, dim=46341)
+    with pytest.raises(ValueError, match=rf"hessian: {name} at dim=46341 has a 46341 x 46341 Hessian, 16\.0 GiB of "
+                                         r"float64; dense Hessians are limited to 2\^28 entries \(2 GiB, dim <= 16384\)"):
+        fn.hessian(np.zeros(46341))
+    with pytest.raises(ValueError, match=r"hessian: rastrigin at dim=16385 .* 2\.0 GiB"):
+        landscape.get("rastrigin", dim=16385).hessian(np.zeros(16385))
+
+
+def test_a_huge_dim_works_for_value_and_grad_or_is_refused_with_the_bound():
+    n = 10**7  # was refused with "needs dim >= 2"
+    fn = landscape.get("rastrigin", dim=n)
+    x = np.full(n, 0.5)
+    assert fn.value(x) == pytest.approx(n * (0.25 + 20.0))
+    np.testing.assert_allclose(fn.grad(x)[[0, -1]], 1.0, rtol=1e-12, atol=1e-9)
+    del fn, x
+    with pytest.raises(ValueError, match=r"dim: rastrigin needs 1 <= dim <= 16777216, got 1099511627776"):
+        landscape.get("rastrigin", dim=2**40)
+    with pytest.raises(ValueError, match=r"dim: rosenbrock needs 2 <= dim <= 16777216, got 1\b"):
+        landscape.get("rosenbrock", dim=1)

@@ -324,3 +324,50 @@ def test_empty_batch_and_bad_batch_size():
         model.forward_backward(np.zeros((0, 6)), np.zeros(0, dtype=np.int64))
     with pytest.raises(ValueError, match="batch_size: must be >= 1"):
         model.predict(np.zeros((2, 6)), batch_size=0)
+
+
+# ---------------------------------------------------------------- native activation list, NaN, sizes
+def test_activations_come_from_the_native_list():
+    assert ACTIVATIONS == tuple(fastopt._core.nn.activations())
+    assert {"relu", "leaky_relu", "tanh", "sigmoid", "gelu"} <= set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_nan_weight_gives_a_nan_loss(activation, dropout):
+    # relu(NaN) was 0: a NaN network then reported a finite loss and zero gradients.
+    model = make(sizes=(6, 5, 3), activation=activation, dtype=np.float32, dropout=dropout)
+    model.params["0.weight"][2, 0] = np.nan
+    x, y = batch(model, 8)
+    assert math.isnan(model.forward_backward(x, y))
+    assert np.isnan(model.flat_grads).any()
+    assert math.isnan(model.evaluate(x, y)[0])
+    assert np.isnan(model.forward(x)).all()  # unit 2 of the hidden layer feeds every logit
+
+
+def test_load_refuses_non_finite_params(tmp_path):
+    model = make(sizes=(6, 5, 3), dtype=np.float32)
+    path = tmp_path / "diverged.npz"
+    model.save(path)
+    with np.load(path) as data:
+        contents = {k: data[k] for k in data.files}
+    contents["params"][7] = np.inf
+    contents["params"][9] = np.nan
+    np.savez(path, **contents)
+    with pytest.raises(ValueError, match=r"diverged\.npz: 2 parameters are not finite \(first inf at flat index 7\)"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("sizes, native, message", [
+    ([2**32 - 1, 2**32], False, r"sizes: \[4294967295, 4294967296\] would have 18446744073709551616 parameters, "
+                                r"128\.0 EiB for them and their gradients \(4 bytes each\); widths above 2147483647"),
+    ([2**31 - 1] * 3 + [5], True, r"would have 9223372043297226752 parameters, 64\.0 EiB .*more than 2\^63 - 1"),
+    ([2**30, 2**30, 2], True, r"would have 1152921507828072450 parameters, 8\.0 EiB .*the allocation failed"),
+    ([2**64, 2], False, r"sizes: widths above 2147483647 exceed BLAS's 32-bit sizes"),
+])
+def test_sizes_that_cannot_be_built_are_refused(sizes, native, message):
+    with pytest.raises(ValueError, match=message):
+        MLP(sizes)
+    if native:  # the native class refuses them too, before any offset overflows
+        with pytest.raises(ValueError, match=message):
+            fastopt._core.nn.MLPFloat32(sizes, "relu", 0.01, 0.0, 0)

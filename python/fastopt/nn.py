@@ -20,7 +20,7 @@ import numpy as np
 from . import _core
 from .atomic import atomic_write
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu")
+ACTIVATIONS = tuple(_core.nn.activations())  # from the C++ type list (src/cpp/nn/activation.hpp)
 INITS = ("he", "xavier", "glorot", "normal", "zeros")
 _FORMAT = 1  # version of the save() file layout
 
@@ -32,16 +32,37 @@ class MLP:
     loss is the batch mean of ``-sum_k q_k log softmax(z)_k`` with ``q = (1 - eps) onehot(y) + eps / K``
     (``eps = label_smoothing``), computed with a stable log-sum-exp.
 
-    Args:
-        sizes: layer widths, input first, number of classes last.
-        activation: ``relu``, ``leaky_relu`` (slope ``negative_slope`` below 0), ``tanh``, ``sigmoid``
-            or ``gelu`` (exact, erf-based, as ``torch.nn.GELU()``).
-        init: weights ``he`` (normal, std sqrt(2 / fan_in)), ``xavier`` / ``glorot`` (uniform,
-            bound sqrt(6 / (fan_in + fan_out))), ``normal`` (std ``init_std``) or ``zeros``; biases are zero.
-        dropout: probability of zeroing a hidden unit while training (inverted dropout; off in
-            ``predict``/``evaluate`` and with ``forward_backward(train=False)``), masks seeded by ``seed``.
-        seed: seeds the initialisation and the dropout masks.
-        dtype: ``np.float32`` (default) or ``np.float64``.
+    NaN and Inf propagate as in torch (``relu(NaN)`` is NaN), so a diverged network reports a NaN
+    loss rather than a finite one with zero gradients.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first, number of classes last; each in [1, 2**31 - 1] (BLAS takes 32-bit
+        sizes). Sizes whose parameters overflow 64-bit offsets or cannot be allocated raise a
+        ValueError giving the parameter count and the memory they would need.
+    activation : str
+        One of :data:`ACTIVATIONS`: ``relu``, ``leaky_relu`` (slope ``negative_slope`` below 0),
+        ``tanh``, ``sigmoid`` or ``gelu`` (exact, erf-based, as ``torch.nn.GELU()``).
+    init : str
+        Weights ``he`` (normal, std sqrt(2 / fan_in)), ``xavier`` / ``glorot`` (uniform, bound
+        sqrt(6 / (fan_in + fan_out))), ``normal`` (std ``init_std``) or ``zeros``; biases are zero.
+    dropout : float
+        Probability in [0, 1) of zeroing a hidden unit while training (inverted dropout; off in
+        ``predict``/``evaluate`` and with ``forward_backward(train=False)``), masks seeded by ``seed``.
+    seed : int
+        Seeds the initialisation and the dropout masks.
+    dtype : numpy dtype
+        ``np.float32`` (default) or ``np.float64``.
+    init_std : float
+        Standard deviation of the ``normal`` initialisation.
+    negative_slope : float
+        Slope of ``leaky_relu`` below 0.
+    label_smoothing : float
+        ``eps`` in [0, 1] of the smoothed target ``q`` above.
+
+    Notes
+    -----
     Weights have torch's layout ``(out, in)``; names are ``"0.weight"``, ``"0.bias"``, ``"1.weight"``, ...
     """
 
@@ -53,6 +74,8 @@ class MLP:
             raise TypeError(f"sizes: expected a list of at least two ints, got {sizes!r}")
         if any(s < 1 for s in sizes):
             raise ValueError(f"sizes: every width must be >= 1, got {sizes!r}")
+        if any(s >= 2**63 for s in sizes):  # the native class cannot receive them; it checks the rest
+            raise ValueError(f"sizes: widths above 2147483647 exceed BLAS's 32-bit sizes, got {sizes!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: unknown {activation!r} (one of {', '.join(ACTIVATIONS)})")
         if init not in INITS:
@@ -105,13 +128,25 @@ class MLP:
 
     @property
     def num_params(self) -> int:
-        """Number of scalar parameters (weights and biases)."""
+        """Number of scalar parameters (weights and biases).
+
+        Returns
+        -------
+        int
+        """
         return self.flat_params.size
 
     @property
     def dropout_calls(self) -> int:
-        """Training forwards so far: the counter the dropout masks derive from.  Checkpoint it with
-        the params (and set it back) for a resume that draws the same masks as an uninterrupted run."""
+        """Training forwards so far: the counter the dropout masks derive from.
+
+        Checkpoint it with the params (and set it back) for a resume that draws the same masks as an
+        uninterrupted run.
+
+        Returns
+        -------
+        int
+        """
         return self._net.dropout_calls
 
     @dropout_calls.setter
@@ -136,29 +171,87 @@ class MLP:
 
     # ------------------------------------------------------------------ training
     def forward_backward(self, x, y, train: bool = True) -> float:
-        """Forward and backward on one batch: returns the mean loss and overwrites ``grads``.
+        """Forward and backward on one batch; overwrites ``grads``.  The GIL is released.
 
-        ``x``: (batch, sizes[0]) numbers, ``y``: (batch,) integer labels in [0, sizes[-1]).
-        ``train=True`` applies dropout (and advances its seeded masks).  The GIL is released.
+        Parameters
+        ----------
+        x : array_like, shape (batch, sizes[0])
+            Real numbers, all finite.
+        y : array_like of int, shape (batch,)
+            Class labels in [0, sizes[-1]).
+        train : bool
+            Apply dropout (and advance its seeded masks).
+
+        Returns
+        -------
+        float
+            The mean loss over the batch (NaN if the parameters hold a NaN).
         """
         return self._net.forward_backward(self._inputs(x), self._labels(y), bool(train), self.label_smoothing)
 
     # ------------------------------------------------------------------ inference (no dropout)
     def forward(self, x, batch_size: int = 1024) -> np.ndarray:
-        """Logits (batch, classes), computed in chunks of ``batch_size`` rows."""
+        """The logits, without dropout.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, sizes[0])
+            Real numbers, all finite.
+        batch_size : int
+            Rows per native call (bounds the workspace).
+
+        Returns
+        -------
+        numpy.ndarray, shape (batch, sizes[-1])
+        """
         return self._net.infer(self._inputs(x), None, int(batch_size), self.label_smoothing, "logits")[0]
 
     def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
-        """Class probabilities (batch, classes): the softmax of the logits."""
+        """Class probabilities: the softmax of the logits.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, sizes[0])
+        batch_size : int
+            Rows per native call.
+
+        Returns
+        -------
+        numpy.ndarray, shape (batch, sizes[-1])
+        """
         return self._net.infer(self._inputs(x), None, int(batch_size), self.label_smoothing, "proba")[0]
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
-        """Predicted class per sample (batch,), int64."""
+        """The predicted class of every sample.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, sizes[0])
+        batch_size : int
+            Rows per native call.
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (batch,)
+        """
         return np.argmax(self.forward(x, batch_size), axis=1)
 
     def evaluate(self, x, y, batch_size: int = 1024) -> tuple[float, float]:
-        """(mean loss, accuracy) over the whole set, without dropout and without touching ``grads``;
-        the loss includes the model's ``label_smoothing`` like the training loss."""
+        """Loss and accuracy over a whole set, without dropout and without touching ``grads``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, sizes[0])
+        y : array_like of int, shape (n,)
+        batch_size : int
+            Rows per native call.
+
+        Returns
+        -------
+        (float, float)
+            The mean loss (with the model's ``label_smoothing``, like the training loss) and the
+            fraction of samples classified correctly.
+        """
         x, y = self._inputs(x), self._labels(y)
         _, loss_sum, correct = self._net.infer(x, y, int(batch_size), self.label_smoothing, "none")
         return loss_sum / len(y), correct / len(y)
@@ -170,15 +263,36 @@ class MLP:
                     label_smoothing=self.label_smoothing)
 
     def save(self, path) -> None:
-        """Write configuration, parameters and dropout counter to an ``.npz`` file, atomically
-        (a temporary file beside it, then one rename)."""
+        """Write configuration, parameters and dropout counter to an ``.npz`` file, atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file; written to a temporary file beside it, then renamed in one step.
+        """
         with atomic_write(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, format=_FORMAT, config=np.array(repr(self._config())), params=self.flat_params,
                      dropout_calls=np.uint64(self.dropout_calls))
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Rebuild a network written by :meth:`save`; parameters and dropout state come back exactly."""
+        """Rebuild a network written by :meth:`save`; parameters and dropout state come back exactly.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        MLP
+
+        Raises
+        ------
+        ValueError
+            If the file is not an MLP file, its parameters do not match its configuration, or they
+            hold a NaN or an infinity (a diverged run, not a checkpoint to resume).
+        """
         with np.load(os.fspath(path), allow_pickle=False) as data:
             if "format" not in data or int(data["format"]) != _FORMAT:
                 raise ValueError(f"{path}: not a fastopt.nn.MLP file (format {_FORMAT} expected)")
@@ -189,6 +303,10 @@ class MLP:
         if params.shape != model.flat_params.shape or params.dtype != model.dtype:
             raise ValueError(f"{path}: parameters {params.dtype}{params.shape} do not match the configuration "
                              f"({model.dtype}, ({model.num_params},))")
+        if not np.isfinite(params).all():
+            bad = np.flatnonzero(~np.isfinite(params))
+            raise ValueError(f"{path}: {bad.size} parameters are not finite (first {params[bad[0]]} at flat index "
+                             f"{bad[0]}): the run diverged")
         model.flat_params[...] = params
         model.init = init
         model.dropout_calls = calls

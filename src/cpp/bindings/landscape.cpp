@@ -57,7 +57,7 @@ py::array_t<double> grid(const TestFunction& f, const InArray& X, const InArray&
   {
     py::gil_scoped_release release;
 #if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n >= 4096 && num_threads() > 1)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n, kSerialBelowGridPoints)) if (n >= kSerialBelowGridPoints && num_threads() > 1)
 #endif
     for (int64_t i = 0; i < n; ++i) {
       const double p[2] = {x[i], y[i]};

@@ -76,7 +76,7 @@ void def_mlp(py::module_& m, const char* name) {
       .def(py::init([](const std::vector<int64_t>& sizes, const std::string& activation, double negative_slope,
                        double dropout, uint64_t seed) {
              try {
-               return new MLP<T>(sizes, activation_from_name(activation), negative_slope, dropout, seed);
+               return new MLP<T>(sizes, activation_index(activation), ActivationParams{negative_slope}, dropout, seed);
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
@@ -149,6 +149,7 @@ void register_nn(py::module_& m) {
   use_single_threaded_blas();
   py::module_ nn = m.def_submodule("nn", "The C++ multilayer perceptron (BLAS GEMMs, fused elementwise passes).");
   nn.def("blas_config", [] { return std::string(blas_config()); }, "The linked OpenBLAS's build configuration.");
+  nn.def("activations", [] { return activation_names(); }, "Names of the hidden-layer activations, in C++'s order.");
   def_mlp<float>(nn, "MLPFloat32");
   def_mlp<double>(nn, "MLPFloat64");
 }

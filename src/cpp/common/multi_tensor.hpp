@@ -24,7 +24,7 @@ struct TensorPtrs {
 };
 
 constexpr int64_t kChunk = 16384;        // elements: 64 KiB of float32, 128 KiB of float64
-constexpr int64_t kSerialBelow = 1 << 15;
+constexpr int64_t kSerialBelow = kSerialBelowElements;  // measured: see common/parallel.hpp
 
 // Runs rule(p, g, s, i) for every element i of every tensor.  The rule reads p[i], g[i] and
 // s[k][i] once and writes p[i] and s[k][i] once: one pass over memory, no temporaries.
@@ -39,10 +39,10 @@ void for_each_element(const std::vector<TensorPtrs<T>>& tensors, const Rule& rul
     for (int64_t b = 0; b < n; b += kChunk) work.push_back({t, b, b + kChunk < n ? b + kChunk : n});
   }
   const int64_t count = static_cast<int64_t>(work.size());
-  const bool parallel = total >= kSerialBelow && num_threads() > 1;
-  (void)parallel;
+  const int threads = threads_for(total, kSerialBelow);
+  (void)threads;
 #if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
 #endif
   for (int64_t w = 0; w < count; ++w) {
     const TensorPtrs<T>& t = tensors[work[w].tensor];

@@ -2,35 +2,36 @@
 // ill-conditioned quadratic.  Their domain and default start describe the first two coordinates and
 // repeat the 2-D start pattern.
 #pragma once
-#include <cmath>
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include "landscape/function.hpp"
 
 namespace fastopt::landscape {
 
 // (a, b, a, b, ...) with n entries.
-inline Point alternating(double a, double b, int n) {
+inline Point alternating(double a, double b, int64_t n) {
   Point p(n);
-  for (int i = 0; i < n; ++i) p[i] = i % 2 ? b : a;
+  for (int64_t i = 0; i < n; ++i) p[i] = i % 2 ? b : a;
   return p;
 }
 
-inline void zero_hessian(double* h, int n) { std::fill(h, h + static_cast<int64_t>(n) * n, 0.0); }
+inline void zero_hessian(double* h, int64_t n) { std::fill(h, h + n * n, 0.0); }
 
 // sum_{i<n-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2: a curved valley, minimum 0 at (1, ..., 1).
 struct Rosenbrock : TestFunction {
-  explicit Rosenbrock(int n) : TestFunction("rosenbrock", n) {
+  explicit Rosenbrock(int64_t n) : TestFunction("rosenbrock", n) {
     minima = {Point(n, 1.0)};
     min_value = 0.0;
     domain = {-2, 2, -1, 3};
     start = alternating(-1.2, 1.0, n);
   }
   double evaluate(const double* x, double* g) const override {
-    const int n = dim();
+    const int64_t n = dim();
     if (g) std::fill(g, g + n, 0.0);
     double f = 0;
-    for (int i = 0; i + 1 < n; ++i) {
+    for (int64_t i = 0; i + 1 < n; ++i) {
       const double valley = x[i + 1] - x[i] * x[i], off = 1 - x[i];
       f += 100 * valley * valley + off * off;
       if (g) {
@@ -40,10 +41,10 @@ struct Rosenbrock : TestFunction {
     }
     return f;
   }
-  void hessian(const double* x, double* h) const override {
-    const int n = dim();
+  void fill_hessian(const double* x, double* h) const override {
+    const int64_t n = dim();
     zero_hessian(h, n);
-    for (int i = 0; i + 1 < n; ++i) {
+    for (int64_t i = 0; i + 1 < n; ++i) {
       h[i * n + i] += 1200 * x[i] * x[i] - 400 * x[i + 1] + 2;
       h[i * n + i + 1] += -400 * x[i];
       h[(i + 1) * n + i] += -400 * x[i];
@@ -55,7 +56,7 @@ struct Rosenbrock : TestFunction {
 // 10 n + sum x_i^2 - 10 cos(2 pi x_i): a bowl covered in local minima near the integer points; minimum 0 at 0.
 struct Rastrigin : TestFunction {
   static constexpr double A = 10, c = 2 * 3.14159265358979323846;
-  explicit Rastrigin(int n) : TestFunction("rastrigin", n) {
+  explicit Rastrigin(int64_t n) : TestFunction("rastrigin", n) {
     minima = {Point(n, 0.0)};
     min_value = 0.0;
     domain = {-5.12, 5.12, -5.12, 5.12};
@@ -63,15 +64,15 @@ struct Rastrigin : TestFunction {
   }
   double evaluate(const double* x, double* g) const override {
     double f = A * dim();
-    for (int i = 0; i < dim(); ++i) {
+    for (int64_t i = 0; i < dim(); ++i) {
       f += x[i] * x[i] - A * std::cos(c * x[i]);
       if (g) g[i] = 2 * x[i] + A * c * std::sin(c * x[i]);
     }
     return f;
   }
-  void hessian(const double* x, double* h) const override {
+  void fill_hessian(const double* x, double* h) const override {
     zero_hessian(h, dim());
-    for (int i = 0; i < dim(); ++i) h[i * dim() + i] = 2 + A * c * c * std::cos(c * x[i]);
+    for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = 2 + A * c * c * std::cos(c * x[i]);
   }
 };
 
@@ -79,7 +80,7 @@ struct Rastrigin : TestFunction {
 // -39.166... n is at x_i = -2.9035..., the root of 4x^3 - 32x + 5 = 0.
 struct StyblinskiTang : TestFunction {
   static constexpr double x_min = -2.9035340277711771, f_min_1d = -39.166165703771415;
-  explicit StyblinskiTang(int n) : TestFunction("styblinski_tang", n) {
+  explicit StyblinskiTang(int64_t n) : TestFunction("styblinski_tang", n) {
     minima = {Point(n, x_min)};
     min_value = f_min_1d * n;
     domain = {-5, 5, -5, 5};
@@ -87,16 +88,16 @@ struct StyblinskiTang : TestFunction {
   }
   double evaluate(const double* x, double* g) const override {
     double f = 0;
-    for (int i = 0; i < dim(); ++i) {
+    for (int64_t i = 0; i < dim(); ++i) {
       const double x2 = x[i] * x[i];
       f += 0.5 * (x2 * x2 - 16 * x2 + 5 * x[i]);
       if (g) g[i] = 2 * x2 * x[i] - 16 * x[i] + 2.5;
     }
     return f;
   }
-  void hessian(const double* x, double* h) const override {
+  void fill_hessian(const double* x, double* h) const override {
     zero_hessian(h, dim());
-    for (int i = 0; i < dim(); ++i) h[i * dim() + i] = 6 * x[i] * x[i] - 16;
+    for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = 6 * x[i] * x[i] - 16;
   }
 };
 
@@ -104,8 +105,8 @@ struct StyblinskiTang : TestFunction {
 // the ill-conditioned quadratic, minimum 0 at 0.  Its axes are the coordinate axes.
 struct Quadratic : TestFunction {
   Point lambda;
-  Quadratic(int n, double condition) : TestFunction("quadratic", n), lambda(n, 1.0) {
-    for (int i = 0; i < n && n > 1; ++i) lambda[i] = std::pow(condition, static_cast<double>(i) / (n - 1));
+  Quadratic(int64_t n, double condition) : TestFunction("quadratic", n), lambda(n, 1.0) {
+    for (int64_t i = 0; i < n && n > 1; ++i) lambda[i] = std::pow(condition, static_cast<double>(i) / (n - 1));
     minima = {Point(n, 0.0)};
     min_value = 0.0;
     domain = {-2, 2, -2, 2};
@@ -113,15 +114,15 @@ struct Quadratic : TestFunction {
   }
   double evaluate(const double* x, double* g) const override {
     double f = 0;
-    for (int i = 0; i < dim(); ++i) {
+    for (int64_t i = 0; i < dim(); ++i) {
       f += 0.5 * lambda[i] * x[i] * x[i];
       if (g) g[i] = lambda[i] * x[i];
     }
     return f;
   }
-  void hessian(const double*, double* h) const override {
+  void fill_hessian(const double*, double* h) const override {
     zero_hessian(h, dim());
-    for (int i = 0; i < dim(); ++i) h[i * dim() + i] = lambda[i];
+    for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = lambda[i];
   }
 };
 

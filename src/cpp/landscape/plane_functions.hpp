@@ -40,7 +40,7 @@ struct Beale : TestFunction {
     if (g) g[0] = gx, g[1] = gy;
     return f;
   }
-  void hessian(const double* p, double* h) const override {
+  void fill_hessian(const double* p, double* h) const override {
     const double x = p[0], y = p[1];
     double hxx = 0, hxy = 0, hyy = 0, yk = 1, ykm1 = 0;  // y^(k-1), y^(k-2)
     for (int k = 1; k <= 3; ++k) {
@@ -71,7 +71,7 @@ struct Himmelblau : TestFunction {
     if (g) g[0] = 4 * x * a + 2 * b, g[1] = 2 * a + 4 * y * b;
     return a * a + b * b;
   }
-  void hessian(const double* p, double* h) const override {
+  void fill_hessian(const double* p, double* h) const override {
     const double x = p[0], y = p[1], a = x * x + y - 11, b = x + y * y - 7;
     set_hessian2(h, 4 * a + 8 * x * x + 2, 4 * (x + y), 2 + 4 * b + 8 * y * y);
   }
@@ -99,7 +99,7 @@ struct Ackley : TestFunction {
     }
     return -cone - e + a + std::exp(1.0);
   }
-  void hessian(const double* p, double* h) const override {
+  void fill_hessian(const double* p, double* h) const override {
     const double x = p[0], y = p[1], r = std::hypot(x, y);
     const double e = std::exp(0.5 * (std::cos(c * x) + std::cos(c * y)));
     const double sx = std::sin(c * x), sy = std::sin(c * y);
@@ -131,7 +131,7 @@ struct Booth : TestFunction {
     if (g) g[0] = 2 * a + 4 * b, g[1] = 4 * a + 2 * b;
     return a * a + b * b;
   }
-  void hessian(const double*, double* h) const override { set_hessian2(h, 10, 8, 10); }
+  void fill_hessian(const double*, double* h) const override { set_hessian2(h, 10, 8, 10); }
 };
 
 // Goldstein-Price: A(x,y) B(x,y), A = 1 + (x+y+1)^2 P, B = 30 + (2x-3y)^2 Q with quadratics P, Q;
@@ -170,7 +170,7 @@ struct GoldsteinPrice : TestFunction {
     if (g) g[0] = a.gx * b.v + a.v * b.gx, g[1] = a.gy * b.v + a.v * b.gy;
     return a.v * b.v;
   }
-  void hessian(const double* p, double* h) const override {
+  void fill_hessian(const double* p, double* h) const override {
     const Factor a = first(p[0], p[1]), b = second(p[0], p[1]);
     set_hessian2(h, a.hxx * b.v + 2 * a.gx * b.gx + a.v * b.hxx,
                  a.hxy * b.v + a.gx * b.gy + a.gy * b.gx + a.v * b.hxy, a.hyy * b.v + 2 * a.gy * b.gy + a.v * b.hyy);
@@ -190,7 +190,7 @@ struct SixHumpCamel : TestFunction {
     if (g) g[0] = 8 * x - 8.4 * x2 * x + 2 * x2 * x2 * x + y, g[1] = x - 8 * y + 16 * y2 * y;
     return (4 - 2.1 * x2 + x2 * x2 / 3) * x2 + x * y + (4 * y2 - 4) * y2;
   }
-  void hessian(const double* p, double* h) const override {
+  void fill_hessian(const double* p, double* h) const override {
     const double x2 = p[0] * p[0];
     set_hessian2(h, 8 - 25.2 * x2 + 10 * x2 * x2, 1, -8 + 48 * p[1] * p[1]);
   }
@@ -206,7 +206,7 @@ struct Saddle : TestFunction {
     if (g) g[0] = 2 * p[0], g[1] = -2 * p[1];
     return p[0] * p[0] - p[1] * p[1];
   }
-  void hessian(const double*, double* h) const override { set_hessian2(h, 2, 0, -2); }
+  void fill_hessian(const double*, double* h) const override { set_hessian2(h, 2, 0, -2); }
 };
 
 // x^3 - 3xy^2: the monkey saddle, flat (zero gradient and Hessian) at the origin, unbounded below (no minima).
@@ -220,7 +220,7 @@ struct MonkeySaddle : TestFunction {
     if (g) g[0] = 3 * (x * x - y * y), g[1] = -6 * x * y;
     return x * x * x - 3 * x * y * y;
   }
-  void hessian(const double* p, double* h) const override { set_hessian2(h, 6 * p[0], -6 * p[1], -6 * p[0]); }
+  void fill_hessian(const double* p, double* h) const override { set_hessian2(h, 6 * p[0], -6 * p[1], -6 * p[0]); }
 };
 
 // x^2 + y^2: the convex bowl, minimum 0 at the origin.
@@ -235,7 +235,7 @@ struct Bowl : TestFunction {
     if (g) g[0] = 2 * p[0], g[1] = 2 * p[1];
     return p[0] * p[0] + p[1] * p[1];
   }
-  void hessian(const double*, double* h) const override { set_hessian2(h, 2, 0, 2); }
+  void fill_hessian(const double*, double* h) const override { set_hessian2(h, 2, 0, 2); }
 };
 
 }  // namespace fastopt::landscape

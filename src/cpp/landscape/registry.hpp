@@ -1,5 +1,6 @@
 // Test functions by name, with their parameters and the dimensions they accept.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,22 +17,24 @@ using Params = std::map<std::string, double>;
 
 struct FunctionEntry {
   const char* name;
-  int min_dim, max_dim;  // both 2 for the plane functions
+  int64_t min_dim, max_dim;  // both 2 for the plane functions
   Params defaults;       // the parameters it takes and their defaults
-  std::function<std::unique_ptr<TestFunction>(int dim, const Params&)> make;
+  std::function<std::unique_ptr<TestFunction>(int64_t dim, const Params&)> make;
 };
 
 template <class F>
-std::unique_ptr<TestFunction> make_plane(int, const Params&) {
+std::unique_ptr<TestFunction> make_plane(int64_t, const Params&) {
   return std::make_unique<F>();
 }
 template <class F>
-std::unique_ptr<TestFunction> make_nd(int dim, const Params&) {
+std::unique_ptr<TestFunction> make_nd(int64_t dim, const Params&) {
   return std::make_unique<F>(dim);
 }
 
 inline const std::vector<FunctionEntry>& function_entries() {
-  constexpr int any = 1 << 20;
+  // The n-dimensional functions keep their start and minima as dense points, a few of 128 MiB
+  // each at this bound; value and gradient are linear in dim (the Hessian has its own limit).
+  constexpr int64_t any = int64_t(1) << 24;
   static const std::vector<FunctionEntry> entries = {
       {"rosenbrock", 2, any, {}, make_nd<Rosenbrock>},
       {"beale", 2, 2, {}, make_plane<Beale>},
@@ -45,7 +48,7 @@ inline const std::vector<FunctionEntry>& function_entries() {
       {"saddle", 2, 2, {}, make_plane<Saddle>},
       {"monkey_saddle", 2, 2, {}, make_plane<MonkeySaddle>},
       {"quadratic", 1, any, {{"condition", 10.0}},
-       [](int n, const Params& p) { return std::unique_ptr<TestFunction>(new Quadratic(n, p.at("condition"))); }},
+       [](int64_t n, const Params& p) { return std::unique_ptr<TestFunction>(new Quadratic(n, p.at("condition"))); }},
       {"bowl", 2, 2, {}, make_plane<Bowl>},
   };
   return entries;
@@ -65,12 +68,14 @@ inline std::string joined(const std::vector<std::string>& items) {
 
 // Builds the function called `name` in `dim` dimensions; `params` override its defaults.
 // Throws std::invalid_argument (ValueError in Python) naming the bad name, dimension or parameter.
-inline std::unique_ptr<TestFunction> make_function(const std::string& name, int dim, const Params& params) {
+inline std::unique_ptr<TestFunction> make_function(const std::string& name, int64_t dim, const Params& params) {
   for (const auto& e : function_entries()) {
     if (name != e.name) continue;
     if (dim < e.min_dim || dim > e.max_dim)
-      throw std::invalid_argument("dim: " + name + (e.min_dim == e.max_dim ? " is defined only for dim=2"
-                                                                             : " needs dim >= " + std::to_string(e.min_dim)) +
+      throw std::invalid_argument("dim: " + name +
+                                  (e.min_dim == e.max_dim ? " is defined only for dim=2"
+                                                          : " needs " + std::to_string(e.min_dim) + " <= dim <= " +
+                                                                std::to_string(e.max_dim)) +
                                   ", got " + std::to_string(dim));
     Params merged = e.defaults;
     for (const auto& [key, value] : params) {

@@ -1,6 +1,9 @@
 // Inverted dropout with a counter-based mask: keep(seed, call, layer, i) is a pure hash, so the
 // backward pass recomputes the forward's mask instead of storing it, and the mask does not
 // depend on how rows are shared between threads.
+//
+// The stage is a elementwise factor m_i (1 / (1 - p) kept, 0 dropped): forward a = m * f(z),
+// backward da * m, both fused into the bias + activation passes (nn/bias_activation.hpp).
 #pragma once
 #include <cstdint>
 
@@ -24,6 +27,10 @@ struct DropoutMask {
         threshold(static_cast<uint64_t>(p * 4294967296.0)) {}
 
   bool keep(uint64_t i) const { return (mix64(key + i * 0x9e3779b97f4a7c15ULL) >> 32) >= threshold; }
+
+  // m_i, multiplied (not selected) so a NaN in a dropped unit stays NaN, as torch's dropout.
+  template <class T>
+  T factor(uint64_t i, T keep_scale) const { return keep(i) ? keep_scale : T(0); }
 };
 
 }  // namespace fastopt::nn

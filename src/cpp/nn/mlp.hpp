@@ -16,44 +16,34 @@
 
 #include "common/parallel.hpp"
 #include "nn/activation.hpp"
+#include "nn/bias_activation.hpp"
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
+#include "nn/layout.hpp"
 #include "nn/softmax_xent.hpp"
 
 namespace fastopt::nn {
 
-struct Range {
-  int64_t begin, end;
-};
-
-// Part k of n items shared out between parts as evenly as possible.
-inline Range share(int64_t n, int64_t parts, int64_t k) {
-  const int64_t q = n / parts, r = n % parts;
-  const int64_t begin = k * q + std::min(k, r);
-  return {begin, begin + q + (k < r ? 1 : 0)};
-}
-
 template <class T>
 class MLP {
  public:
-  struct Layer {
-    int64_t in, out, weight, bias;  // widths; offsets of W and b in the flat buffers
-  };
-
-  MLP(const std::vector<int64_t>& sizes, Activation activation, double negative_slope, double dropout, uint64_t seed)
-      : activation_(activation), negative_slope_(static_cast<T>(negative_slope)), dropout_(dropout), seed_(seed) {
-    if (sizes.size() < 2) throw std::invalid_argument("sizes: need at least an input and an output width");
-    for (int64_t s : sizes)
-      if (s < 1) throw std::invalid_argument("sizes: every width must be >= 1");
+  // activation: an index of Activations (activation_index); std::invalid_argument (ValueError)
+  // for sizes that cannot be built or allocated, or a dropout outside [0, 1).
+  MLP(const std::vector<int64_t>& sizes, size_t activation, const ActivationParams& activation_params, double dropout,
+      uint64_t seed)
+      : layers_(plan_layers(sizes, sizeof(T))), activation_(activation), activation_params_(activation_params),
+        dropout_(dropout), seed_(seed) {
+    if (activation >= Activations::size) throw std::invalid_argument("activation: index out of range");
     if (!(dropout >= 0.0 && dropout < 1.0)) throw std::invalid_argument("dropout: must be in [0, 1)");
-    int64_t offset = 0;
-    for (size_t l = 0; l + 1 < sizes.size(); ++l) {
-      const int64_t in = sizes[l], out = sizes[l + 1];
-      layers_.push_back({in, out, offset, offset + in * out});
-      offset += in * out + out;
+    const int64_t count = layers_.back().bias + layers_.back().out;
+    try {
+      params_.assign(count, T(0));
+      grads_.assign(count, T(0));
+    } catch (const std::bad_alloc&) {
+      throw sizes_error(sizes, sizeof(T), "the allocation failed");
+    } catch (const std::length_error&) {
+      throw sizes_error(sizes, sizeof(T), "more than a std::vector can hold");
     }
-    params_.assign(offset, T(0));
-    grads_.assign(offset, T(0));
     z_.resize(layers_.size());
     a_.resize(layers_.size());
     dz_.resize(layers_.size());
@@ -72,7 +62,7 @@ class MLP {
     std::lock_guard<std::mutex> lock(busy_);
     reserve(batch);
     const std::vector<std::optional<DropoutMask>> masks = dropout_masks(train);
-    const int64_t threads = threads_for(batch);
+    const int64_t threads = threads_for_rows(batch);
     std::vector<double> loss(threads, 0.0);
     const double inv_batch = 1.0 / static_cast<double>(batch);
     const int64_t last = static_cast<int64_t>(layers_.size()) - 1;
@@ -85,14 +75,18 @@ class MLP {
       const int64_t r0 = rows.begin, r1 = rows.end;
       forward_rows(x, masks, r0, r1);
       const int64_t k = num_classes();
-      for (int64_t r = r0; r < r1; ++r)
-        loss[tid] += softmax_xent_row(&z_[last][r * k], k, labels[r], smoothing, inv_batch, &dz_[last][r * k]);
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* logits = &z_[last][r * k];
+        double lse;
+        loss[tid] += softmax_xent_forward_row(logits, labels[r], k, smoothing, &lse);
+        softmax_xent_backward_row(&dz_[last][r * k], logits, lse, labels[r], k, smoothing, inv_batch);
+      }
       for (int64_t l = last; l > 0; --l) {
         const Layer& L = layers_[l];
-        dense_input_grad_rows(dz_[l - 1].data(), dz_[l].data(), &params_[L.weight], L.in, L.out, r0, r1);
+        dense_backward_input_rows(dz_[l - 1].data(), dz_[l].data(), &params_[L.weight], L.in, L.out, r0, r1);
         const DropoutMask* mask = masks[l - 1] ? &*masks[l - 1] : nullptr;
-        with_activation(activation_, negative_slope_, [&](const auto& act) {
-          activation_grad_rows(dz_[l - 1].data(), z_[l - 1].data(), act, mask, keep_scale(), L.in, r0, r1);
+        with_activation<T>(activation_, activation_params_, [&](const auto& act) {
+          bias_activation_backward_rows(dz_[l - 1].data(), z_[l - 1].data(), act, mask, keep_scale(), L.in, r0, r1);
         });
       }
 #if FASTOPT_HAVE_OPENMP
@@ -101,8 +95,9 @@ class MLP {
       for (int64_t l = 0; l <= last; ++l) {
         const Layer& L = layers_[l];
         const Range units = share(L.out, nth, tid);
-        dense_param_grad_units(&grads_[L.weight], &grads_[L.bias], dz_[l].data(), input(x, l), batch, L.in, L.out,
-                               units.begin, units.end);
+        dense_backward_weight_units(&grads_[L.weight], dz_[l].data(), input(x, l), batch, L.in, L.out, units.begin,
+                                    units.end);
+        bias_backward_units(&grads_[L.bias], dz_[l].data(), batch, L.out, units.begin, units.end);
       }
     }
     double total = 0.0;
@@ -120,7 +115,7 @@ class MLP {
     reserve(std::min(batch, chunk));
     for (int64_t c0 = 0; c0 < batch; c0 += chunk) {
       const int64_t m = std::min(chunk, batch - c0);
-      const int64_t threads = threads_for(m);
+      const int64_t threads = threads_for_rows(m);
       std::vector<double> loss(threads, 0.0);
       std::vector<int64_t> right(threads, 0);
 #if FASTOPT_HAVE_OPENMP
@@ -134,7 +129,7 @@ class MLP {
           const T* logits = &z_[last][r * k];
           if (labels) {
             const int64_t y = labels[c0 + r];
-            loss[tid] += softmax_xent_row<T>(logits, k, y, smoothing, 1.0, nullptr);
+            loss[tid] += softmax_xent_forward_row(logits, y, k, smoothing);
             right[tid] += argmax_row(logits, k) == y;
           }
           if (out && proba) softmax_row(out + (c0 + r) * k, logits, k);
@@ -150,8 +145,8 @@ class MLP {
 
  private:
   std::vector<Layer> layers_;
-  Activation activation_;
-  T negative_slope_;
+  size_t activation_;  // index of Activations
+  ActivationParams activation_params_;
   double dropout_;
   uint64_t seed_;
   std::vector<T> params_, grads_;
@@ -169,6 +164,13 @@ class MLP {
     capacity_ = batch;
   }
 
+  // Threads for `rows` samples: serial below kSerialBelowMlpFlops of rows x parameters (about a
+  // forward's multiply-adds), computed so that it cannot overflow.
+  int64_t threads_for_rows(int64_t rows) const {
+    const bool large = rows > kSerialBelowMlpFlops / num_params() || rows * num_params() >= kSerialBelowMlpFlops;
+    return large ? num_threads() : 1;
+  }
+
   const T* input(const T* x, int64_t l) const { return l == 0 ? x : a_[l - 1].data(); }
   T keep_scale() const { return static_cast<T>(1.0 / (1.0 - dropout_)); }
 
@@ -181,33 +183,20 @@ class MLP {
     return masks;
   }
 
-  // Small problems stay serial: a fork/join costs more than it saves.
-  int64_t threads_for(int64_t batch) const {
-    const int64_t flops = batch * num_params();
-    return flops < (int64_t(1) << 17) ? 1 : std::max<int64_t>(1, num_threads());
-  }
-
-#if FASTOPT_HAVE_OPENMP
-  static int64_t thread_index() { return omp_get_thread_num(); }
-  static int64_t team_size() { return omp_get_num_threads(); }
-#else
-  static int64_t thread_index() { return 0; }
-  static int64_t team_size() { return 1; }
-#endif
-
   // Rows [r0, r1) through every layer: GEMM on the block, then bias + activation + dropout in one pass.
   void forward_rows(const T* x, const std::vector<std::optional<DropoutMask>>& masks, int64_t r0, int64_t r1) {
     const int64_t last = static_cast<int64_t>(layers_.size()) - 1;
     for (int64_t l = 0; l <= last; ++l) {
       const Layer& L = layers_[l];
-      dense_matmul_rows(z_[l].data(), input(x, l), &params_[L.weight], L.in, L.out, r0, r1);
+      dense_forward_rows(z_[l].data(), input(x, l), &params_[L.weight], L.in, L.out, r0, r1);
       if (l == last) {
-        bias_rows(z_[l].data(), &params_[L.bias], L.out, r0, r1);
+        bias_forward_rows(z_[l].data(), &params_[L.bias], L.out, r0, r1);
         continue;
       }
       const DropoutMask* mask = masks[l] ? &*masks[l] : nullptr;
-      with_activation(activation_, negative_slope_, [&](const auto& act) {
-        bias_activation_rows(a_[l].data(), z_[l].data(), &params_[L.bias], act, mask, keep_scale(), L.out, r0, r1);
+      with_activation<T>(activation_, activation_params_, [&](const auto& act) {
+        bias_activation_forward_rows(a_[l].data(), z_[l].data(), &params_[L.bias], act, mask, keep_scale(), L.out, r0,
+                                     r1);
       });
     }
   }
