@@ -38,6 +38,7 @@ py::array_t<double> grad(const TestFunction& f, const InArray& x) {
 
 py::array_t<double> hessian(const TestFunction& f, const InArray& x) {
   check_point(f, x, "x");
+  f.check_dense_hessian();  // before the dim x dim allocation, which could fail first
   py::array_t<double> h({f.dim(), f.dim()});
   f.hessian(x.data(), h.mutable_data());
   return h;

@@ -11,19 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "bindings/convert.hpp"
 #include "nn/blas.hpp"
 #include "nn/mlp.hpp"
 
 namespace py = pybind11;
 using namespace fastopt::nn;
+using fastopt::bindings::shape_str;
 
 namespace {
-
-std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
 
 template <class T>
 const T* checked_inputs(const MLP<T>& net, const py::array& x) {
