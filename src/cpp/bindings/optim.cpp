@@ -156,22 +156,39 @@ struct Span {
   size_t tensor;
 };
 
+// `spans` in address order.  A training loop passes the same arrays step after step, so the last
+// order found is kept (per thread, one list of params and one of grads) and reused while the input is
+// the same: comparing 10,000 spans costs ~0.02 ms where sorting them cost ~0.3 ms, 4% of Adam's step
+// over 10,000 arrays of 1,000 floats.
+class AddressOrder {
+ public:
+  const std::vector<Span>& of(const std::vector<Span>& spans) {
+    if (spans.size() != input_.size() || !std::equal(spans.begin(), spans.end(), input_.begin(), same)) {
+      input_ = sorted_ = spans;
+      std::sort(sorted_.begin(), sorted_.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+    }
+    return sorted_;
+  }
+
+ private:
+  static bool same(const Span& a, const Span& b) { return a.begin == b.begin && a.end == b.end && a.tensor == b.tensor; }
+  std::vector<Span> input_, sorted_;
+};
+
 // A grad that shares memory with ANOTHER param of the group (its own param is checked per tensor)
 // would be overwritten mid-step by that param's update, with a result depending on the thread
-// schedule.  The params do not overlap (checked when the group was made), so after one sort by
-// address a binary search per grad finds the only param it could overlap.
-void check_grads_are_not_params(std::vector<Span>& params, const std::vector<Span>& grads, const py::list& names) {
-  if (params.empty()) return;
-  std::sort(params.begin(), params.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
-  for (const Span& g : grads) {
-    if (g.begin == g.end) continue;
-    // The last param starting before the grad ends is the only candidate.
-    auto it = std::upper_bound(params.begin(), params.end(), g.end, [](const char* end, const Span& p) { return end <= p.begin; });
-    if (it == params.begin()) continue;
-    --it;
-    if (it->begin < g.end && g.begin < it->end && it->begin != it->end && it->tensor != g.tensor)
+// schedule.  The params do not overlap (checked when the group was made), so one sweep over both
+// lists in address order finds any grad reaching into a param.
+void check_grads_are_not_params(const std::vector<Span>& param_spans, const std::vector<Span>& grad_spans,
+                                const py::list& names) {
+  thread_local AddressOrder param_order, grad_order;
+  const std::vector<Span>& params = param_order.of(param_spans);
+  size_t j = 0;
+  for (const Span& g : grad_order.of(grad_spans)) {
+    while (j < params.size() && params[j].end <= g.begin) ++j;  // params wholly below this grad
+    if (j < params.size() && params[j].begin < g.end && params[j].tensor != g.tensor)
       throw py::value_error("grad for param '" + py::str(names[g.tensor]).cast<std::string>() +
-                            "': shares memory with param '" + py::str(names[it->tensor]).cast<std::string>() +
+                            "': shares memory with param '" + py::str(names[params[j].tensor]).cast<std::string>() +
                             "', which this step updates");
   }
 }
@@ -209,6 +226,10 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const std::ve
   DtypeFacts dtypes;
   std::vector<ArrayInfo> st;
   std::vector<Span> param_spans, grad_spans;
+  if (has_grads && n > 1) {
+    param_spans.reserve(n);
+    grad_spans.reserve(n);
+  }
   for (size_t i = 0; i < n; ++i) {
     if (i + kHeadersAhead < n) prefetch(i + kHeadersAhead, header);
     if (i + kShapesAhead < n) prefetch(i + kShapesAhead, shape);
@@ -223,7 +244,7 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const std::ve
       out.f32.push_back(pointers<float>(param, g, st));
     else
       out.f64.push_back(pointers<double>(param, g, st));
-    if (g && n > 1) {
+    if (g && n > 1 && param.size > 0) {
       const int64_t bytes = param.size * (dtype == DType::f32 ? 4 : 8);
       param_spans.push_back({param.data, param.data + bytes, i});
       grad_spans.push_back({g->data, g->data + bytes, i});
