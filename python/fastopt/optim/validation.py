@@ -40,8 +40,18 @@ NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "
 
 
 def check_value(key: str, value, kind: str) -> None:
-    """One hyperparameter against its kind in the Spec: a finite real number (not a bool), a flag
-    (a bool, or the int 0 or 1), or a pair of finite reals.  TypeError or ValueError naming the key."""
+    """Check one hyperparameter against its kind in the Spec; TypeError or ValueError naming the key.
+
+    Parameters
+    ----------
+    key : str
+        The hyperparameter's name.
+    value : object
+        Its value in the param group.
+    kind : str
+        ``"real"`` (a finite real number, not a bool), ``"flag"`` (a bool, or the int 0 or 1) or ``"pair"``
+        (two finite reals), as ``Spec.hyperparameters`` gives it.
+    """
     if kind == "flag":
         if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))):
             raise TypeError(f"{key}: expected a bool, got {type(value).__name__} {value!r}")
@@ -61,7 +71,13 @@ def check_value(key: str, value, kind: str) -> None:
 
 def first_overlap(named_arrays: list) -> tuple[str, str] | None:
     """Names of two C-contiguous arrays whose bytes overlap (the same array twice, or two views of one
-    buffer), or None.  One sort by start address: O(n log n), so 10,000 params cost milliseconds."""
+    buffer), or None.  One sort by start address: O(n log n), so 10,000 params cost milliseconds.
+
+    Parameters
+    ----------
+    named_arrays : list of (str, numpy.ndarray)
+        The arrays with the names the message uses.
+    """
     spans = sorted((a.__array_interface__["data"][0], a.nbytes, i, name)
                    for i, (name, a) in enumerate(named_arrays) if a.nbytes)
     reach, reach_name = -1, None  # the furthest end so far, and whose it is
@@ -71,6 +87,3 @@ def first_overlap(named_arrays: list) -> tuple[str, str] | None:
         if start + nbytes > reach:
             reach, reach_name = start + nbytes, name
     return None
-
-
-# The most steps a group can take: the native step counter is a signed 64-bit integer.
