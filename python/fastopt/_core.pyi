@@ -60,8 +60,8 @@ class landscape:
     @staticmethod
     def make(name: str, dim: int, params: dict[str, float]) -> "landscape.Function": ...
     @staticmethod
-    def trajectory(function: "landscape.Function",
-                   stages: list[tuple["optim.Spec", dict[str, Any], dict[str, float], int]],  # (spec, group, carry, every)
+    def trajectory(function: "landscape.Function",  # stages: (spec, group, carry, every) per kernel call
+                   stages: list[tuple["optim.Spec", dict[str, Any], dict[str, float], int]],
                    x0: NDArray[np.float64], lrs: NDArray[np.float64], noise: Optional[NDArray[np.float64]]
                    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 

@@ -6,7 +6,6 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -228,16 +227,22 @@ int64_t step_count(const py::handle& obj) {
   return v;
 }
 
-// A group's step of one optimizer, as Python calls it: validates the group (hyperparameters, state
-// slots, every array) before any write, then runs the kernel with the GIL released.  Returns the
-// carried values for the next step.
+// Everything a step checks before writing: the hyperparameters, grads given exactly when the rule
+// reads them, the state slots by name, and every array.  Returns the arrays' pointers.
+GroupPtrs checked_group(const Kernel& kernel, const Hyper& hyper, const py::list& params, const py::object& grads,
+                        const py::dict& states, const py::list& names) {
+  if (kernel.spec->reads_grad == grads.is_none())
+    throw py::value_error(kernel.spec->name + (kernel.spec->reads_grad ? ": needs grads" : ": reads no grads (pass None)"));
+  return collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+}
+
+// A group's step of one optimizer, as Python calls it: validates the group before any write, then
+// runs the kernel with the GIL released.  Returns the carried values for the next step.
 py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
                      const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step_obj) {
   const int64_t step = step_count(step_obj);
   const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
-  if (kernel.spec->reads_grad == grads.is_none())
-    throw py::value_error(kernel.spec->name + (kernel.spec->reads_grad ? ": needs grads" : ": reads no grads (pass None)"));
-  const GroupPtrs ptrs = collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+  const GroupPtrs ptrs = checked_group(kernel, hyper, params, grads, states, names);
   {
     py::gil_scoped_release release;
     if (!ptrs.f32.empty()) kernel.step(ptrs.f32, hyper, step);
@@ -248,8 +253,7 @@ py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::obj
 
 void kernel_check(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
                   const py::list& names, const py::dict& group, const py::dict& carry) {
-  const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
-  collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+  checked_group(kernel, hyper_from_group(*kernel.spec, group, carry), params, grads, states, names);
 }
 
 // (name, initial value or None for a copy of the param) of each slot that exists for this group.
