@@ -101,18 +101,24 @@ def set_threads(threads: int) -> None:
 
 
 class Workload:
-    """Params (one copy per implementation) and shared gradients for one layout."""
+    """Params (one copy per implementation) and gradients for one layout: one set shared by fastopt and
+    NumPy, which only read them, and one per torch implementation, as torch.optim may write into p.grad
+    (its foreach SGD with Nesterov momentum adds the momentum to the gradients in place)."""
 
     def __init__(self, sizes: list[int], seed: int = 0):
         rng = np.random.default_rng(seed)
         self.start = [rng.standard_normal(n, dtype=np.float32) for n in sizes]
         self.grads = [rng.standard_normal(n, dtype=np.float32) for n in sizes]
         self.params: dict[str, list[np.ndarray]] = {}
+        self.grad_copies: list[list[np.ndarray]] = []
 
     def new_grads(self, rng: np.random.Generator) -> None:
         """Refill the gradients in place (every implementation sees the change)."""
         for g in self.grads:
             g[...] = rng.standard_normal(g.size, dtype=np.float32)
+        for copy in self.grad_copies:
+            for c, g in zip(copy, self.grads):
+                c[...] = g
 
     def stepper(self, case: Case, impl: str):
         """A zero-argument callable making one optimizer step of ``impl`` on its own copy of the params."""
@@ -127,7 +133,8 @@ class Workload:
             grads = self.grads
             return lambda: opt.step(grads)
         tensors = [torch.from_numpy(p).requires_grad_() for p in params]
-        for t, g in zip(tensors, self.grads):
+        self.grad_copies.append([g.copy() for g in self.grads])
+        for t, g in zip(tensors, self.grad_copies[-1]):
             t.grad = torch.from_numpy(g)
         opt = getattr(torch.optim, case.cls)(tensors, **case.hyper, **TORCH_FLAGS[impl])
         return opt.step

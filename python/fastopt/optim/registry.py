@@ -97,7 +97,13 @@ def register(name: str, cls: type, **fields) -> Entry:
 
 
 def entry(name: str) -> Entry:
-    """The registry entry called ``name`` (case-insensitive); ValueError listing the names otherwise."""
+    """The registry entry called ``name``; ValueError listing the names otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A registry name, in any case.
+    """
     try:
         return REGISTRY[str(name).lower()]
     except KeyError:

@@ -10,8 +10,18 @@ MAX_STEP = 2**63 - 1
 
 
 def new_slots(spec, group: dict, have: Mapping) -> dict:
-    """The state arrays ``spec``'s step needs for ``group``, by slot name: those in ``have``, and new ones
-    filled as the Spec says (zeros, a hyperparameter's value, or a copy of the param)."""
+    """The state arrays ``spec``'s step needs for ``group``, by slot name.
+
+    Parameters
+    ----------
+    spec : fastopt._core.optim.Spec
+        The rule whose slots these are.
+    group : dict
+        The param group (its hyperparameters decide which slots exist; ``group["params"]`` their shapes).
+    have : dict
+        Slots made before: kept as they are.  The others are new arrays filled as the Spec says (zeros, a
+        hyperparameter's value, or a copy of the param), not stored anywhere yet.
+    """
     return {name: have[name] if name in have else
             [np.full_like(p, fill) if fill is not None else p.copy() for p in group["params"]]
             for name, fill in spec.slots(group)}

@@ -27,7 +27,13 @@ def check_hyper(ok: bool, name: str, value, requirement: str) -> None:
 
 
 def check_betas(betas) -> None:
-    """Raise ValueError unless ``betas`` is a pair of numbers in [0, 1)."""
+    """Raise ValueError unless ``betas`` is a pair of numbers in [0, 1).
+
+    Parameters
+    ----------
+    betas : tuple or list
+        The pair to check.
+    """
     check_hyper(isinstance(betas, (tuple, list)) and len(betas) == 2, "betas", betas, "expected a pair (beta1, beta2)")
     for i, b in enumerate(betas):
         check_hyper(0.0 <= b < 1.0, f"beta parameter at index {i}", b, "must be in [0, 1)")
