@@ -57,7 +57,7 @@ class Row:
                  wall_seconds: float | None):
         self.case, self.layout, self.seconds = case, layout, seconds
         self.gbs = case.bytes_per_param() * sum(LAYOUTS[layout]) / seconds["fastopt"] / 1e9
-        self.vs_numpy = seconds["numpy"] / seconds["fastopt"]
+        self.vs_numpy = seconds["numpy"] / seconds["fastopt"] if "numpy" in seconds else None  # no NumPy twin
         self.torch_impl = next((i for i in ("torch_fused", "torch_default") if i in seconds), None)
         self.vs_torch = seconds[self.torch_impl] / seconds["fastopt"] if self.torch_impl else None
         self.ceiling_gbs = ceiling_gbs
@@ -70,7 +70,8 @@ class Row:
         flavour = "F" if self.torch_impl == "torch_fused" else "d"
         torch_ratio = "-" if self.vs_torch is None else f"{self.vs_torch:.2f} {flavour}"
         return [self.case.name, self.layout, ms("fastopt"), ms("numpy"), ms("torch_default"), ms("torch_foreach"),
-                ms("torch_fused"), f"{self.gbs:.1f}", f"{self.vs_numpy:.2f}", torch_ratio,
+                ms("torch_fused"), f"{self.gbs:.1f}", "-" if self.vs_numpy is None else f"{self.vs_numpy:.2f}",
+                torch_ratio,
                 f"{self.ceiling_gbs:.1f}", f"{self.of_triad:.0%}", "-" if self.of_wall is None else f"{self.of_wall:.0%}"]
 
 
