@@ -15,8 +15,9 @@ namespace fastopt {
 // Below these sizes a fork/join costs more than the second thread saves, so the work stays serial.
 // Measured by bench/thresholds.py --unthresholded (a build with all three at 1; serial against 2
 // warm threads, best of 15-25 alternating samples) on the 2-core AMD EPYC (AVX-512) VM shared with
-// other jobs, 2026-11-27: 3 runs at load average 1.7-1.9, then 4 at 2-2.9.  A sleeping worker (after serial work, or on a busy machine)
-// costs far more to wake: ~8 ms at load 4 on these 2 cores, so erring high is cheaper than low.
+// other jobs, 2026-11-27: 3 runs at load average 1.7-1.9, then 4 at 2-2.9.  A sleeping worker (after
+// serial work, or on a busy machine) costs far more to wake: ~8 ms at load 4 on these 2 cores, so
+// erring high is cheaper than low.
 //
 // The optimizer driver, elements summed over all tensors of a group (Adam, one float32 array):
 // 2 threads lost at 16384 (0.98-1.00x: one 16384-element chunk, nothing to share) and won from
