@@ -155,8 +155,9 @@ def python_loop(fn, name, x0, steps, lr, noise=None, schedule=None, **hyper):
     return np.array(path)
 
 
-@pytest.mark.parametrize("name,lr", [("sgd", 1e-3), ("nesterov", 2e-4), ("adam", 0.02), ("nadam", 0.02),
-                                     ("radam", 0.003), ("adagrad", 0.3), ("lion", 0.003), ("ranger", 0.003)])
+# Every registry optimizer, at its own Rosenbrock rate, plus a few hand-picked rates.
+@pytest.mark.parametrize("name,lr", [(name, e.landscape_lr["rosenbrock"]) for name, e in fastopt.optim.REGISTRY.items()]
+                         + [("sgd", 1e-3), ("nesterov", 2e-4), ("adam", 0.02), ("nadam", 0.02)])
 def test_native_path_equals_python_optimizer_loop(name, lr):
     fn = landscape.get("rosenbrock")
     t = landscape.trajectory(fn, name, steps=150, lr=lr)
