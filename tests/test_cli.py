@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastopt
-from fastopt import cli, datasets, nn
+from fastopt import cli, dataset_files, datasets, nn
 from fastopt.optim import OPTIMIZERS
 from fastopt.checkpoint import load_checkpoint
 from fastopt.train import History
@@ -188,8 +188,8 @@ def test_a_missing_dataset_exits_1(tmp_path, monkeypatch, capsys):
         "mnist", spec.folders, spec.files, ("file:///nonexistent/",), spec.classes))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("FASTOPT_DATA", raising=False)
-    monkeypatch.setattr(datasets, "SYSTEM_DIR", tmp_path / "system")
-    monkeypatch.setattr(datasets.time, "sleep", lambda s: None)
+    monkeypatch.setattr(dataset_files, "SYSTEM_DIR", tmp_path / "system")
+    monkeypatch.setattr(dataset_files.time, "sleep", lambda s: None)
     assert cli.main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"),
                      "--no-progress"]) == 1
     assert "fastopt train: error: could not download mnist's train-images-idx3-ubyte" in capsys.readouterr().err

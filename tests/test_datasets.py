@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fastopt import datasets
+from fastopt import dataset_files, datasets
 from fastopt.datasets import DatasetError, DatasetSpec, FileSpec, parse_idx
 from mnist_data import MNIST_DIR, needs_mnist
 
@@ -43,7 +43,7 @@ def fake(tmp_path, monkeypatch):
     """A fake dataset registered as 'fake', nothing else reachable (HOME and the system folder are empty)."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("FASTOPT_DATA", raising=False)
-    monkeypatch.setattr(datasets, "SYSTEM_DIR", tmp_path / "system")
+    monkeypatch.setattr(dataset_files, "SYSTEM_DIR", tmp_path / "system")
     spec = fake_dataset(tmp_path / "data")
     monkeypatch.setitem(datasets.DATASETS, "fake", spec)
     return spec, tmp_path / "data"
@@ -73,7 +73,7 @@ def test_float_view_is_scaled_float32(mnist):
 @needs_mnist
 def test_fashion_mnist_is_not_taken_from_a_folder_holding_mnist(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(datasets, "SYSTEM_DIR", tmp_path / "none")
+    monkeypatch.setattr(dataset_files, "SYSTEM_DIR", tmp_path / "none")
     with pytest.raises(DatasetError, match=r"not found.*\n  skipped .*it is mnist's train-images"):
         datasets.load_fashion_mnist(MNIST_DIR, download_missing=False)
 
@@ -199,7 +199,7 @@ def mirror(fake, tmp_path, monkeypatch):
     spec, folder = fake
     spec = DatasetSpec("fake", spec.folders, spec.files, (folder.as_uri() + "/",), spec.classes)
     monkeypatch.setitem(datasets.DATASETS, "fake", spec)
-    monkeypatch.setattr(datasets.time, "sleep", lambda s: None)
+    monkeypatch.setattr(dataset_files.time, "sleep", lambda s: None)
     return spec, tmp_path / "home" / ".cache" / "fastopt" / "fake"
 
 
@@ -236,7 +236,7 @@ def test_interrupted_download_retries_and_leaves_no_corrupt_cache(mirror, tmp_pa
         calls.append(url)
         return Interrupted(b"\x1f\x8b" + bytes(5000))
 
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", flaky_urlopen)
+    monkeypatch.setattr(dataset_files.urllib.request, "urlopen", flaky_urlopen)
     with pytest.raises(DatasetError, match=r"(?s)could not download fake's train-images-idx3-ubyte.*\n.*try 3.*reset"):
         datasets.load("fake", tmp_path / "empty", progress=False)
     assert len(calls) == 3  # the retries

@@ -6,7 +6,8 @@ figure (:func:`color_for`).  Needs the ``plot`` extra: ``pip install 'fastopt[pl
 """
 from .style import OPTIMIZER_COLORS, color_for, save_figure  # first: clear error without matplotlib
 from .animation import animate
-from .landscape import contour, convex_vs_nonconvex, loss_curves, lr_sensitivity, momentum_vs_gd, surface
+from .landscape import contour, loss_curves, surface
+from .comparisons import convex_vs_nonconvex, lr_sensitivity, momentum_vs_gd
 from .training import batch_size_tradeoff, confusion, history, misclassified, optimizer_comparison
 
 __all__ = ["OPTIMIZER_COLORS", "color_for", "save_figure", "contour", "surface", "loss_curves", "animate",

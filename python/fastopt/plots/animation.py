@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib import animation as mpl_animation
 
-from .landscape import _colored, _draw_minima, draw_landscape
+from .landscape import colored_runs, draw_landscape, draw_minima
 from .style import new_figure
 
 
@@ -81,14 +81,14 @@ def animate(function, trajectories, path, frames: int = 60, fps: int = 15, resol
     if int(frames) < 1:
         raise ValueError(f"frames: expected a positive frame count, got {frames}")
 
-    colored = _colored(trajectories)
+    colored = colored_runs(trajectories)
     paths = [np.asarray(result.path, dtype=float) for _, result, _ in colored]
     steps = frame_steps([len(p) for p in paths], frames)
 
     figure = new_figure(6.0, 5.0, dpi)
     ax = figure.add_subplot()
     draw_landscape(ax, function, resolution)
-    _draw_minima(ax, function)
+    draw_minima(ax, function)
     trails = [ax.plot([], [], color=color, linewidth=1.6, label=label, gid=f"path:{label}")[0]
               for label, _, color in colored]
     heads = [ax.plot([], [], marker="o", markersize=6, color=color, markeredgecolor="k")[0]

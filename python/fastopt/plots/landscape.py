@@ -1,4 +1,4 @@
-"""Figures of optimizers moving over 2-D test functions: contour, surface, loss, comparisons.
+"""Figures of optimizers moving over 2-D test functions: contour, surface, loss curves, and their panels.
 
 Inputs follow two contracts.  A test function has ``name``, ``value(x)``, ``grid(X, Y)`` (vectorised
 over meshgrid arrays), ``minima`` (array (k, 2), maybe empty) and ``domain`` ((xmin, xmax), (ymin,
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.lines import Line2D
 
 from .style import SURFACE_CMAP, color_for, new_figure, save_figure
@@ -46,11 +45,18 @@ def runs_of(trajectories) -> list[tuple[str, object]]:
         names = [result.optimizer for result in results]
         pairs = [(name if names.count(name) == 1 else f"{name} lr={result.lr:g}", result)
                  for name, result in zip(names, results)]
-    _check_shapes(pairs)
+    check_shapes(pairs)
     return pairs
 
 
-def _check_shapes(pairs) -> None:
+def check_shapes(pairs) -> None:
+    """ValueError unless there is a run and every run's path is (steps + 1, 2) with a loss per point.
+
+    Parameters
+    ----------
+    pairs : list of (str, trajectory result)
+        The labelled runs, as :func:`runs_of` gives them.
+    """
     if not pairs:
         raise ValueError("trajectories: expected at least one trajectory result")
     for label, result in pairs:
@@ -62,7 +68,14 @@ def _check_shapes(pairs) -> None:
                              f"expected ({path.shape[0]},) to match its path")
 
 
-def _colored(trajectories) -> list[tuple[str, object, str]]:
+def colored_runs(trajectories) -> list[tuple[str, object, str]]:
+    """(label, result, colour) of every run, each optimizer in its fixed colour.
+
+    Parameters
+    ----------
+    trajectories : Trajectory, sequence or mapping
+        As :func:`runs_of` takes them.
+    """
     return [(label, result, color_for(result.optimizer)) for label, result in runs_of(trajectories)]
 
 
@@ -103,7 +116,16 @@ def draw_landscape(ax, function, resolution: int):
     return filled
 
 
-def _draw_minima(ax, function) -> None:
+def draw_minima(ax, function) -> None:
+    """Mark the function's global minima on ``ax`` (nothing for functions without any).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The contour axes.
+    function : test function
+        With ``minima`` (k, 2).
+    """
     minima = np.asarray(function.minima, dtype=float).reshape(-1, 2)
     if len(minima):
         ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=13, color="gold",
@@ -135,19 +157,44 @@ def _legend_with_markers(ax) -> None:
     ax.legend(handles, labels, loc="best", fontsize="small", framealpha=0.85)
 
 
-def _contour_panel(figure, ax, function, colored, resolution: int) -> None:
+def contour_panel(figure, ax, function, colored, resolution: int) -> None:
+    """The contour map with its colour bar, the minima and the coloured paths, on ``ax``.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        Holds the colour bar.
+    ax : matplotlib.axes.Axes
+        The panel.
+    function : test function
+        The landscape.
+    colored : list of (label, result, colour)
+        As :func:`colored_runs` gives them.
+    resolution : int
+        Grid points per axis.
+    """
     filled = draw_landscape(ax, function, resolution)
     figure.colorbar(filled, ax=ax, label="f(x, y)")
     _draw_paths(ax, colored)
-    _draw_minima(ax, function)
+    draw_minima(ax, function)
     _legend_with_markers(ax)
 
 
 DIVERGED = 1e30  # losses beyond this are treated as a diverged run
 
 
-def _loss_panel(ax, colored, function=None) -> None:
-    """Losses against step on a log axis: f - f* when the function's minimum is known."""
+def loss_panel(ax, colored, function=None) -> None:
+    """Losses against step on a log axis: f - f* when the function's minimum is known.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel.
+    colored : list of (label, result, colour)
+        As :func:`colored_runs` gives them.
+    function : test function, optional
+        Its ``min_value`` (or value at its first minimum) is f*; None plots f itself.
+    """
     f_star = None if function is None else _minimum_value(function)
     for label, result, color in colored:
         losses = np.asarray(result.losses, dtype=float)
@@ -197,7 +244,7 @@ def contour(function, trajectories, resolution: int = 200, save=None, dpi: float
         a ``save`` path ends in neither .png nor .svg.
     """
     figure = new_figure(6.4, 5.2, dpi)
-    _contour_panel(figure, figure.add_subplot(), function, _colored(trajectories), resolution)
+    contour_panel(figure, figure.add_subplot(), function, colored_runs(trajectories), resolution)
     return save_figure(figure, save)
 
 
@@ -236,7 +283,7 @@ def surface(function, trajectories, resolution: int = 80, save=None, dpi: float 
     ax = figure.add_subplot(projection="3d")
     ax.plot_surface(X, Y, Z, cmap=SURFACE_CMAP, alpha=0.55, linewidth=0, antialiased=True, rcount=resolution,
                     ccount=resolution)
-    for label, result, color in _colored(trajectories):
+    for label, result, color in colored_runs(trajectories):
         path = np.asarray(result.path, dtype=float)
         height = np.asarray(result.losses, dtype=float)
         # 3-D axes do not clip lines: hide the parts of a path that leave the plotted domain.
@@ -278,127 +325,5 @@ def loss_curves(trajectories, function=None, save=None, dpi: float = 100):
         a ``save`` path ends in neither .png nor .svg.
     """
     figure = new_figure(6.4, 4.4, dpi)
-    _loss_panel(figure.add_subplot(), _colored(trajectories), function)
-    return save_figure(figure, save)
-
-
-def _paths_and_losses(function, colored, title: str, resolution: int, save, dpi: float):
-    figure = new_figure(11.5, 4.8, dpi)
-    figure.get_layout_engine().set(wspace=0.08)  # room between the colorbar and the loss axis label
-    contour_ax, loss_ax = figure.subplots(1, 2, width_ratios=(1.15, 1.0))
-    _contour_panel(figure, contour_ax, function, colored, resolution)
-    _loss_panel(loss_ax, colored, function)
-    figure.suptitle(title)
-    return save_figure(figure, save)
-
-
-def lr_sensitivity(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
-    """One optimizer at several learning rates: paths on the contour map and their loss curves.
-
-    Rates are coloured along a sequential colour map (low to high) instead of the optimizer palette.
-
-    Parameters
-    ----------
-    function : TestFunction
-        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
-    trajectories : sequence or mapping
-        Runs of one optimizer (a mapping's labels are ignored); labelled ``lr=<lr>`` and sorted by lr.
-    resolution : int, default 200
-        Grid points per axis of the contour map.
-    save : path-like or list of path-like, optional
-        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
-    dpi : float, default 100
-        Dots per inch.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    ValueError
-        If the runs are empty or malformed, are of more than one optimizer, or a ``save`` path ends in
-        neither .png nor .svg.
-    """
-    results = list(trajectories.values()) if isinstance(trajectories, Mapping) else list(trajectories)
-    _check_shapes([(f"lr={result.lr:g}", result) for result in results])
-    optimizers = sorted({result.optimizer for result in results})
-    if len(optimizers) != 1:
-        raise ValueError(f"trajectories: expected runs of one optimizer at several learning rates, got {optimizers}")
-    results.sort(key=lambda result: result.lr)
-    shades = colormaps["plasma"](np.linspace(0.0, 0.85, len(results)))
-    colored = [(f"lr={result.lr:g}", result, shade) for result, shade in zip(results, shades)]
-    return _paths_and_losses(function, colored, f"{optimizers[0]}: learning-rate sensitivity", resolution, save, dpi)
-
-
-def momentum_vs_gd(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
-    """Plain gradient descent against its momentum variants on one function: paths and losses.
-
-    Parameters
-    ----------
-    function : TestFunction
-        A 2-D test function (``name``, ``value``, ``grid``, ``minima``, ``domain``; see the module docstring).
-    trajectories : Trajectory, sequence or mapping
-        The runs (as :func:`runs_of` takes them): an ``sgd`` run and at least one of another optimizer
-        (``momentum``, ``nesterov``); optimizer names are compared case-insensitively.
-    resolution : int, default 200
-        Grid points per axis of the contour map.
-    save : path-like or list of path-like, optional
-        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
-    dpi : float, default 100
-        Dots per inch.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    ValueError
-        If there is no ``sgd`` run or no other optimizer's, the runs are malformed, or a ``save`` path
-        ends in neither .png nor .svg.
-    """
-    colored = _colored(trajectories)
-    names = [result.optimizer.lower() for _, result, _ in colored]
-    if "sgd" not in names or len(set(names)) < 2:
-        raise ValueError(f"trajectories: expected an 'sgd' run and a momentum run, got {names}")
-    return _paths_and_losses(function, colored, "momentum vs plain gradient descent", resolution, save, dpi)
-
-
-def convex_vs_nonconvex(convex_function, convex_trajectories, nonconvex_function, nonconvex_trajectories,
-                        resolution: int = 150, save=None, dpi: float = 100):
-    """The same optimizers on a convex and a non-convex function: contours above, losses below.
-
-    Parameters
-    ----------
-    convex_function, nonconvex_function : TestFunction
-        2-D test functions for the left and the right column.
-    convex_trajectories, nonconvex_trajectories : Trajectory, sequence or mapping
-        Their runs, as :func:`runs_of` takes them.
-    resolution : int, default 150
-        Grid points per axis of the contour maps.
-    save : path-like or list of path-like, optional
-        File(s) ending in .png or .svg to write the figure to (:func:`~fastopt.plots.style.save_figure`).
-    dpi : float, default 100
-        Dots per inch.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    ValueError
-        If there is no run, a run's ``path`` or ``losses`` has the wrong shape (:func:`runs_of`), or
-        a ``save`` path ends in neither .png nor .svg.
-    """
-    figure = new_figure(12.0, 9.0, dpi)
-    axes = figure.subplots(2, 2)
-    for column, (function, trajectories) in enumerate(((convex_function, convex_trajectories),
-                                                       (nonconvex_function, nonconvex_trajectories))):
-        colored = _colored(trajectories)
-        _contour_panel(figure, axes[0, column], function, colored, resolution)
-        _loss_panel(axes[1, column], colored, function)
-    axes[0, 0].set_title(f"convex: {convex_function.name}")
-    axes[0, 1].set_title(f"non-convex: {nonconvex_function.name}")
+    loss_panel(figure.add_subplot(), colored_runs(trajectories), function)
     return save_figure(figure, save)

@@ -1,0 +1,19 @@
+"""Test functions for optimizers, and the paths optimizers take across them.
+
+::
+
+    f = fastopt.landscape.get("rosenbrock")          # or get("quadratic", dim=10, condition=100)
+    f.value(x), f.grad(x), f.hessian(x), f.grid(X, Y), f.minima, f.min_value, f.domain, f.start
+    t = fastopt.landscape.trajectory("rosenbrock", "adam", steps=2000)
+    t.path, t.losses, t.grad_norms
+
+The built-in functions are C++ with analytic gradients and Hessians (float64).  A trajectory on a
+built-in function runs entirely in C++, reusing the optimizer's own update rule: no Python per
+step.  ``custom(value, grad, ...)`` wraps Python callables; their trajectories step in Python.
+"""
+from .custom import CustomFunction, custom
+from .functions import BuiltinFunction, TestFunction, functions, get
+from .trajectories import DEFAULT_LR, MAX_TRAJECTORY_BYTES, Trajectory, default_lr, trajectories, trajectory
+
+__all__ = ["TestFunction", "BuiltinFunction", "CustomFunction", "Trajectory", "DEFAULT_LR", "functions", "get",
+           "custom", "default_lr", "trajectory", "trajectories", "MAX_TRAJECTORY_BYTES"]
