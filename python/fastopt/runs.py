@@ -17,48 +17,9 @@ from pathlib import Path
 from . import datasets, nn
 from .atomic import atomic_write
 from .checkpoint import check_same_run, corrupt, load_training_checkpoint
-from .optim import REGISTRY, create, entry
+from .optim import create, entry
 from .optim.schedules import by_name
 from .train import History, fit
-
-
-# ---------------------------------------------------------------------------------------------- optimizers by name
-def optimizer_names() -> list[str]:
-    """The optimizers selectable by name (``fastopt.optim.create``'s).
-
-    Returns
-    -------
-    list of str
-    """
-    return list(REGISTRY)
-
-
-def optimizer_defaults(name: str) -> dict:
-    """Every hyperparameter of the optimizer called ``name`` with the value it takes when not given.
-
-    Parameters
-    ----------
-    name : str
-        A name of :func:`optimizer_names`.
-
-    Returns
-    -------
-    dict
-        Keyword -> default: the class's constructor defaults under the name's preset
-        (``momentum`` is SGD with momentum 0.9).
-    """
-    return entry(name).hyperparameters()
-
-
-def default_lr(name: str) -> float:
-    """The learning rate of the optimizer called ``name`` when none is given.
-
-    Parameters
-    ----------
-    name : str
-        A name of :func:`optimizer_names`.
-    """
-    return optimizer_defaults(name)["lr"]
 
 
 # ---------------------------------------------------------------------------------------------- data and model
@@ -154,7 +115,7 @@ RESUMED_SETTINGS = ("dataset", "limit", "inputs", "classes", "hidden", "activati
 
 def _resumed_settings(config: dict) -> dict:
     settings = {k: config[k] for k in RESUMED_SETTINGS}
-    settings.update({**optimizer_defaults(config["optimizer"]), **config["hyper"]})  # the values in effect
+    settings.update({**entry(config["optimizer"]).hyperparameters(), **config["hyper"]})  # the values in effect
     if config["schedule"] != "constant":  # the schedule spans the epochs: another count changes every rate
         settings["epochs"] = config["epochs"]
     return settings
@@ -202,7 +163,7 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
     label : str
         The run's name in figures and tables.
     optimizer : str
-        A name of :func:`optimizer_names`.
+        A registry name (``fastopt.optim.REGISTRY``).
     hyper : dict
         Hyperparameters given to the optimizer (the others keep its defaults).
     train, test : fastopt.datasets.Split

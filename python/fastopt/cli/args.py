@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .. import datasets, studies
-from ..optim import REGISTRY
-from ..runs import optimizer_defaults, optimizer_names
+from ..optim import REGISTRY, entry
 
 
 # ---------------------------------------------------------------------------------------------- types
@@ -88,7 +87,7 @@ def lr_map(text: str) -> dict[str, float]:
     for part in text.split(","):
         name, equals, value = part.partition("=")
         name = name.strip().lower()
-        if name not in optimizer_names() or not equals:
+        if name not in REGISTRY or not equals:
             raise argparse.ArgumentTypeError(f"expected OPTIMIZER=RATE pairs (e.g. sgd=0.1,adam=1e-3), got {part!r}")
         rates[name] = float_list(value)[0]
     return rates
@@ -325,7 +324,7 @@ def optimizer_hyper(args, parser) -> dict:
     dict
         Constructor keyword -> value, for the flags given.
     """
-    accepted = optimizer_defaults(args.optimizer)
+    accepted = entry(args.optimizer).hyperparameters()
     hyper = {} if args.lr is None else {"lr": args.lr}
     for flag, (keyword, _, _) in optimizer_flags().items():
         value = getattr(args, _dest(flag))

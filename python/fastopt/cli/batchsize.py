@@ -5,7 +5,7 @@ import functools
 from pathlib import Path
 
 from .. import report, studies
-from ..runs import optimizer_names
+from ..optim import REGISTRY
 from .args import DefaultsHelpFormatter, add_data_flags, add_run_flags, batch_sizes, positive_int
 from .common import call_study, print_files, print_table, set_threads
 
@@ -26,7 +26,7 @@ def add_command(subparsers) -> None:
                     "sample: keep --limit small.",
         formatter_class=DefaultsHelpFormatter)
     add_data_flags(p, limit_default=2000)
-    p.add_argument("--optimizer", choices=optimizer_names(), default="sgd", help="optimizer by name")
+    p.add_argument("--optimizer", choices=list(REGISTRY), default="sgd", help="optimizer by name")
     p.add_argument("--batch-sizes", type=batch_sizes, default="1,64,full", metavar="B1,B2,...",
                    help="batch sizes ('full': the whole training set)")
     p.add_argument("--epochs", type=positive_int, default=3, help="passes over the training set")

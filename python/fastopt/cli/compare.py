@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import report, studies
 from ..optim.schedules import SCHEDULES
-from ..runs import optimizer_names
+from ..optim import REGISTRY
 from .args import (DefaultsHelpFormatter, add_data_flags, add_run_flags, check_lrs, lr_map, optimizer_list,
                    positive_int)
 from .common import call_study, print_table, set_threads
@@ -28,7 +28,7 @@ def add_command(subparsers) -> None:
                     "misclassified.png of the best run and report.html (results table: final test accuracy, "
                     "epoch and time to 97% and 98%, time per epoch) into <out>. Learning rates default to "
                     "fastopt.studies.MNIST_LR: "
-                    + ", ".join(f"{k} {studies.mnist_lr(k):g}" for k in optimizer_names()) + ".",
+                    + ", ".join(f"{k} {studies.mnist_lr(k):g}" for k in REGISTRY) + ".",
         formatter_class=DefaultsHelpFormatter)
     add_data_flags(p)
     p.add_argument("--optimizers", type=optimizer_list, default=",".join(studies.COMPARE_OPTIMIZERS), metavar="A,B,...",

@@ -12,7 +12,8 @@ from .. import datasets
 from ..checkpoint import RunMismatch
 from ..datasets import DatasetError
 from ..optim.schedules import SCHEDULES, by_name
-from ..runs import load_data, model_config, optimizer_names, train_run
+from ..optim import REGISTRY
+from ..runs import load_data, model_config, train_run
 from .args import DefaultsHelpFormatter, add_hyper_flags, flag_of, int_list, optimizer_hyper, percentage, positive_int
 from .common import set_threads
 
@@ -53,7 +54,7 @@ def add_command(subparsers) -> None:
                        help="weight initialisation")
     model.add_argument("--dropout", type=float, default=0.0, help="dropout rate of the hidden layers (training only)")
     run_flags = p.add_argument_group("training")
-    run_flags.add_argument("--optimizer", choices=optimizer_names(), default="adam", help="optimizer by name")
+    run_flags.add_argument("--optimizer", choices=list(REGISTRY), default="adam", help="optimizer by name")
     run_flags.add_argument("--lr", type=float, help="learning rate (default: the optimizer's, e.g. 1e-3 for adam)")
     run_flags.add_argument("--epochs", type=positive_int, default=10, help="passes over the training set")
     run_flags.add_argument("--batch-size", type=positive_int, default=128,

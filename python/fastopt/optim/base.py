@@ -60,6 +60,8 @@ class Optimizer:
     spec = None
 
     def __init__(self, params, defaults: dict):
+        if self.spec is None:
+            raise TypeError(f"{type(self).__name__}: an optimizer class sets spec = native('<kernel>')")
         if set(defaults) != set(self.spec.hyperparameters):
             raise TypeError(f"{type(self).__name__}: defaults {sorted(defaults)} do not match its spec "
                             f"{sorted(self.spec.hyperparameters)}")

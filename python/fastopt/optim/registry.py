@@ -11,6 +11,7 @@ plots the colour, the tests and benches the list::
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Entry:
         return parameter_docs(self.cls).get(keyword, "")
 
 
+@functools.lru_cache(maxsize=None)  # a class's docstring does not change; the CLI asks per keyword
 def parameter_docs(cls) -> dict:
     """keyword -> the first sentence of its description in ``cls``'s numpy-style Parameters section."""
     doc = inspect.getdoc(cls) or ""

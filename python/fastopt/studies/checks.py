@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..runs import optimizer_names
+from ..optim import REGISTRY
 
 FIGURE_SUFFIXES = (".png", ".svg")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -47,7 +47,7 @@ def check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
     Parameters
     ----------
     optimizers : iterable of str
-        Names of :func:`fastopt.runs.optimizer_names`.
+        Registry names (``fastopt.optim.REGISTRY``).
     name : str
         The argument's name that starts each error message ("" for none, as argparse adds its own).
 
@@ -64,9 +64,9 @@ def check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
     names = [str(o).strip().lower() for o in optimizers]
     if not names:
         raise ValueError(f"{prefix}expected at least one optimizer")
-    unknown = [o for o in names if o not in optimizer_names()]
+    unknown = [o for o in names if o not in list(REGISTRY)]
     if unknown:
-        raise ValueError(f"{prefix}unknown optimizer {unknown[0]!r} (choose from {', '.join(optimizer_names())})")
+        raise ValueError(f"{prefix}unknown optimizer {unknown[0]!r} (choose from {', '.join(list(REGISTRY))})")
     if len(set(names)) != len(names):
         raise ValueError(f"{prefix}an optimizer is named twice in {','.join(names)!r}")
     return names

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import landscape
-from ..runs import default_lr
+from ..optim import entry
 from .checks import ANIMATION_SUFFIXES, beside, check_lrs, check_optimizers, figure_path
 
 LANDSCAPE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -34,6 +34,11 @@ class LandscapeResult:
     function: str
     trajectories: dict
     files: list[Path] = field(default_factory=list)
+
+
+def _tabulated_lr(function: str, optimizer: str) -> float:
+    """The optimizer's tabulated rate on the function (its registry entry's), else its own default rate."""
+    return landscape.default_lr(function, optimizer) or entry(optimizer).hyperparameters()["lr"]
 
 
 def _paths(function, optimizers, steps, lrs, noise, seed) -> dict:
@@ -129,7 +134,7 @@ def lr_sensitivity_study(function: str = "rosenbrock", optimizer: str = "sgd", l
     (optimizer,) = check_optimizers([optimizer], "optimizer")
     fn = landscape.get(function)
     if lrs is None:
-        base = landscape.default_lr(fn.name, optimizer) or default_lr(optimizer)
+        base = _tabulated_lr(fn.name, optimizer)
         lrs = [base * factor for factor in LR_FACTORS]
     lrs = sorted({float(lr) for lr in lrs})
     if not lrs or not all(math.isfinite(lr) and lr > 0 for lr in lrs):
@@ -176,7 +181,7 @@ def momentum_study(function: str = "quadratic", optimizers=MOMENTUM_OPTIMIZERS, 
     if "sgd" not in optimizers or len(optimizers) < 2:
         raise ValueError(f"optimizers: expected 'sgd' and at least one momentum variant, got {optimizers}")
     fn = landscape.get(function)
-    shared = landscape.default_lr(fn.name, "sgd") or default_lr("sgd")
+    shared = _tabulated_lr(fn.name, "sgd")
     lrs = {**{name: shared for name in optimizers}, **check_lrs(lrs, optimizers)}
     paths = _paths(fn, optimizers, steps, lrs, noise, seed)
     plots.momentum_vs_gd(fn, paths, save=out, dpi=dpi)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import report
 from ..optim import REGISTRY, entry
 from ..optim.schedules import by_name
-from ..runs import default_lr, load_data, model_config, train_run
+from ..runs import load_data, model_config, train_run
 from .checks import check_lrs, check_optimizers
 
 # Learning rates for an MLP on MNIST with mini-batches of 128 and a constant rate, by registry name: each
@@ -32,7 +32,7 @@ def mnist_lr(name: str) -> float:
         Its registry entry's ``mnist_lr``, or the optimizer's own default rate where the entry has none.
     """
     rate = entry(name).mnist_lr
-    return default_lr(name) if rate is None else rate
+    return entry(name).hyperparameters()["lr"] if rate is None else rate
 
 
 def _train(label: str, optimizer: str, lr: float, train, test, config: dict, folder: Path, epochs: int,
