@@ -10,6 +10,7 @@ namespace py = pybind11;
 void register_optim(py::module_& m);
 void register_landscape(py::module_& m);
 void register_nn(py::module_& m);
+void register_curvature(py::module_& m);
 
 namespace {
 
@@ -61,4 +62,5 @@ PYBIND11_MODULE(_core, m) {
   register_optim(m);
   register_landscape(m);
   register_nn(m);
+  register_curvature(m);
 }

@@ -1,0 +1,69 @@
+// The part of a line-search method that differs between methods: where to search next.
+//
+// A Direction sees each accepted step (update) and proposes the next search direction (compute).
+// L-BFGS, BFGS, nonlinear CG and the Newton variants each implement it in their own header; the
+// iteration around it (line search, stopping rules, counts, path) is descent.hpp's, written once.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "curvature/objective.hpp"
+#include "curvature/vector_ops.hpp"
+
+namespace fastopt::curvature {
+
+// One accepted step x -> x_new = x + t d, with s = x_new - x and y = g(x_new) - g(x).
+struct Step {
+  const double* s;
+  const double* y;
+  const double* g_new;
+  const double* d;
+  double t;
+  int64_t n;
+};
+
+// What the first trial step of a line search may depend on.
+struct TrialContext {
+  double lr;        // the user's step scale (torch.optim.LBFGS's lr; 1 in minimize)
+  const double* g;  // the gradient at x, n entries
+  int64_t n;
+  double gtd;       // g . d < 0
+  double decrease;  // f(previous x) - f(x), or NaN on the first iteration
+};
+
+// min(1, 1/|g|_1) lr: the first step of a direction that carries no length (torch's and minFunc's
+// choice for the first L-BFGS iteration).
+inline double steepest_trial(const TrialContext& c) { return std::min(1.0, 1.0 / norm1(c.g, c.n)) * c.lr; }
+
+// A state array or scalar of a method, by name, for checkpoints (state_dict) and inspection.
+struct NamedArray {
+  std::string name;
+  std::vector<double>* values;
+};
+struct NamedScalar {
+  std::string name;
+  double* value;
+};
+
+class Direction {
+ public:
+  virtual ~Direction() = default;
+  virtual const char* name() const = 0;
+  // Forget the curvature gathered so far (the next direction is steepest descent or plain Newton).
+  virtual void reset() = 0;
+  // The search direction at x, where the gradient is g, into d (on entry: the previous direction,
+  // which CG extends).
+  virtual void compute(Objective& f, const double* x, const double* g, double* d) = 0;
+  // Learn from an accepted step.
+  virtual void update(const Step&) {}
+  // The line search's first trial step for the direction just computed.  By default lr: d carries
+  // its own length (Newton; quasi-Newton once past its first step).
+  virtual double initial_step(const TrialContext& c) const { return c.lr; }
+  virtual std::vector<NamedArray> arrays() { return {}; }
+  virtual std::vector<NamedScalar> scalars() { return {}; }
+};
+
+}  // namespace fastopt::curvature

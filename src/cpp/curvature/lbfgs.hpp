@@ -1,0 +1,122 @@
+// L-BFGS (Nocedal 1980; Nocedal & Wright Algorithm 7.4): the inverse Hessian approximated from the
+// last m steps s_i and gradient changes y_i, applied to g by the two-loop recursion
+//     q = -g;  for i = newest..oldest:  a_i = rho_i s_i.q,  q -= a_i y_i        (rho_i = 1 / y_i.s_i)
+//     r = gamma q  (gamma = y.s / y.y of the newest pair: the initial scaling H0 = gamma I)
+//     for i = oldest..newest:  b_i = rho_i y_i.r,  r += (a_i - b_i) s_i;   d = r
+// A pair is kept only when y.s > 1e-10 (torch's threshold), which keeps the approximation positive
+// definite.  The operations and their order are torch.optim.LBFGS's, so the two agree to rounding.
+//
+// Memory: the history is two m x n ring buffers.  Each recursion streams every s_i and y_i twice;
+// the passes are fused so that each axpy also computes the next dot product (8m vector passes per
+// direction instead of 10m), multi-threaded for large n.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "curvature/direction.hpp"
+#include "curvature/vector_ops.hpp"
+
+namespace fastopt::curvature {
+
+// q += a x, and then returns b . q (b may be null: no dot), in one pass over memory.
+inline double axpy_then_dot(double a, const double* x, double* q, const double* b, int64_t n) {
+  double sum = 0;
+  if (b) {
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : sum) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+    for (int64_t i = 0; i < n; ++i) {
+      q[i] += a * x[i];
+      sum += b[i] * q[i];
+    }
+  } else {
+    axpy(a, x, q, n);
+  }
+  return sum;
+}
+
+class Lbfgs : public Direction {
+ public:
+  explicit Lbfgs(int64_t history_size) : m_(history_size) {}
+  const char* name() const override { return "lbfgs"; }
+  int64_t history_size() const { return m_; }
+  int64_t stored() const { return static_cast<int64_t>(count_); }
+
+  void reset() override {
+    count_ = 0;
+    head_ = 0;
+    gamma_ = 1;
+    since_reset_ = 0;
+  }
+
+  void compute(Objective& f, const double*, const double* g, double* d) override {
+    ++since_reset_;
+    const int64_t dim = f.dim(), k = stored();
+    for_each_index(dim, [=](int64_t i) { d[i] = -g[i]; });
+    if (k == 0) return;
+    alpha_.resize(m_);
+    // First loop, newest to oldest; the dot s_i.q of the next pair rides on the current axpy.
+    double sq = dot(s_at(k - 1), d, dim);
+    for (int64_t i = k - 1; i >= 0; --i) {
+      alpha_[i] = sq * rho_at(i);
+      sq = axpy_then_dot(-alpha_[i], y_at(i), d, i > 0 ? s_at(i - 1) : nullptr, dim);
+    }
+    // r = gamma q, and the first dot y_0.r, in one pass.
+    double yr = 0;
+    const double* y0 = y_at(0);
+    const double gamma = gamma_;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : yr) num_threads(vector_threads(dim)) if (dim >= kSerialBelowElements)
+#endif
+    for (int64_t i = 0; i < dim; ++i) {
+      d[i] *= gamma;
+      yr += y0[i] * d[i];
+    }
+    // Second loop, oldest to newest.
+    for (int64_t i = 0; i < k; ++i) {
+      const double beta = yr * rho_at(i);
+      yr = axpy_then_dot(alpha_[i] - beta, s_at(i), d, i + 1 < k ? y_at(i + 1) : nullptr, dim);
+    }
+  }
+
+  void update(const Step& st) override {
+    const double ys = dot(st.y, st.s, st.n);
+    if (!(ys > 1e-10)) return;  // no positive curvature along s: keep the old pairs
+    n_ = static_cast<double>(st.n);
+    s_.resize(static_cast<size_t>(m_ * st.n));
+    y_.resize(static_cast<size_t>(m_ * st.n));
+    rho_.resize(static_cast<size_t>(m_));
+    // The slot of the oldest pair when full, else the next free one.
+    const int64_t slot = (static_cast<int64_t>(head_) + static_cast<int64_t>(count_)) % m_;
+    copy(st.s, &s_[slot * st.n], st.n);
+    copy(st.y, &y_[slot * st.n], st.n);
+    rho_[slot] = 1.0 / ys;
+    if (count_ < m_) count_ += 1;
+    else head_ = static_cast<double>((static_cast<int64_t>(head_) + 1) % m_);
+    gamma_ = ys / dot(st.y, st.y, st.n);
+  }
+
+  double initial_step(const TrialContext& c) const override { return since_reset_ == 1 ? steepest_trial(c) : c.lr; }
+
+  std::vector<NamedArray> arrays() override { return {{"s", &s_}, {"y", &y_}, {"rho", &rho_}}; }
+  std::vector<NamedScalar> scalars() override {
+    return {{"count", &count_}, {"head", &head_}, {"gamma", &gamma_}, {"since_reset", &since_reset_}, {"n", &n_}};
+  }
+
+ private:
+  // Pair i in age order: 0 the oldest kept, count-1 the newest.
+  int64_t slot(int64_t i) const { return (static_cast<int64_t>(head_) + i) % m_; }
+  int64_t n() const { return static_cast<int64_t>(n_); }
+  const double* s_at(int64_t i) const { return &s_[slot(i) * n()]; }
+  const double* y_at(int64_t i) const { return &y_[slot(i) * n()]; }
+  double rho_at(int64_t i) const { return rho_[slot(i)]; }
+
+  int64_t m_;
+  // Scalars are doubles so that they travel with the state arrays (state_dict); all hold integers
+  // except gamma.
+  double count_ = 0, head_ = 0, gamma_ = 1, since_reset_ = 0, n_ = 0;
+  std::vector<double> s_, y_, rho_, alpha_;
+};
+
+}  // namespace fastopt::curvature

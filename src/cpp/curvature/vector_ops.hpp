@@ -1,0 +1,88 @@
+// The vector arithmetic the methods do on n-dimensional iterates: dot products, norms and axpys over
+// float64 buffers, multi-threaded (OpenMP, static split) above kSerialBelowElements and serial below.
+// Callers release the GIL before calling these on large vectors.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "common/parallel.hpp"
+
+namespace fastopt::curvature {
+
+inline int vector_threads(int64_t n) { return threads_for(n, kSerialBelowElements); }
+
+// sum_i a[i] b[i]
+inline double dot(const double* a, const double* b, int64_t n) {
+  double sum = 0;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : sum) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+inline double norm2(const double* a, int64_t n) { return std::sqrt(dot(a, a, n)); }
+
+// max_i |a[i]|; NaN if any entry is NaN (so a NaN gradient is never "small").
+inline double norm_inf(const double* a, int64_t n) {
+  double m = 0;
+  bool nan = false;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(max : m) reduction(|| : nan) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) {
+    m = std::max(m, std::fabs(a[i]));
+    nan = nan || std::isnan(a[i]);
+  }
+  return nan ? NAN : m;
+}
+
+// sum_i |a[i]|
+inline double norm1(const double* a, int64_t n) {
+  double sum = 0;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : sum) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) sum += std::fabs(a[i]);
+  return sum;
+}
+
+// Applies op(i) to every index, in parallel for large n: the elementwise loops (axpy, scale, copy)
+// written once.  op must write only index i.
+template <class Op>
+inline void for_each_index(int64_t n, const Op& op) {
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) op(i);
+}
+
+// y += a x
+inline void axpy(double a, const double* x, double* y, int64_t n) {
+  for_each_index(n, [=](int64_t i) { y[i] += a * x[i]; });
+}
+
+// out = x + a d (the trial point of a line search)
+inline void point_along(const double* x, double a, const double* d, double* out, int64_t n) {
+  for_each_index(n, [=](int64_t i) { out[i] = x[i] + a * d[i]; });
+}
+
+inline void scale(double a, double* x, int64_t n) {
+  for_each_index(n, [=](int64_t i) { x[i] *= a; });
+}
+
+inline void copy(const double* from, double* to, int64_t n) {
+  for_each_index(n, [=](int64_t i) { to[i] = from[i]; });
+}
+
+inline bool all_finite(const double* a, int64_t n) {
+  bool ok = true;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(&& : ok) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) ok = ok && std::isfinite(a[i]);
+  return ok;
+}
+
+}  // namespace fastopt::curvature
