@@ -13,8 +13,9 @@ are imported on demand.
 """
 import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by soname, wherever pip put it
 
-from . import _core, datasets, landscape, metrics, nn, optim, train
+from . import _core, curvature, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
+from .curvature import OptimizeResult, minimize
 from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .optim import Optimizer
 
@@ -29,4 +30,4 @@ def build_info() -> dict:
 
 
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", *_OPTIMIZER_CLASSES,
-           "datasets", "landscape", "metrics", "nn", "optim", "train"]
+           "minimize", "OptimizeResult", "curvature", "datasets", "landscape", "metrics", "nn", "optim", "train"]

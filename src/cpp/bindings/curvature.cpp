@@ -83,8 +83,32 @@ class PyObjective final : public Objective {
   py::object value_grad_, hess_, hessp_;
 };
 
-// The objective: a built-in landscape function (runs natively) or (value_grad, hess, hessp) callables.
+// Lends a native objective owned by Python (e.g. fastopt's logistic regression) to a run.
+class Borrowed final : public Objective {
+ public:
+  explicit Borrowed(Objective& inner) : Objective(inner.dim()), inner_(inner) {}
+  bool has_hessian() const override { return inner_.has_hessian(); }
+  bool has_hessp() const override { return inner_.has_hessp(); }
+
+ protected:
+  double evaluate(const double* x, double* g) override { return inner_.value_grad(x, g); }
+  void fill_hessian(const double* x, double* h) override { inner_.hessian(x, h); }
+  void fill_hessp(const double* x, const double* p, double* out) override { inner_.hessp(x, p, out); }
+
+ private:
+  Objective& inner_;
+};
+
+// The objective: a native Objective bound to Python, a built-in landscape function (both run
+// natively), or (value_grad, hess, hessp) callables.
 std::unique_ptr<Objective> make_objective(const py::object& spec, int64_t n) {
+  if (py::isinstance<Objective>(spec)) {
+    Objective& inner = spec.cast<Objective&>();
+    if (inner.dim() != n)
+      throw py::value_error("x0: expected shape (" + std::to_string(inner.dim()) + ",) for this objective, got (" +
+                            std::to_string(n) + ",)");
+    return std::make_unique<Borrowed>(inner);
+  }
   if (py::isinstance<landscape::TestFunction>(spec)) {
     const auto& f = spec.cast<const landscape::TestFunction&>();
     if (f.dim() != n)
@@ -210,6 +234,13 @@ py::tuple state_run(DescentState& st, const py::object& value_grad, const py::ar
 
 void register_curvature(py::module_& root) {
   py::module_ m = root.def_submodule("curvature", "Second-order and quasi-Newton methods, line searches");
+  py::class_<Objective>(m, "Objective", "A native objective: f, its gradient, and where it has them, Hessian products")
+      .def_property_readonly("dim", &Objective::dim)
+      .def_property_readonly("has_hessian", &Objective::has_hessian)
+      .def_property_readonly("has_hessp", &Objective::has_hessp)
+      .def_readonly("nfev", &Objective::nfev)
+      .def_readonly("njev", &Objective::njev)
+      .def_readonly("nhev", &Objective::nhev);
   py::class_<MethodSettings>(m, "Settings", "A method and its settings (fastopt.minimize fills it from its options)")
       .def(py::init<>())
       .def_readwrite("method", &MethodSettings::method)
