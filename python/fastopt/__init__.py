@@ -8,15 +8,16 @@ PyTorch-like API on NumPy arrays updated in place::
 
 Also: ``fastopt.nn`` (a C++ MLP), ``fastopt.datasets`` (MNIST, Fashion-MNIST), ``fastopt.train``
 (``fit`` with history and checkpoints), ``fastopt.landscape`` (test functions and native
-trajectories), ``fastopt.curvature`` (manifolds and Riemannian optimizers), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need the ``plot`` extra)
-are imported on demand.
+trajectories), ``fastopt.curvature`` (manifolds and Riemannian optimizers: ``fastopt.Sphere``,
+``fastopt.RiemannianAdam``, ...), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need
+the ``plot`` extra) are imported on demand.
 """
 import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by soname, wherever pip put it
 
 from . import _core, curvature, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
-from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .curvature import RiemannianAdam, RiemannianCG, RiemannianSGD, Sphere, Stiefel
+from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .optim import Optimizer
 
 globals().update({name: getattr(optim, name) for name in _OPTIMIZER_CLASSES})  # fastopt.Adam, ... (optim.CLASSES)
