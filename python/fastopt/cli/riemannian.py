@@ -92,11 +92,11 @@ def run(args, parser) -> int:
     numbers = rayleigh.numbers
     print(f"Leading eigenvector of a {n}x{n} random symmetric matrix (Sphere({n})): lambda_max = "
           f"{numbers['lambda_max']:.12g} (numpy.linalg.eigh), gap to the next {numbers['gap']:.3g}")
-    print(f"  {'method':<28} {'f - f*':>10} {'steps':>6} {'f evals':>8} {'rate/step':>9}")
+    print(f"  {'method':<28} {'f - f*':>10} {'|grad f|':>9} {'steps':>6} {'f evals':>8} {'rate/step':>9}")
     for label, row in numbers.items():
         if isinstance(row, dict):
-            print(f"  {label:<28} {row['error']:>10.2e} {row['steps']:>6} {row['evaluations']:>8} "
-                  f"{_fmt(row['rate']):>9}")
+            print(f"  {label:<28} {row['error']:>10.2e} {row['grad_norm']:>9.2e} {row['steps']:>6} "
+                  f"{row['evaluations']:>8} {_fmt(row['rate']):>9}")
 
     _progress(f"[2/3] top-{p} eigenspace: -trace(X^T A X) on Stiefel({n}, {p}), RGD, RCG (QR, polar), RAdam ...")
     _, stiefel = call_study(parser, study.stiefel_study, n=n, p=p, seed=args.seed, maxiter=maxiter,
@@ -105,11 +105,12 @@ def run(args, parser) -> int:
     numbers = stiefel.numbers
     print(f"Top-{p} eigenspace (Stiefel({n}, {p})): top eigenvalues "
           f"{', '.join(f'{v:.6g}' for v in numbers['lambda_top'])}, gap {numbers['gap']:.3g}")
-    print(f"  {'method':<28} {'f - f*':>10} {'max angle':>10} {'steps':>6} {'f evals':>8} {'rate/step':>9}")
+    print(f"  {'method':<28} {'f - f*':>10} {'max angle':>10} {'|grad f|':>9} {'steps':>6} {'f evals':>8} "
+          f"{'rate/step':>9}")
     for label, row in numbers.items():
         if isinstance(row, dict):
-            print(f"  {label:<28} {row['error']:>10.2e} {row['angle']:>10.2e} {row['steps']:>6} "
-                  f"{row['evaluations']:>8} {_fmt(row['rate']):>9}")
+            print(f"  {label:<28} {row['error']:>10.2e} {row['angle']:>10.2e} {row['grad_norm']:>9.2e} "
+                  f"{row['steps']:>6} {row['evaluations']:>8} {_fmt(row['rate']):>9}")
 
     _progress("[3/3] geodesic vs step-then-project on the 3-D sphere: figure and animation ...")
     _, paths = call_study(parser, study.sphere_paths_study, samples_per_step=samples, frames=frames,

@@ -43,7 +43,7 @@ def _check_runs(runs, keys) -> list:
     return list(runs.items())
 
 
-def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=None, colors=None):
+def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=None, colors=None, levels=None):
     """One log-scale panel per metric against the iteration, one curve per run.
 
     Parameters
@@ -64,6 +64,9 @@ def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=N
         Label -> line style ("-", "--", ...), default "-".
     colors : mapping, optional
         Label -> colour, overriding :func:`method_color`.
+    levels : mapping, optional
+        Metric name -> (value, text): a dotted horizontal line with its text, e.g. the rounding level of
+        ``f`` (below it the curves show rounding noise, not progress).
 
     Returns
     -------
@@ -76,7 +79,7 @@ def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=N
     """
     metrics = list(metrics)
     items = _check_runs(runs, [key for key, _ in metrics])
-    styles, colors = dict(styles or {}), dict(colors or {})
+    styles, colors, levels = dict(styles or {}), dict(colors or {}), dict(levels or {})
     figure = new_figure(5.4 * len(metrics), 4.6, dpi)
     axes = np.atleast_1d(figure.subplots(1, len(metrics)))
     for ax, (key, ylabel) in zip(axes, metrics):
@@ -84,6 +87,11 @@ def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=N
             values = np.maximum(np.abs(np.asarray(run[key], dtype=float)), FLOOR)
             ax.plot(np.arange(values.size), values, color=colors.get(label) or method_color(label),
                     linestyle=styles.get(label, "-"), linewidth=1.6, label=label)
+        if key in levels:
+            value, text = levels[key]
+            ax.axhline(value, color="0.3", linestyle=":", linewidth=1.0)
+            ax.annotate(text, (0.01, value), xycoords=("axes fraction", "data"), ha="left", va="top",
+                        fontsize="x-small", color="0.3")
         ax.set_yscale("log")
         ax.set(xlabel="iteration (steps of the optimizer)", ylabel=ylabel)
         ax.grid(True, which="major", alpha=0.3)
@@ -107,7 +115,7 @@ def _check_paths(paths) -> list:
     return list(paths.items())
 
 
-def _sphere_axes(figure, position, points):
+def _sphere_axes(figure, position, points, zoom: float = 1.1):
     """A 3-D axes showing the cap of the unit sphere (wireframe) around ``points``, seen from the side.
 
     The cap is centred on the points' mean direction and reaches 0.35 rad beyond the farthest one; the
@@ -137,7 +145,7 @@ def _sphere_axes(figure, position, points):
     middle, half = (low + high) / 2, (high - low).max() / 2 * 1.02
     ax.set(xlim=(middle[0] - half, middle[0] + half), ylim=(middle[1] - half, middle[1] + half),
            zlim=(middle[2] - half, middle[2] + half), xlabel="x", ylabel="y", zlabel="z")
-    ax.set_box_aspect((1, 1, 1), zoom=1.1)
+    ax.set_box_aspect((1, 1, 1), zoom=zoom)
     ax.tick_params(labelsize="x-small", pad=0)
     ax.locator_params(nbins=4)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
@@ -258,7 +266,7 @@ def animate_sphere_paths(paths, minimizer, title: str, path, frames: int = 60, f
     shown = frame_steps([len(r) for r in routes], frames)
 
     figure = new_figure(6.0, 5.4, dpi)
-    ax = _sphere_axes(figure, (1, 1, 1), np.concatenate(routes))
+    ax = _sphere_axes(figure, (1, 1, 1), np.concatenate(routes), zoom=0.95)
     ax.plot(*np.asarray(minimizer, dtype=float)[:, None], marker="*", markersize=14, color="gold",
             markeredgecolor="k", linestyle="none", label="minimiser")
     colors = [method_color(label) for label, _ in items]

@@ -96,6 +96,11 @@ def _methods():
             (f"RAdam (lr={RADAM_LR:g})", "adam", {"lr": RADAM_LR})]
 
 
+def _rounding_level(f_star: float) -> tuple:
+    """The spacing of float64 numbers near f*: differences of f below it are rounding, not progress."""
+    return float(np.spacing(abs(f_star))), "rounding level of f (spacing of float64 at f*)"
+
+
 def _with_rate(label: str, run: dict) -> str:
     rate = run["rate"]
     return f"{label}: rate {rate:.3f}/step" if math.isfinite(rate) else label
@@ -128,7 +133,8 @@ def rayleigh_study(n: int = 100, seed: int = 0, maxiter: int = 2000, gtol: float
     Returns
     -------
     RiemannianStudy
-        ``numbers``: ``lambda_max``, and per method the final error, steps and function evaluations.
+        ``numbers``: ``lambda_max``, ``gap``, and per method the final error and gradient norm, steps,
+        function evaluations, measured rate and why it stopped.
     """
     out = _check_out(out)
     sphere = Sphere(n)
@@ -150,14 +156,14 @@ def rayleigh_study(n: int = 100, seed: int = 0, maxiter: int = 2000, gtol: float
         run["rate"] = linear_rate(run["error"])
         runs[_with_rate(label, run)] = run
         numbers[label] = {"error": float(result.fun - f_star), "steps": result.nit, "evaluations": result.nfev,
-                          "rate": run["rate"]}
+                          "rate": run["rate"], "grad_norm": float(result.grad_norms[-1]), "stop": result.message}
     files = []
     if out is not None:
         from ..plots.riemannian import convergence
         convergence(runs, [("error", "f(x) - f*   (f* = -lambda_max from eigh)"),
                            ("grad_norm", "Riemannian gradient norm |grad f(x)|")],
                     f"Leading eigenvector of a {n}x{n} random symmetric matrix: minimise -x^T A x on the sphere",
-                    save=out, dpi=dpi)
+                    save=out, dpi=dpi, levels={"error": _rounding_level(f_star)})
         files.append(out)
     return RiemannianStudy(runs=runs, numbers=numbers, files=files)
 
@@ -203,7 +209,8 @@ def stiefel_study(n: int = 100, p: int = 4, seed: int = 0, maxiter: int = 2000, 
     Returns
     -------
     RiemannianStudy
-        ``numbers``: per method the final error and largest principal angle, steps and evaluations.
+        ``numbers``: ``lambda_top``, ``gap``, and per method the final error, largest principal angle and
+        gradient norm, steps, evaluations, measured rate and why it stopped.
     """
     out = _check_out(out)
     stiefel = Stiefel(n, p)
@@ -233,7 +240,8 @@ def stiefel_study(n: int = 100, p: int = 4, seed: int = 0, maxiter: int = 2000, 
         run["rate"] = linear_rate(run["error"])
         runs[_with_rate(label, run)] = run
         numbers[label] = {"error": float(result.fun - f_star), "angle": float(angles[-1]), "steps": result.nit,
-                          "evaluations": result.nfev, "rate": run["rate"]}
+                          "evaluations": result.nfev, "rate": run["rate"], "grad_norm": float(result.grad_norms[-1]),
+                          "stop": result.message}
     files = []
     if out is not None:
         from ..plots.riemannian import convergence
@@ -242,7 +250,8 @@ def stiefel_study(n: int = 100, p: int = 4, seed: int = 0, maxiter: int = 2000, 
                            ("angle", "largest principal angle to eigh's top-p subspace (rad)")],
                     f"Top-{p} eigenspace of a {n}x{n} random symmetric matrix: minimise -trace(X^T A X) on "
                     f"Stiefel({n}, {p})", save=out, dpi=dpi,
-                    styles=dict.fromkeys(polar, "--"), colors=dict.fromkeys(polar, "#00441b"))
+                    styles=dict.fromkeys(polar, "--"), colors=dict.fromkeys(polar, "#00441b"),
+                    levels={"error": _rounding_level(f_star)})
         files.append(out)
     return RiemannianStudy(runs=runs, numbers=numbers, files=files)
 
