@@ -8,14 +8,15 @@ PyTorch-like API on NumPy arrays updated in place::
 
 Also: ``fastopt.nn`` (a C++ MLP), ``fastopt.datasets`` (MNIST, Fashion-MNIST), ``fastopt.train``
 (``fit`` with history and checkpoints), ``fastopt.landscape`` (test functions and native
-trajectories), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need the ``plot`` extra)
-are imported on demand.
+trajectories), ``fastopt.curvature`` (manifolds and Riemannian optimizers: ``fastopt.Sphere``,
+``fastopt.RiemannianAdam``, ...), ``fastopt.metrics``; ``fastopt.plots`` and ``fastopt.report`` (need
+the ``plot`` extra) are imported on demand.
 """
 import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by soname, wherever pip put it
 
 from . import _core, curvature, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
-from .curvature import OptimizeResult, minimize
+from .curvature import OptimizeResult, RiemannianAdam, RiemannianCG, RiemannianSGD, Sphere, Stiefel, minimize
 from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .optim import Optimizer
 
@@ -30,4 +31,5 @@ def build_info() -> dict:
 
 
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", *_OPTIMIZER_CLASSES,
-           "minimize", "OptimizeResult", "curvature", "datasets", "landscape", "metrics", "nn", "optim", "train"]
+           "minimize", "OptimizeResult", "Sphere", "Stiefel", "RiemannianSGD", "RiemannianCG", "RiemannianAdam",
+           "curvature", "datasets", "landscape", "metrics", "nn", "optim", "train"]

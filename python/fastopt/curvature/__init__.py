@@ -1,9 +1,16 @@
-"""Curvature-aware optimization: second-order and quasi-Newton methods (``minimize``).
+"""Curvature-aware optimization, one module per concept: second-order and quasi-Newton methods
+(``minimize``), manifolds and Riemannian optimizers.
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
-Python face, one module per concept.
+Python face.
 """
+from .manifolds import Manifold, Sphere, Stiefel
 from .minimize import METHOD_OPTIONS, methods, minimize
 from .result import OptimizeResult
+from .riemannian import RiemannianAdam, RiemannianOptimizer, RiemannianSGD
+from .riemannian_cg import RiemannianCG
+from .riemannian_minimize import RiemannianResult, riemannian_minimize
 
-__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize"]
+__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize",
+           "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
+           "RiemannianAdam", "RiemannianResult", "riemannian_minimize"]
