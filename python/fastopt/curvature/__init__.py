@@ -1,9 +1,11 @@
 """Curvature-aware optimization, one module per concept: second-order and quasi-Newton methods
-(``minimize``), manifolds and Riemannian optimizers.
+(``minimize``), Levenberg-Marquardt for least squares (``least_squares``), manifolds and Riemannian
+optimizers.
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
 """
+from .least_squares import least_squares
 from .manifolds import Manifold, Sphere, Stiefel
 from .minimize import METHOD_OPTIONS, methods, minimize
 from .result import OptimizeResult
@@ -11,6 +13,6 @@ from .riemannian import RiemannianAdam, RiemannianOptimizer, RiemannianSGD
 from .riemannian_cg import RiemannianCG
 from .riemannian_minimize import RiemannianResult, riemannian_minimize
 
-__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize",
+__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares",
            "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize"]

@@ -35,12 +35,22 @@ METHOD_OPTIONS: dict[str, dict] = {
     "lbfgs": {**_LINE_SEARCH, "ftol": 1e7 * np.finfo(float).eps, "history_size": 10},
     "bfgs": dict(_LINE_SEARCH),
     "cg": {**_LINE_SEARCH, "c2": 0.1, "variant": "PR+", "restart_every": 0},
+    # The Newton family (newton.hpp, newton_cg.hpp, trust_region.hpp): damping floors |lambda| in
+    # saddle-free Newton; cg_maxiter bounds Newton-CG's inner CG (0: scipy's 20 n); the trust-region
+    # options are scipy trust-ncg's, with the same defaults.
+    "newton": dict(_LINE_SEARCH),
+    "saddle-free-newton": {**_LINE_SEARCH, "damping": 1e-8},
+    "newton-cg": {**_LINE_SEARCH, "cg_maxiter": 0},
+    "trust-ncg": {"maxiter": 1000, "maxfev": 0, "gtol": 1e-5, "initial_trust_radius": 1.0, "max_trust_radius": 1000.0,
+                  "eta": 0.15},
 }
 
 # Option name -> the native Settings field, where they differ.
 _FIELD = {"maxiter": "max_iter", "maxfev": "max_eval", "variant": "cg_variant"}
 _CHOICES = {"line_search": ("strong_wolfe", "armijo", "none"), "variant": ("FR", "PR+", "HS")}
-_INTEGERS = {"maxiter": 0, "maxfev": 0, "max_ls": 1, "history_size": 1, "restart_every": 0}  # name -> minimum
+_INTEGERS = {"maxiter": 0, "maxfev": 0, "max_ls": 1, "history_size": 1, "restart_every": 0,
+             "cg_maxiter": 0}  # name -> minimum
+_POSITIVE = {"damping", "initial_trust_radius", "max_trust_radius"}  # real options that must be > 0
 
 
 def methods() -> dict[str, str]:
@@ -61,6 +71,8 @@ def _check_option(method: str, name: str, value):
         return int(value)
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"options['{name}']: expected a finite number >= 0, got {value!r}")
+    if name in _POSITIVE and value == 0:
+        raise ValueError(f"options['{name}']: expected a finite number > 0, got {value!r}")
     return float(value)
 
 
@@ -80,6 +92,12 @@ def settings(method: str, options: dict | None = None, tol: float | None = None)
     merged = {name: _check_option(method, name, value) for name, value in merged.items()}
     if "c1" in merged and not 0 < merged["c1"] < merged["c2"] < 1:
         raise ValueError(f"options: the line search needs 0 < c1 < c2 < 1, got c1={merged['c1']}, c2={merged['c2']}")
+    if "eta" in merged:  # scipy's trust-region rules
+        if not merged["eta"] < 0.25:
+            raise ValueError(f"options['eta']: expected 0 <= eta < 0.25, got {merged['eta']}")
+        if not merged["initial_trust_radius"] < merged["max_trust_radius"]:
+            raise ValueError("options: initial_trust_radius must be below max_trust_radius, got "
+                             f"{merged['initial_trust_radius']} and {merged['max_trust_radius']}")
     s = _NATIVE.Settings()
     s.method = method
     for name, value in merged.items():
@@ -156,9 +174,10 @@ class _Counted:
                 None if self.hessp_fn is None else self.hessp)
 
 
-def _observer(callback):
+def _observer(callback, value: str = "fun", gradient: str = "jac"):
     """The native callback(k, x, f, g, nfev) -> stop, from a scipy-style callback: callback(xk), or
-    callback(intermediate_result) when its parameter has that name; StopIteration stops the run."""
+    callback(intermediate_result) when its parameter has that name (f and g under the keys ``value``
+    and ``gradient``); StopIteration stops the run."""
     if callback is None:
         return None
     try:
@@ -169,7 +188,7 @@ def _observer(callback):
     def observe(k, x, f, g, nfev):
         try:
             if new_style:
-                callback(intermediate_result=OptimizeResult(x=x, fun=f, jac=g, nit=k, nfev=nfev))
+                callback(intermediate_result=OptimizeResult(x=x, **{value: f, gradient: g}, nit=k, nfev=nfev))
             else:
                 callback(x)
         except StopIteration:
@@ -195,7 +214,9 @@ def minimize(fun, x0, args=(), method: str = "lbfgs", jac=None, hess=None, hessp
     args : tuple
         Extra arguments for fun, jac, hess and hessp.
     method : str
-        One of :func:`methods`: ``"lbfgs"``, ``"bfgs"``, ``"cg"``, ...
+        One of :func:`methods`: ``"lbfgs"``, ``"bfgs"``, ``"cg"``, ``"newton"``,
+        ``"saddle-free-newton"`` (both need ``hess``), ``"newton-cg"``, ``"trust-ncg"`` (both need
+        ``hessp`` or ``hess``); least squares have :func:`fastopt.least_squares`.
     jac : callable, True or None
         The gradient ``jac(x, *args) -> (n,)``; True when fun returns it; None for forward
         differences (n extra calls of fun per gradient).

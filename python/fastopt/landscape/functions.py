@@ -184,6 +184,69 @@ class BuiltinFunction(TestFunction):
         """
         return self._fn.hessian(x)
 
+    def hessp(self, x, p) -> np.ndarray:
+        """The Hessian-vector product H(x) p, in C++ (O(dim) for the n-dimensional functions).
+
+        Parameters
+        ----------
+        x, p : array_like, shape (dim,)
+            The point and the vector.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim,)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` or ``p`` is not of shape (dim,).
+        """
+        return self._fn.hessp(x, p)
+
+    @property
+    def has_residuals(self) -> bool:
+        """Whether f is a sum of squares f = |r(x)|^2 with native residuals (rosenbrock, beale, booth,
+        himmelblau), so that ``fastopt.least_squares(f, x0)`` runs Levenberg-Marquardt in C++."""
+        return self._fn.has_residuals
+
+    def residuals(self, x) -> np.ndarray:
+        """The residuals r(x) of f = |r(x)|^2 (e.g. Rosenbrock: 10 (x_i+1 - x_i^2) and 1 - x_i, in pairs).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (m,)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,), or f is not a sum of squares.
+        """
+        return self._fn.residuals(x)
+
+    def jacobian(self, x) -> np.ndarray:
+        """The Jacobian dr/dx of the residuals at one point.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (m, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,), or f is not a sum of squares.
+        """
+        return self._fn.jacobian(x)
+
     def grid(self, X, Y) -> np.ndarray:
         """f at every point (X[i], Y[i]) of a grid, in one C++ call (dim=2 only).
 

@@ -44,6 +44,32 @@ py::array_t<double> hessian(const TestFunction& f, const InArray& x) {
   return h;
 }
 
+py::array_t<double> hessp(const TestFunction& f, const InArray& x, const InArray& p) {
+  check_point(f, x, "x");
+  check_point(f, p, "p");
+  py::array_t<double> out(f.dim());
+  f.hessp(x.data(), p.data(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> residuals(const TestFunction& f, const InArray& x) {
+  check_point(f, x, "x");
+  py::array_t<double> r(f.has_residuals() ? f.residual_count() : 0);
+  f.residuals(x.data(), r.mutable_data());
+  return r;
+}
+
+py::array_t<double> jacobian(const TestFunction& f, const InArray& x) {
+  check_point(f, x, "x");
+  const int64_t m = f.has_residuals() ? f.residual_count() : 0;
+  if (m > kMaxHessianEntries / f.dim())
+    throw py::value_error("jacobian: " + f.name() + " at dim=" + std::to_string(f.dim()) + " has a " + std::to_string(m) +
+                          " x " + std::to_string(f.dim()) + " Jacobian, past the 2^28-entry limit of dense matrices");
+  py::array_t<double> jac({m, f.dim()});
+  f.jacobian(x.data(), jac.mutable_data());
+  return jac;
+}
+
 // f at every point (X[i], Y[i]) of a grid of any shape, in one call (OpenMP over the points).
 py::array_t<double> grid(const TestFunction& f, const InArray& X, const InArray& Y) {
   if (f.dim() != 2)
@@ -123,6 +149,10 @@ void register_landscape(py::module_& root) {
            py::arg("x"), "f(x) at one point of shape (dim,).")
       .def("grad", &grad, py::arg("x"), "The analytic gradient at one point, shape (dim,).")
       .def("hessian", &hessian, py::arg("x"), "The analytic Hessian at one point, shape (dim, dim).")
+      .def("hessp", &hessp, py::arg("x"), py::arg("p"), "The Hessian-vector product H(x) p, shape (dim,).")
+      .def_property_readonly("has_residuals", &TestFunction::has_residuals)
+      .def("residuals", &residuals, py::arg("x"), "The residuals r(x) of f = |r|^2 (sums of squares only).")
+      .def("jacobian", &jacobian, py::arg("x"), "The Jacobian dr/dx, shape (m, dim) (sums of squares only).")
       .def("grid", &grid, py::arg("X"), py::arg("Y"), "f at every point of a grid (e.g. from numpy.meshgrid), in one call.");
   m.def("functions", &function_names, "Names of the built-in test functions.");
   m.def("make", &make_function, py::arg("name"), py::arg("dim"), py::arg("params"),

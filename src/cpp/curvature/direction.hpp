@@ -6,6 +6,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,10 @@ struct TrialContext {
 // min(1, 1/|g|_1) lr: the first step of a direction that carries no length (torch's and minFunc's
 // choice for the first L-BFGS iteration).
 inline double steepest_trial(const TrialContext& c) { return std::min(1.0, 1.0 / norm1(c.g, c.n)) * c.lr; }
+
+// The direction of a method that met NaN or Inf curvature: all NaN, which run_descent reports as
+// Status::nonfinite.
+inline void nan_direction(double* d, int64_t n) { std::fill(d, d + n, std::numeric_limits<double>::quiet_NaN()); }
 
 // A state array or scalar of a method, by name, for checkpoints (state_dict) and inspection.
 struct NamedArray {

@@ -3,6 +3,7 @@
 // Line-search methods are a Direction inside run_descent (descent.hpp); the trust-region methods
 // have their own iteration.  Every method returns the same Result.
 #pragma once
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,9 +11,12 @@
 #include "curvature/bfgs.hpp"
 #include "curvature/descent.hpp"
 #include "curvature/lbfgs.hpp"
+#include "curvature/newton.hpp"
+#include "curvature/newton_cg.hpp"
 #include "curvature/nonlinear_cg.hpp"
 #include "curvature/objective.hpp"
 #include "curvature/result.hpp"
+#include "curvature/trust_region.hpp"
 
 namespace fastopt::curvature {
 
@@ -24,6 +28,9 @@ struct MethodSettings {
   int64_t history_size = 10;       // lbfgs: pairs kept
   std::string cg_variant = "PR+";  // cg: FR, PR+ or HS
   int64_t restart_every = 0;       // cg: steepest-descent restart period (0: n)
+  double damping = 1e-8;           // saddle-free-newton: floor of |lambda_i|
+  int64_t cg_maxiter = 0;          // newton-cg: CG iterations per direction (0: 20 n)
+  TrustRegionOptions trust;        // trust-ncg
 };
 
 struct MethodInfo {
@@ -38,6 +45,10 @@ inline const std::vector<MethodInfo>& method_infos() {
       {"lbfgs", "limited-memory BFGS (two-loop recursion), strong Wolfe line search", false, false},
       {"bfgs", "BFGS with a dense inverse Hessian, strong Wolfe line search", false, false},
       {"cg", "nonlinear conjugate gradient (FR, PR+ or HS) with restarts, strong Wolfe line search", false, false},
+      {"newton", "Newton with H + tau I (tau raised until Cholesky succeeds), line search from step 1", true, false},
+      {"saddle-free-newton", "Newton on |H| (eigenvalues' absolute values), line search from step 1", true, false},
+      {"newton-cg", "line-search Newton-CG: truncated CG on Hessian-vector products", false, true},
+      {"trust-ncg", "trust-region Newton-CG (Steihaug's CG on Hessian-vector products)", false, true},
   };
   return infos;
 }
@@ -58,6 +69,16 @@ inline std::unique_ptr<Direction> make_direction(const MethodSettings& s) {
   }
   if (s.method == "bfgs") return std::make_unique<Bfgs>();
   if (s.method == "cg") return std::make_unique<NonlinearCg>(cg_variant(s.cg_variant), s.restart_every);
+  if (s.method == "newton") return std::make_unique<ModifiedNewton>();
+  if (s.method == "saddle-free-newton") {
+    if (!(s.damping > 0 && std::isfinite(s.damping)))
+      throw std::invalid_argument("damping: must be a finite number > 0, got " + std::to_string(s.damping));
+    return std::make_unique<SaddleFreeNewton>(s.damping);
+  }
+  if (s.method == "newton-cg") {
+    if (s.cg_maxiter < 0) throw std::invalid_argument("cg_maxiter: must be >= 0, got " + std::to_string(s.cg_maxiter));
+    return std::make_unique<NewtonCg>(s.cg_maxiter);
+  }
   method_info(s.method);  // throws for unknown names
   return nullptr;
 }
@@ -69,10 +90,16 @@ inline Result minimize(Objective& obj, const double* x0, const MethodSettings& s
   res.x.assign(x0, x0 + n);
   res.g.resize(n);
   std::unique_ptr<Direction> direction = make_direction(s);
+  if (s.method == "trust-ncg") check_trust_region(s.trust);
   res.f = obj.value_grad(res.x.data(), res.g.data());
   if (observe) observe({0, res.x.data(), res.f, res.g.data(), n, obj.nfev});
-  DescentState state(std::move(direction));
-  const RunResult run = run_descent(obj, res.x.data(), res.f, res.g.data(), state, s.descent, observe);
+  RunResult run;
+  if (direction) {
+    DescentState state(std::move(direction));
+    run = run_descent(obj, res.x.data(), res.f, res.g.data(), state, s.descent, observe);
+  } else {
+    run = run_trust_ncg(obj, res.x.data(), res.f, res.g.data(), s.descent, s.trust, observe);
+  }
   res.nit = run.nit;
   res.status = run.status;
   res.message = run.message;

@@ -48,6 +48,27 @@ class TestFunction {
                                 " GiB of float64; dense Hessians are limited to 2^28 entries (2 GiB, dim <= 16384)");
   }
 
+  // H(x) p into out: through the dense Hessian here; the n-dimensional functions override it with an
+  // O(n) product, so Hessian-free methods (newton-cg, trust-ncg) run on them at any dim.
+  virtual void hessp(const double* x, const double* p, double* out) const {
+    std::vector<double> h(static_cast<size_t>(dim_ * dim_));
+    hessian(x, h.data());
+    for (int64_t i = 0; i < dim_; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < dim_; ++j) sum += h[i * dim_ + j] * p[j];
+      out[i] = sum;
+    }
+  }
+
+  // The least-squares form f = |r(x)|^2 of the functions that are sums of squares (Levenberg-Marquardt
+  // runs on it): the number m of residuals (0: not a sum of squares), r into r[0..m), and the m x dim
+  // Jacobian dr/dx into jac, row-major.
+  virtual int64_t residual_count() const { return 0; }
+  bool has_residuals() const { return residual_count() > 0; }
+  virtual void residuals(const double*, double*) const { no_residuals(); }
+  virtual void jacobian(const double*, double*) const { no_residuals(); }
+  void no_residuals() const { throw std::invalid_argument("residuals: " + name_ + " is not a sum of squares"); }
+
   // Global minima (empty for functions unbounded below, like the saddles) and the minimum value
   // (none for those).
   std::vector<Point> minima;

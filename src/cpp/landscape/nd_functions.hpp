@@ -51,6 +51,30 @@ struct Rosenbrock : TestFunction {
       h[(i + 1) * n + i + 1] += 200;
     }
   }
+  // The Hessian is tridiagonal: O(n) products.
+  void hessp(const double* x, const double* p, double* out) const override {
+    const int64_t n = dim();
+    std::fill(out, out + n, 0.0);
+    for (int64_t i = 0; i + 1 < n; ++i) {
+      const double diag = 1200 * x[i] * x[i] - 400 * x[i + 1] + 2, off = -400 * x[i];
+      out[i] += diag * p[i] + off * p[i + 1];
+      out[i + 1] += off * p[i] + 200 * p[i + 1];
+    }
+  }
+  // f = sum_i r_2i^2 + r_2i+1^2 with r_2i = 10 (x_i+1 - x_i^2), r_2i+1 = 1 - x_i.
+  int64_t residual_count() const override { return 2 * (dim() - 1); }
+  void residuals(const double* x, double* r) const override {
+    for (int64_t i = 0; i + 1 < dim(); ++i) r[2 * i] = 10 * (x[i + 1] - x[i] * x[i]), r[2 * i + 1] = 1 - x[i];
+  }
+  void jacobian(const double* x, double* jac) const override {
+    const int64_t n = dim();
+    std::fill(jac, jac + residual_count() * n, 0.0);
+    for (int64_t i = 0; i + 1 < n; ++i) {
+      jac[2 * i * n + i] = -20 * x[i];
+      jac[2 * i * n + i + 1] = 10;
+      jac[(2 * i + 1) * n + i] = -1;
+    }
+  }
 };
 
 // 10 n + sum x_i^2 - 10 cos(2 pi x_i): a bowl covered in local minima near the integer points; minimum 0 at 0.
@@ -73,6 +97,9 @@ struct Rastrigin : TestFunction {
   void fill_hessian(const double* x, double* h) const override {
     zero_hessian(h, dim());
     for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = 2 + A * c * c * std::cos(c * x[i]);
+  }
+  void hessp(const double* x, const double* p, double* out) const override {
+    for (int64_t i = 0; i < dim(); ++i) out[i] = (2 + A * c * c * std::cos(c * x[i])) * p[i];
   }
 };
 
@@ -99,6 +126,9 @@ struct StyblinskiTang : TestFunction {
     zero_hessian(h, dim());
     for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = 6 * x[i] * x[i] - 16;
   }
+  void hessp(const double* x, const double* p, double* out) const override {
+    for (int64_t i = 0; i < dim(); ++i) out[i] = (6 * x[i] * x[i] - 16) * p[i];
+  }
 };
 
 // (1/2) sum lambda_i x_i^2 with eigenvalues log-spaced from 1 to `condition` (1 and condition in 2-D):
@@ -123,6 +153,9 @@ struct Quadratic : TestFunction {
   void fill_hessian(const double*, double* h) const override {
     zero_hessian(h, dim());
     for (int64_t i = 0; i < dim(); ++i) h[i * dim() + i] = lambda[i];
+  }
+  void hessp(const double*, const double* p, double* out) const override {
+    for (int64_t i = 0; i < dim(); ++i) out[i] = (lambda[i]) * p[i];
   }
 };
 

@@ -53,6 +53,16 @@ struct Beale : TestFunction {
     }
     set_hessian2(h, hxx, hxy, hyy);
   }
+  int64_t residual_count() const override { return 3; }
+  void residuals(const double* p, double* r) const override {
+    double yk = p[1];  // y^k
+    for (int k = 1; k <= 3; ++k, yk *= p[1]) r[k - 1] = c[k - 1] - p[0] + p[0] * yk;
+  }
+  // dt_k/dx = y^k - 1, dt_k/dy = k x y^(k-1).
+  void jacobian(const double* p, double* jac) const override {
+    double ykm1 = 1;  // y^(k-1)
+    for (int k = 1; k <= 3; ++k, ykm1 *= p[1]) jac[2 * (k - 1)] = ykm1 * p[1] - 1, jac[2 * (k - 1) + 1] = k * p[0] * ykm1;
+  }
 };
 
 // (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four global minima of value 0.
@@ -75,6 +85,9 @@ struct Himmelblau : TestFunction {
     const double x = p[0], y = p[1], a = x * x + y - 11, b = x + y * y - 7;
     set_hessian2(h, 4 * a + 8 * x * x + 2, 4 * (x + y), 2 + 4 * b + 8 * y * y);
   }
+  int64_t residual_count() const override { return 2; }
+  void residuals(const double* p, double* r) const override { r[0] = p[0] * p[0] + p[1] - 11, r[1] = p[0] + p[1] * p[1] - 7; }
+  void jacobian(const double* p, double* jac) const override { jac[0] = 2 * p[0], jac[1] = 1, jac[2] = 1, jac[3] = 2 * p[1]; }
 };
 
 // -a exp(-b sqrt((x^2+y^2)/2)) - exp((cos cx + cos cy)/2) + a + e with a=20, b=0.2, c=2pi; minimum 0 at 0.
@@ -132,6 +145,9 @@ struct Booth : TestFunction {
     return a * a + b * b;
   }
   void fill_hessian(const double*, double* h) const override { set_hessian2(h, 10, 8, 10); }
+  int64_t residual_count() const override { return 2; }
+  void residuals(const double* p, double* r) const override { r[0] = p[0] + 2 * p[1] - 7, r[1] = 2 * p[0] + p[1] - 5; }
+  void jacobian(const double*, double* jac) const override { jac[0] = 1, jac[1] = 2, jac[2] = 2, jac[3] = 1; }
 };
 
 // Goldstein-Price: A(x,y) B(x,y), A = 1 + (x+y+1)^2 P, B = 30 + (2x-3y)^2 Q with quadratics P, Q;

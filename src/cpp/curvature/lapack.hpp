@@ -1,0 +1,57 @@
+// The dense linear algebra of the Newton family and Levenberg-Marquardt, through the BLAS/LAPACK
+// fastopt already links (scipy-openblas32: symbols prefixed "scipy_", 32-bit integers; LAPACKE's C
+// interface).  Matrices are row-major.  The LAPACK calls only ever see symmetric matrices, which read
+// the same in row- and column-major order, so they are passed as column-major with the triangle
+// swapped ('U' column-major is the lower triangle row-major): no transposed copies.
+#pragma once
+#include <cblas.h>
+#include <lapacke.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace fastopt::curvature::lapack {
+
+inline void check_info(lapack_int info, const char* routine) {
+  if (info < 0) throw std::logic_error(std::string(routine) + ": argument " + std::to_string(-info) + " is invalid");
+}
+
+// a = L L^T in place (the lower triangle, row-major, holds L; the other is left as it was).  Returns
+// false when a is not positive definite (dpotrf's info > 0), the test Newton's modification runs on.
+inline bool cholesky(double* a, int64_t n) {
+  const lapack_int info = scipy_LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', static_cast<lapack_int>(n), a, static_cast<lapack_int>(n));
+  check_info(info, "dpotrf");
+  return info == 0;
+}
+
+// b <- A^-1 b, with A's factor from cholesky().
+inline void cholesky_solve(const double* factor, double* b, int64_t n) {
+  const auto ni = static_cast<lapack_int>(n);
+  check_info(scipy_LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', ni, 1, factor, ni, b, ni), "dpotrs");
+}
+
+// A = V diag(w) V^T for symmetric A (divide and conquer, dsyevd): w ascending; on return row j of a
+// is the unit eigenvector of w[j].  Returns false when the iteration did not converge.
+inline bool symmetric_eigen(double* a, double* w, int64_t n) {
+  const lapack_int info =
+      scipy_LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', static_cast<lapack_int>(n), a, static_cast<lapack_int>(n), w);
+  check_info(info, "dsyevd");
+  return info == 0;
+}
+
+// out = A x for an m x n row-major A, or A^T x with transpose (x of m entries, out of n).
+inline void matvec(bool transpose, const double* a, int64_t m, int64_t n, const double* x, double* out) {
+  scipy_cblas_dgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+                    1.0, a, static_cast<blasint>(n), x, 1, 0.0, out, 1);
+}
+
+// out = J^T J (n x n, both triangles) for an m x n row-major J: the Gauss-Newton matrix.
+inline void gram(const double* jac, int64_t m, int64_t n, double* out) {
+  scipy_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(m), 1.0, jac,
+                    static_cast<blasint>(n), 0.0, out, static_cast<blasint>(n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < i; ++j) out[i * n + j] = out[j * n + i];
+}
+
+}  // namespace fastopt::curvature::lapack
