@@ -20,6 +20,7 @@ The target (issue 10): 10 methods x 1,000 iterations in under 50 ms in all.  The
     python bench/bench_second_order_paths.py [--function rosenbrock] [--iterations 1000] [--repeats 5]
 """
 import argparse
+import os
 import platform
 import time
 import warnings
@@ -123,6 +124,7 @@ def main() -> None:
         measured.append(method)
         print(f"{method:<19} {len(chosen):>4} {iterations:>5} {evals:>6} {native * 1e3:>8.2f} {core * 1e3:>7.2f} "
               f"{python * 1e3:>8.2f} {scipy_ms:>8} {scipy_iter:>7} {python / native:>12.0f}x {scipy_ratio:>12}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end")
     print(f"\n{len(measured)} methods x 1000 iterations (scaled from the iterations made): "
           f"{total_native * 1e3:.2f} ms through landscape.trajectory, {total_core * 1e3:.2f} ms in the C++ core; "
           f"target {TARGET_MS:g} ms for {TARGET_METHODS} methods "

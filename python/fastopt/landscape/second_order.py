@@ -10,6 +10,8 @@ same C++ iteration, calling back into Python for every evaluation), so both give
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import _core
@@ -30,7 +32,30 @@ def second_order_methods() -> list[str]:
     -------
     list of str
     """
-    return [name for name, *_ in _core.curvature.methods()]
+    return list(_method_names())
+
+
+@functools.cache
+def _method_names() -> tuple[str, ...]:
+    return tuple(name for name, *_ in _core.curvature.methods())  # the native table is fixed at build time
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_settings(method: str, options: tuple):
+    # Checking the options and filling the native Settings costs ~30 us, three times a 2-D path's run:
+    # paths drawn again with the same options reuse them (the native run only reads them).
+    from ..curvature.minimize import settings
+    return settings(method, dict(options))
+
+
+def _native_settings(method: str, options: dict):
+    try:
+        key = tuple(sorted(options.items()))
+        hash(key)
+    except TypeError:  # an unhashable value: let settings() name it
+        from ..curvature.minimize import settings
+        return settings(method, options)
+    return _cached_settings(method, key)
 
 
 def path_options(method: str, steps: int, options: dict) -> dict:
@@ -100,17 +125,17 @@ def second_order_path(fn: TestFunction, method: str, x0: np.ndarray, steps: int,
         For an unknown option or a bad value (as :func:`fastopt.minimize`), ``native=True`` on a
         function that is not built in, or a method the function cannot serve.
     """
-    from ..curvature.minimize import minimize, settings
+    from ..curvature.minimize import minimize
     options = path_options(method, steps, options)
     run_native = fn.native if native is None else bool(native)
     if run_native and not fn.native:
         raise ValueError(f"native=True: {fn.name!r} is a Python function; only built-in functions run in C++")
     if run_native:
-        raw = _core.curvature.minimize(fn._fn, x0.copy(), settings(method, options), None, True)
+        raw = _core.curvature.minimize(fn._fn, x0.copy(), _native_settings(method, options), None, True)
     else:
         raw = minimize(fn.value, x0, method=method, jac=fn.grad, hess=fn.hessian, options=options, path=True)
     path = np.asarray(raw["path"], dtype=np.float64)
-    norms = np.array(raw["path_grad_norm"], dtype=np.float64)
+    norms = np.asarray(raw["path_grad_norm"], dtype=np.float64)
     for i in np.flatnonzero(np.isnan(norms)):  # a method that tracks no gradient there
         norms[i] = np.linalg.norm(fn.grad(path[i]))
     return {"path": path, "losses": np.asarray(raw["path_fun"], dtype=np.float64), "grad_norms": norms,

@@ -20,11 +20,12 @@ from ..optim.registry import REGISTRY
 # Fixed colours so that an optimizer looks the same in every figure: each registry entry's own.
 OPTIMIZER_COLORS = {name: e.color for name, e in REGISTRY.items()}
 # The second-order methods of fastopt.minimize (fastopt.landscape.second_order_methods()), by the names
-# the issue gives them, each its own colour, apart from the registry's and darker, as their paths are
-# drawn as dots joined by thin lines.
-SECOND_ORDER_COLORS = {"newton": "#000000", "saddle-free-newton": "#636363", "newton-cg": "#843c39",
-                       "trust-ncg": "#31a354", "bfgs": "#3182bd", "lbfgs": "#e6550d", "cg": "#756bb1",
-                       "lm": "#a55194"}
+# the issue gives them, each its own colour: dark ones, away from the six first-order optimizers of the
+# landscape figures (sgd blue, momentum orange, nesterov green, adagrad red, rmsprop purple, adam pink),
+# as their paths are dots joined by thin lines.
+SECOND_ORDER_COLORS = {"lbfgs": "#000000", "bfgs": "#01665e", "cg": "#8c6d31", "newton": "#c51b7d",
+                       "saddle-free-newton": "#737373", "newton-cg": "#543005", "trust-ncg": "#40004b",
+                       "lm": "#4d9221"}
 # Names outside the registry get one of these, chosen by a stable hash of the name (not Python's
 # randomised hash), so they too keep their colour from one figure and one run to the next.
 _SPARE_COLORS = ("#843c39", "#31a354", "#3182bd", "#e6550d", "#756bb1", "#636363", "#a55194", "#8ca252")
