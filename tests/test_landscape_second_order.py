@@ -267,3 +267,13 @@ def test_cli_bad_second_order_flags_exit_2(tmp_path, monkeypatch, capsys, flags,
     monkeypatch.chdir(tmp_path)
     code, err = exit_status(capsys, ["landscape", "--steps", "10", "--dpi", "30", *flags])
     assert code == 2 and message in err and err.count("fastopt landscape: error:") == 1
+
+
+def test_methods_a_function_cannot_serve_are_left_out_of_its_list(monkeypatch):
+    fn = landscape.get("himmelblau")
+    assert landscape.second_order_methods(fn) == METHODS
+    # A method the native table lists but the function cannot serve fails before its first iteration.
+    monkeypatch.setattr("fastopt.landscape.second_order._method_names", lambda: (*METHODS, "needs-residuals"))
+    assert "needs-residuals" in landscape.second_order_methods()
+    assert landscape.second_order_methods(fn) == METHODS
+    assert studies.default_evaluation_optimizers("himmelblau") == [*studies.LANDSCAPE_OPTIMIZERS, *METHODS]

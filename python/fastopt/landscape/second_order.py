@@ -24,15 +24,31 @@ from .functions import TestFunction
 PATH_OPTIONS = {"gtol": 1e-10, "ftol": 0.0}
 
 
-def second_order_methods() -> list[str]:
+def second_order_methods(function: TestFunction | None = None) -> list[str]:
     """The names of the native second-order and quasi-Newton methods (:func:`fastopt.curvature.methods`),
     which :func:`~fastopt.landscape.trajectory` accepts beside the first-order optimizers.
+
+    Parameters
+    ----------
+    function : TestFunction, optional
+        Only the methods that can run on it: a method it cannot serve (a least-squares method on a
+        function without residuals, say) fails at once, before its first iteration, and is left out.
 
     Returns
     -------
     list of str
     """
-    return list(_method_names())
+    names = list(_method_names())
+    if function is None:
+        return names
+    runnable = []
+    for name in names:
+        try:
+            second_order_path(function, name, np.asarray(function.start, dtype=np.float64), 0, None, {})
+        except ValueError:
+            continue
+        runnable.append(name)
+    return runnable
 
 
 @functools.cache

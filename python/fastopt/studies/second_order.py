@@ -19,15 +19,20 @@ def _runs(fn, optimizers, steps: int) -> dict:
     return {name: landscape.trajectory(fn, name, steps=steps) for name in optimizers}
 
 
-def default_evaluation_optimizers() -> list[str]:
+def default_evaluation_optimizers(function: str = "rosenbrock") -> list[str]:
     """The optimizers of the evaluations figure by default: the landscape's first-order ones
-    (:data:`~fastopt.studies.LANDSCAPE_OPTIMIZERS`) and every second-order method.
+    (:data:`~fastopt.studies.LANDSCAPE_OPTIMIZERS`) and every second-order method that runs on ``function``.
+
+    Parameters
+    ----------
+    function : str
+        A name of :func:`fastopt.landscape.functions`.
 
     Returns
     -------
     list of str
     """
-    return [*LANDSCAPE_OPTIMIZERS, *landscape.second_order_methods()]
+    return [*LANDSCAPE_OPTIMIZERS, *landscape.second_order_methods(landscape.get(function))]
 
 
 def evaluations_study(function: str = "rosenbrock", optimizers=None, steps: int = 2000, out="evaluations.png",
@@ -42,7 +47,7 @@ def evaluations_study(function: str = "rosenbrock", optimizers=None, steps: int 
     function : str
         A name of :func:`fastopt.landscape.functions` with a known minimum.
     optimizers : sequence of str, optional
-        First- and second-order names (default :func:`default_evaluation_optimizers`).
+        First- and second-order names (default :func:`default_evaluation_optimizers` of ``function``).
     steps : int
         Steps per first-order trajectory; the most iterations of a second-order one.
     out : path-like
@@ -61,9 +66,9 @@ def evaluations_study(function: str = "rosenbrock", optimizers=None, steps: int 
     """
     from .. import plots
     out = figure_path(out)
-    optimizers = check_optimizers(default_evaluation_optimizers() if optimizers is None else optimizers,
-                                  second_order=True)
     fn = landscape.get(function)
+    optimizers = check_optimizers(default_evaluation_optimizers(fn.name) if optimizers is None else optimizers,
+                                  second_order=True)
     runs = _runs(fn, optimizers, steps)
     plots.evaluations_vs_loss(fn, runs, save=out, dpi=dpi)
     return LandscapeResult(fn.name, runs, [out])
@@ -72,9 +77,9 @@ def evaluations_study(function: str = "rosenbrock", optimizers=None, steps: int 
 def second_order_study(function: str = "rosenbrock", first_order=SECOND_ORDER_COMPANIONS, steps: int = 2000,
                        out_dir="docs/second_order", dpi: float = 80) -> LandscapeResult:
     """The README's second-order figures: ``<out_dir>/paths_<function>.png`` (``first_order`` optimizers
-    and every second-order method on the contour map, losses against step beside it) and
-    ``<out_dir>/evaluations_<function>.png`` (f - f* against function evaluations, for the landscape's
-    first-order optimizers and every second-order method).
+    and every second-order method that runs on the function, on the contour map, losses against step
+    beside it) and ``<out_dir>/evaluations_<function>.png`` (f - f* against function evaluations, for
+    :func:`default_evaluation_optimizers`).
 
     Parameters
     ----------
@@ -97,11 +102,11 @@ def second_order_study(function: str = "rosenbrock", first_order=SECOND_ORDER_CO
     from .. import plots
     out_dir = Path(out_dir)
     fn = landscape.get(function)
-    methods = landscape.second_order_methods()
+    methods = landscape.second_order_methods(fn)
     first_order = check_optimizers(first_order, "first_order")
-    runs = _runs(fn, dict.fromkeys([*first_order, *LANDSCAPE_OPTIMIZERS, *methods]), steps)
+    evaluated = default_evaluation_optimizers(fn.name)
+    runs = _runs(fn, dict.fromkeys([*first_order, *evaluated]), steps)
     files = [out_dir / f"paths_{fn.name}.png", out_dir / f"evaluations_{fn.name}.png"]
     plots.first_vs_second_order(fn, {name: runs[name] for name in [*first_order, *methods]}, save=files[0], dpi=dpi)
-    plots.evaluations_vs_loss(fn, {name: runs[name] for name in default_evaluation_optimizers()}, save=files[1],
-                              dpi=dpi)
+    plots.evaluations_vs_loss(fn, {name: runs[name] for name in evaluated}, save=files[1], dpi=dpi)
     return LandscapeResult(fn.name, runs, files)
