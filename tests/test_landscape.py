@@ -257,7 +257,7 @@ def test_bad_inputs_raise_clear_errors():
         landscape.trajectory("rosenbrock", "adam", x0=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match=r"steps: must be >= 0, got -1"):
         landscape.trajectory("rosenbrock", "adam", steps=-1)
-    with pytest.raises(ValueError, match=r"optimizer: unknown 'adamm'; choose from sgd"):
+    with pytest.raises(ValueError, match=r"optimizer: unknown 'adamm'; choose a first-order optimizer \(sgd"):
         landscape.trajectory("rosenbrock", "adamm")
     with pytest.raises(ValueError, match=r"noise: must be a finite number >= 0"):
         landscape.trajectory("rosenbrock", "adam", noise=-1.0)

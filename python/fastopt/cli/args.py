@@ -74,6 +74,21 @@ def optimizer_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def path_optimizer_list(text: str) -> list[str]:
+    """``"sgd,adam,bfgs"`` -> ``["sgd", "adam", "bfgs"]``: first-order optimizers and second-order methods,
+    checked by :func:`fastopt.studies.check_optimizers` (the landscape paths take both).
+
+    Parameters
+    ----------
+    text : str
+        Names separated by commas.
+    """
+    try:
+        return studies.check_optimizers(text.split(","), name="", second_order=True)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def lr_map(text: str) -> dict[str, float]:
     """``"sgd=0.1,adam=3e-4"`` -> ``{"sgd": 0.1, "adam": 0.0003}``.
 

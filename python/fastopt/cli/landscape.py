@@ -5,11 +5,12 @@ import functools
 from pathlib import Path
 
 from .. import landscape, studies
-from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, lr_map, optimizer_list,
+from ..optim import REGISTRY
+from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, lr_map, path_optimizer_list,
                    positive_int)
 from .common import call_study, print_files
 
-LANDSCAPE_FIGURES = ("paths", "lr-sensitivity", "momentum", "convex")
+LANDSCAPE_FIGURES = ("paths", "lr-sensitivity", "momentum", "convex", "evaluations")
 
 
 def add_command(subparsers) -> None:
@@ -27,16 +28,24 @@ def add_command(subparsers) -> None:
                     "contour map to --out, the loss curves beside it (<out>_loss), the 3-D surface with --surface "
                     "(<out>_surface) and an animation with --animate. --figure lr-sensitivity: one optimizer at "
                     "several learning rates (--lrs). --figure momentum: sgd against momentum and nesterov at sgd's "
-                    "learning rate. --figure convex: the optimizers on --convex and on --function side by side.",
+                    "learning rate. --figure convex: the optimizers on --convex and on --function side by side. "
+                    "--figure evaluations: f - f* against function evaluations. Second-order methods "
+                    f"({', '.join(landscape.second_order_methods())}) run beside the first-order optimizers in "
+                    "paths, convex and evaluations: to the minimum (gradient 1e-10) or for --steps iterations, "
+                    "drawn as a dot at every iterate.",
         formatter_class=DefaultsHelpFormatter)
     names = landscape.functions()
     p.add_argument("--function", choices=names, default="rosenbrock", metavar="NAME",
                    help=f"test function, one of {', '.join(names)} (the non-convex one of --figure convex)")
     p.add_argument("--figure", choices=LANDSCAPE_FIGURES, default="paths", help="which figure to draw")
-    p.add_argument("--optimizers", type=optimizer_list, metavar="A,B,...",
-                   help=f"optimizers (default: {','.join(studies.LANDSCAPE_OPTIMIZERS)}; with --figure momentum "
-                        f"{','.join(studies.MOMENTUM_OPTIMIZERS)}; with lr-sensitivity one, sgd)")
-    p.add_argument("--steps", type=positive_int, default=2000, help="steps per optimizer")
+    p.add_argument("--optimizers", type=path_optimizer_list, metavar="A,B,...",
+                   help=f"optimizers: first-order ({','.join(REGISTRY)}) or second-order "
+                        f"({','.join(landscape.second_order_methods())}; not with "
+                        f"lr-sensitivity or momentum) (default: {','.join(studies.LANDSCAPE_OPTIMIZERS)}; with "
+                        f"--figure momentum {','.join(studies.MOMENTUM_OPTIMIZERS)}; with lr-sensitivity one, sgd; "
+                        "with evaluations also every second-order method)")
+    p.add_argument("--steps", type=positive_int, default=2000,
+                   help="steps per optimizer (the most iterations of a second-order method)")
     p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
     p.add_argument("--lrs", type=float_list, metavar="R1,R2,...",
                    help="learning rates of --figure lr-sensitivity (default: the tabulated rate times "
@@ -103,6 +112,15 @@ def run(args, parser) -> int:
         _, result = call_study(parser, studies.momentum_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, **common)
         files = result.files
+    elif figure == "evaluations":
+        if args.lr:
+            parser.error("--lr does not apply to --figure evaluations (each optimizer uses its tabulated rate)")
+        if args.noise:
+            parser.error("--noise does not apply to --figure evaluations (second-order methods need exact gradients)")
+        _, result = call_study(parser, studies.evaluations_study, function=args.function, optimizers=args.optimizers,
+                               steps=args.steps, out=args.out, dpi=args.dpi)
+        _print_runs(result.trajectories)
+        files = result.files
     elif figure == "convex":
         if args.lr:
             parser.error("--lr does not apply to --figure convex (each function uses its tabulated rates)")
@@ -115,8 +133,18 @@ def run(args, parser) -> int:
         _, result = call_study(parser, studies.landscape_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, surface=args.surface, animate=args.animate, frames=args.frames,
                                **common)
-        for name, path in result.trajectories.items():
-            print(f"{name:>10}: lr {path.lr:<8g} final f {path.losses[-1]:.4g}")
+        _print_runs(result.trajectories)
         files = result.files
     print_files(files)
     return 0
+
+
+def _print_runs(trajectories) -> None:
+    """One line per run: a first-order optimizer's rate, a second-order method's iterations and evaluations,
+    and the final f."""
+    for name, path in trajectories.items():
+        if path.second_order:
+            print(f"{name:>10}: {len(path.path) - 1} iterations, {path.evaluations[-1]} evaluations, "
+                  f"final f {path.losses[-1]:.4g} ({path.message})")
+        else:
+            print(f"{name:>10}: lr {path.lr:<8g} final f {path.losses[-1]:.4g}")

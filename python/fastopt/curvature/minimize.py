@@ -230,7 +230,7 @@ def minimize(fun, x0, args=(), method: str = "lbfgs", jac=None, hess=None, hessp
         Called after every iteration as ``callback(xk)``, or ``callback(intermediate_result=res)``
         when its parameter has that name; raising StopIteration stops the run (status 6).
     path : bool
-        Return the iterates too (``res.path``, ``res.path_fun``, ``res.path_nfev``).
+        Return the iterates too (``res.path``, ``res.path_fun``, ``res.path_nfev``, ``res.path_grad_norm``).
 
     Returns
     -------

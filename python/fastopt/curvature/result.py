@@ -28,9 +28,11 @@ class OptimizeResult(dict):
         The status in words.
     method : str
         The method's name.
-    path, path_fun, path_nfev : ndarray
-        With ``path=True``: the iterates x_0, x_1, ... (nit + 1, n), their values, and the function
-        evaluations spent when each was reached.
+    path, path_fun, path_nfev, path_grad_norm : ndarray
+        With ``path=True``: the iterates x_0, x_1, ... (the start and every accepted iterate: nit + 1
+        rows, nit where the last iteration's line search failed), their values, the function
+        evaluations spent when each was reached, and the gradient's norm |g|_2 there (NaN where the
+        method tracks no gradient).
     """
 
     def __getattr__(self, name):

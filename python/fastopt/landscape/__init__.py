@@ -6,14 +6,19 @@
     f.value(x), f.grad(x), f.hessian(x), f.grid(X, Y), f.minima, f.min_value, f.domain, f.start
     t = fastopt.landscape.trajectory("rosenbrock", "adam", steps=2000)
     t.path, t.losses, t.grad_norms
+    t = fastopt.landscape.trajectory("rosenbrock", "bfgs")      # a second-order method: to the minimum
+    t.path, t.evaluations, t.message                              # its iterates, evaluations spent, why it stopped
 
 The built-in functions are C++ with analytic gradients and Hessians (float64).  A trajectory on a
 built-in function runs entirely in C++, reusing the optimizer's own update rule: no Python per
 step.  ``custom(value, grad, ...)`` wraps Python callables; their trajectories step in Python.
+The second-order methods of ``fastopt.minimize`` (``second_order_methods()``) run natively too.
 """
 from .custom import CustomFunction, custom
 from .functions import BuiltinFunction, TestFunction, functions, get
+from .second_order import PATH_OPTIONS, second_order_methods
 from .trajectories import DEFAULT_LR, MAX_TRAJECTORY_BYTES, Trajectory, default_lr, trajectories, trajectory
 
 __all__ = ["TestFunction", "BuiltinFunction", "CustomFunction", "Trajectory", "DEFAULT_LR", "functions", "get",
-           "custom", "default_lr", "trajectory", "trajectories", "MAX_TRAJECTORY_BYTES"]
+           "custom", "default_lr", "trajectory", "trajectories", "MAX_TRAJECTORY_BYTES", "PATH_OPTIONS",
+           "second_order_methods"]

@@ -1,5 +1,5 @@
 """The paths optimizers take across test functions: natively in C++ through the optimizer's kernel calls,
-or step by step in Python."""
+or step by step in Python; and the paths of the second-order methods (:mod:`.second_order`)."""
 from __future__ import annotations
 
 import math
@@ -13,6 +13,7 @@ from ..optim.base import Optimizer
 from ..optim.lookahead import Lookahead
 from ..optim.registry import OPTIMIZERS, REGISTRY, create
 from .functions import TestFunction, get
+from .second_order import second_order_methods, second_order_path
 
 
 # The most memory a trajectory may take (path, losses, gradient norms, learning rates and noise), so that
@@ -54,14 +55,20 @@ def default_lr(function: str, optimizer: str) -> float | None:
 class Trajectory:
     """An optimizer's path across a test function.
 
+    A first-order optimizer makes every step it is given, one gradient evaluation each.  A
+    second-order method (``second_order``) makes at most that many iterations: its path ends where
+    the method stops (``message``), and an iteration may cost several evaluations (``evaluations``).
+
     Parameters
     ----------
     function : str
         The test function's name.
     optimizer : str
-        The optimizer's name: its registry name, else the lower-cased name of its class or factory.
+        The optimizer's name: its registry name, else the lower-cased name of its class or factory,
+        or the second-order method's name.
     lr : float
-        The base learning rate (the one ``schedule`` multiplies).
+        The base learning rate (the one ``schedule`` multiplies); NaN for a second-order method,
+        whose line search or trust region chooses every step.
     path : numpy.ndarray, shape (steps+1, dim)
         The start point and the point after every step.
     losses : numpy.ndarray, shape (steps+1,)
@@ -74,6 +81,13 @@ class Trajectory:
         The seed of that noise.
     native : bool
         Whether the loop ran in C++.
+    evaluations : numpy.ndarray of int, shape (steps+1,), optional
+        The function evaluations (value and gradient) spent when each point was reached, the start
+        costing one: 1, 2, ..., steps+1 for a first-order optimizer (filled in when not given).
+    second_order : bool, default False
+        Whether a second-order method made the path.
+    message : str, default ""
+        Why a second-order method stopped (its ``fastopt.minimize`` message).
     """
 
     function: str
@@ -85,6 +99,13 @@ class Trajectory:
     noise: float
     seed: int
     native: bool
+    evaluations: np.ndarray | None = None
+    second_order: bool = False
+    message: str = ""
+
+    def __post_init__(self):
+        if self.evaluations is None:
+            self.evaluations = np.arange(1, len(self.losses) + 1, dtype=np.int64)
 
 
 _CLASS_NAMES = {cls: name for name, (cls, preset) in OPTIMIZERS.items() if not preset}
@@ -95,7 +116,9 @@ def _build_optimizer(fn: TestFunction, optimizer, lr, hyper: dict, param: np.nda
     if isinstance(optimizer, str):
         name = optimizer.lower()
         if name not in OPTIMIZERS:
-            raise ValueError(f"optimizer: unknown {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+            first, second = ", ".join(OPTIMIZERS), ", ".join(second_order_methods())
+            raise ValueError(f"optimizer: unknown {optimizer!r}; choose a first-order optimizer ({first}) "
+                             f"or a second-order method ({second})")
     elif callable(optimizer):
         name = _CLASS_NAMES.get(optimizer, getattr(optimizer, "__name__", type(optimizer).__name__).lower())
     else:
@@ -134,27 +157,35 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         A built-in name (built with :func:`get`, in 2-D) or a :class:`TestFunction`.
     optimizer : str, class or callable
         A registry name ("sgd", "momentum", "nesterov", "adam", "nadam", "ranger", ...;
-        case-insensitive), an optimizer class or a factory ``factory(params, **hyper)``.
+        case-insensitive), an optimizer class or a factory ``factory(params, **hyper)``; or the name of
+        a second-order method (:func:`second_order_methods`: "lbfgs", "bfgs", "cg", ...), run by
+        :mod:`fastopt.landscape.second_order` to its minimum (``gtol`` 1e-10, ``ftol`` 0: its
+        :data:`~fastopt.landscape.second_order.PATH_OPTIONS`) or for ``steps`` iterations, whichever
+        comes first, so its path may be shorter than ``steps``.
     x0 : array_like, shape (dim,), optional
         The start point, finite; defaults to ``fn.start``.
     steps : int, default 1000
-        The number of steps, >= 0.
+        The number of steps, >= 0 (a second-order method's most iterations).
     lr : float, optional
         The base learning rate; defaults to the :data:`DEFAULT_LR` table, then to the optimizer's default.
+        None for a second-order method.
     noise : float, default 0.0
         Standard deviation of Gaussian noise added to every gradient, drawn from
-        ``numpy.random.default_rng(seed)`` (imitates stochastic gradients); finite, >= 0.
+        ``numpy.random.default_rng(seed)`` (imitates stochastic gradients); finite, >= 0.  0 for a
+        second-order method (its line search needs the exact gradient).
     seed : int, default 0
         The seed of the noise.
     schedule : callable, optional
         ``schedule(t)`` multiplies the learning rate of step t+1 (t = 0, 1, ...; like LambdaLR); it
-        must return finite multipliers >= 0.
+        must return finite multipliers >= 0.  None for a second-order method.
     native : bool or None, default None
         Keyword-only.  None runs in C++ whenever the function is built in and the optimizer's step is
-        native kernel calls (``opt.kernel_calls()``: a fastopt optimizer, or Lookahead over one);
-        False forces the Python loop; True requires the C++ loop.
+        native kernel calls (``opt.kernel_calls()``: a fastopt optimizer, or Lookahead over one) or
+        the optimizer is a second-order method; False forces the Python loop (a second-order method:
+        :func:`fastopt.minimize` with Python callables); True requires the C++ loop.
     **hyper
-        Override the optimizer's hyperparameters.
+        Override the optimizer's hyperparameters, or a second-order method's options
+        (:data:`fastopt.curvature.METHOD_OPTIONS`: ``gtol``, ``history_size``, ``variant``, ...).
 
     Returns
     -------
@@ -166,7 +197,9 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         If ``fn`` is neither a name nor a :class:`TestFunction`, ``steps`` is not an int, ``optimizer``
         is neither a name nor callable, or a factory returns no fastopt optimizer.
     ValueError
-        For an unknown function or optimizer name, ``steps`` < 0, a negative or non-finite ``noise``,
+        For an unknown function or optimizer name (the message lists the first- and second-order
+        names), ``lr``, ``noise`` or ``schedule`` given to a second-order method, or an option it does
+        not take, ``steps`` < 0, a negative or non-finite ``noise``,
         an ``x0`` of the wrong shape or not finite, a ``schedule`` returning a negative or non-finite
         multiplier, ``native=True`` where the C++ loop cannot run, or results above
         :data:`MAX_TRAJECTORY_BYTES` (refused before running).
@@ -181,7 +214,11 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         raise ValueError(f"steps: must be >= 0, got {steps}")
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise: must be a finite number >= 0, got {noise}")
-    need = 8 * ((steps + 1) * (fn.dim + 2) + steps * (1 + (fn.dim if noise > 0 else 0)))
+    second_order = isinstance(optimizer, str) and optimizer.lower() not in OPTIMIZERS and \
+        optimizer.lower() in second_order_methods()
+    # Path, losses, gradient norms (and evaluations) per point; first-order: learning rates and noise per step.
+    need = 8 * ((steps + 1) * (fn.dim + 3) if second_order else
+                (steps + 1) * (fn.dim + 2) + steps * (1 + (fn.dim if noise > 0 else 0)))
     if need > MAX_TRAJECTORY_BYTES:
         raise ValueError(f"steps: {steps} steps of {fn.name} (dim={fn.dim}) would need {need / 2**30:.1f} GiB for the "
                          "path, losses, gradient norms and learning rates; the limit is "
@@ -191,6 +228,8 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         raise ValueError(f"x0: expected {fn.dim} coordinates for {fn.name} (dim={fn.dim}), got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"x0: must be finite, got {x}")
+    if second_order:
+        return _second_order_trajectory(fn, optimizer.lower(), x, steps, lr, noise, seed, schedule, native, hyper)
 
     opt, name = _build_optimizer(fn, optimizer, lr, hyper, x)
     base_lr = float(opt.param_groups[0]["lr"])
@@ -211,6 +250,21 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     else:
         path, losses, norms = _python_loop(fn, opt, x, lrs, gradient_noise)
     return Trajectory(fn.name, name, base_lr, path, losses, norms, float(noise), int(seed), calls is not None)
+
+
+def _second_order_trajectory(fn, method, x, steps, lr, noise, seed, schedule, native, options) -> Trajectory:
+    """A second-order method's :class:`Trajectory`, after refusing what only first-order optimizers take."""
+    for given, what in ((lr is not None, f"lr: {method} chooses its steps by line search or trust region; "
+                                         "leave lr=None"),
+                        (noise > 0, f"noise: {method} needs exact gradients (its line search compares values "
+                                    "and slopes); use noise=0"),
+                        (schedule is not None, f"schedule: {method} has no learning rate to schedule; leave "
+                                               "schedule=None")):
+        if given:
+            raise ValueError(what)
+    run = second_order_path(fn, method, x, steps, native, options)
+    return Trajectory(fn.name, method, math.nan, run["path"], run["losses"], run["grad_norms"], 0.0, int(seed),
+                      run["native"], run["evaluations"], True, run["message"])
 
 
 def trajectories(fn, optimizers: Iterable, **kwargs) -> dict[str, Trajectory]:

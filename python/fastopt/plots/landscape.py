@@ -3,8 +3,9 @@
 Inputs follow two contracts.  A test function has ``name``, ``value(x)``, ``grid(X, Y)`` (vectorised
 over meshgrid arrays), ``minima`` (array (k, 2), maybe empty) and ``domain`` ((xmin, xmax), (ymin,
 ymax)).  A trajectory result has ``path`` (steps + 1, 2), ``losses`` (steps + 1,), ``optimizer``
-(name) and ``lr``.  ``trajectories`` is one result, a sequence of them (labelled by optimizer) or a
-mapping label -> result.
+(name) and ``lr``; it may have ``second_order`` (True: a second-order method's few, long steps, drawn
+as a dot at every iterate joined by a thin line) and ``evaluations`` (function evaluations per point).
+``trajectories`` is one result, a sequence of them (labelled by optimizer) or a mapping label -> result.
 """
 from __future__ import annotations
 
@@ -79,6 +80,51 @@ def colored_runs(trajectories) -> list[tuple[str, object, str]]:
     return [(label, result, color_for(result.optimizer)) for label, result in runs_of(trajectories)]
 
 
+def is_second_order(result) -> bool:
+    """Whether a trajectory result is a second-order method's (its ``second_order`` attribute, else False).
+
+    Parameters
+    ----------
+    result : trajectory result
+        As the module docstring describes.
+    """
+    return bool(getattr(result, "second_order", False))
+
+
+def legend_label(label: str, result, mixed: bool) -> str:
+    """A run's legend entry: a second-order method's label with its iteration count; where the runs mix
+    first- and second-order methods (``mixed``), a first-order run's with its learning rate.
+
+    Parameters
+    ----------
+    label : str
+        The run's label.
+    result : trajectory result
+        The run.
+    mixed : bool
+        Whether the figure also shows runs of the other order.
+
+    Returns
+    -------
+    str
+    """
+    if is_second_order(result):
+        return f"{label} ({len(result.path) - 1} iterations)"
+    return f"{label} lr={result.lr:g}" if mixed and "lr=" not in label else label
+
+
+def mixes_orders(colored) -> bool:
+    """Whether the runs hold both first- and second-order methods.
+
+    Parameters
+    ----------
+    colored : list of (label, result, colour)
+        As :func:`colored_runs` gives them.
+    """
+    kinds = {is_second_order(result) for _, result, _ in colored}
+    return len(kinds) == 2
+
+
 def _minimum_value(function) -> float | None:
     minima = np.asarray(function.minima, dtype=float).reshape(-1, 2)
     return min(float(function.value(point)) for point in minima) if len(minima) else None
@@ -136,12 +182,19 @@ def _draw_paths(ax, colored) -> None:
     """Each path as a line, its start as a circle and its end as a cross, in the run's colour.
 
     Paths often share a valley: each is drawn a little thinner than the one before, so the earlier
-    ones stay visible beneath the later ones.
+    ones stay visible beneath the later ones.  A second-order method's path is a dot at every iterate
+    joined by a thin line, above the others: its few, long steps stay visible.
     """
+    mixed = mixes_orders(colored)
     for index, (label, result, color) in enumerate(colored):
         path = np.asarray(result.path, dtype=float)
-        width = max(1.0, 3.5 - 0.8 * index)
-        ax.plot(path[:, 0], path[:, 1], color=color, linewidth=width, label=label, gid=f"path:{label}", zorder=3)
+        text = legend_label(label, result, mixed)
+        if is_second_order(result):
+            ax.plot(path[:, 0], path[:, 1], color=color, linewidth=0.9, marker="o", markersize=4,
+                    markeredgecolor="white", markeredgewidth=0.4, label=text, gid=f"path:{label}", zorder=4)
+        else:
+            width = max(1.0, 3.5 - 0.8 * index)
+            ax.plot(path[:, 0], path[:, 1], color=color, linewidth=width, label=text, gid=f"path:{label}", zorder=3)
         finite = path[np.isfinite(path).all(axis=1)]
         ax.plot(*path[0], marker="o", markersize=7, color=color, markeredgecolor="k", zorder=5)
         if len(finite):
@@ -186,6 +239,10 @@ DIVERGED = 1e30  # losses beyond this are treated as a diverged run
 def loss_panel(ax, colored, function=None) -> None:
     """Losses against step on a log axis: f - f* when the function's minimum is known.
 
+    A second-order method's losses are dots at its iterates joined by a thin line.  Where the runs
+    mix first- and second-order methods (tens of iterations against thousands of steps), the step
+    axis is symmetric-log, so both are readable.
+
     Parameters
     ----------
     ax : matplotlib.axes.Axes
@@ -196,22 +253,29 @@ def loss_panel(ax, colored, function=None) -> None:
         Its ``min_value`` (or value at its first minimum) is f*; None plots f itself.
     """
     f_star = None if function is None else _minimum_value(function)
+    mixed = mixes_orders(colored)
     for label, result, color in colored:
         losses = np.asarray(result.losses, dtype=float)
+        text = legend_label(label, result, mixed)
         # A diverged run (inf/NaN, or beyond what a log axis can draw) ends its curve and says so.
         diverged = ~np.isfinite(losses) | (np.abs(losses) > DIVERGED)
         if diverged.any():
             losses = np.where(np.maximum.accumulate(diverged), np.nan, losses)
-            label = f"{label} (diverged)"
+            text = f"{text} (diverged)"
         if f_star is not None:
             # Floor at rounding level: a run sitting exactly on the minimum stays visible.
             losses = np.maximum(losses - f_star, np.finfo(float).eps * max(1.0, abs(f_star)))
-        ax.plot(np.arange(len(losses)), losses, color=color, label=label, gid=f"loss:{label}")
+        style = {"linewidth": 0.9, "marker": "o", "markersize": 3} if is_second_order(result) else {}
+        ax.plot(np.arange(len(losses)), losses, color=color, label=text, gid=f"loss:{label}", **style)
     all_losses = np.concatenate([np.asarray(result.losses, dtype=float) for _, result, _ in colored])
     drawn = all_losses[np.isfinite(all_losses) & (np.abs(all_losses) <= DIVERGED)]
     positive = f_star is not None or np.all(drawn > 0)
     ax.set_yscale("log" if positive else "symlog")
-    ax.set(xlabel="step", ylabel="f(x) - f*" if f_star is not None else "f(x)",
+    if mixed:
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)
+    ax.set(xlabel="step (iteration of a second-order method)" if mixed else "step",
+           ylabel="f(x) - f*" if f_star is not None else "f(x)",
            title="loss" if function is None else f"loss on {function.name}")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")

@@ -19,6 +19,13 @@ from ..optim.registry import REGISTRY
 
 # Fixed colours so that an optimizer looks the same in every figure: each registry entry's own.
 OPTIMIZER_COLORS = {name: e.color for name, e in REGISTRY.items()}
+# The second-order methods of fastopt.minimize (fastopt.landscape.second_order_methods()), by the names
+# the issue gives them, each its own colour: dark ones, away from the six first-order optimizers of the
+# landscape figures (sgd blue, momentum orange, nesterov green, adagrad red, rmsprop purple, adam pink),
+# as their paths are dots joined by thin lines.
+SECOND_ORDER_COLORS = {"lbfgs": "#000000", "bfgs": "#01665e", "cg": "#8c6d31", "newton": "#c51b7d",
+                       "saddle-free-newton": "#737373", "newton-cg": "#543005", "trust-ncg": "#40004b",
+                       "lm": "#4d9221"}
 # Names outside the registry get one of these, chosen by a stable hash of the name (not Python's
 # randomised hash), so they too keep their colour from one figure and one run to the next.
 _SPARE_COLORS = ("#843c39", "#31a354", "#3182bd", "#e6550d", "#756bb1", "#636363", "#a55194", "#8ca252")
@@ -38,12 +45,15 @@ def color_for(name: str) -> str:
     Returns
     -------
     str
-        A hex colour: the registry entry's (:data:`OPTIMIZER_COLORS`) for a registered name, else one
-        of eight spare colours chosen by the CRC-32 of the lower-cased name (stable across runs).
+        A hex colour: the registry entry's (:data:`OPTIMIZER_COLORS`) for a registered name, a second-order
+        method's (:data:`SECOND_ORDER_COLORS`), else one of eight spare colours chosen by the CRC-32 of
+        the lower-cased name (stable across runs).
     """
     key = str(name).lower()
     if key in OPTIMIZER_COLORS:
         return OPTIMIZER_COLORS[key]
+    if key in SECOND_ORDER_COLORS:
+        return SECOND_ORDER_COLORS[key]
     return _SPARE_COLORS[zlib.crc32(key.encode()) % len(_SPARE_COLORS)]
 
 

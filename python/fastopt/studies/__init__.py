@@ -4,6 +4,7 @@
 
     from fastopt import studies
     studies.landscape_study("rosenbrock", out="rosenbrock.png", animate="rosenbrock.gif")
+    studies.second_order_study("rosenbrock", out_dir="docs/second_order")     # paths_ and evaluations_rosenbrock.png
     result = studies.compare_study(["sgd", "adam"], epochs=3, out="report")   # result.report: report.html
     studies.redraw_history("report/runs/adam")                                # report/runs/adam/history.png
 
@@ -16,6 +17,8 @@ from .checks import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, beside, check_lrs, chec
 from .landscapes import (LANDSCAPE_OPTIMIZERS, LR_FACTORS, MOMENTUM_OPTIMIZERS, LandscapeResult, convex_study,
                          landscape_study, lr_sensitivity_study, momentum_study)
 from .redraw import redraw_comparison, redraw_confusion, redraw_history
+from .second_order import (SECOND_ORDER_COMPANIONS, default_evaluation_optimizers, evaluations_study,
+                           second_order_study)
 from .trainings import (COMPARE_OPTIMIZERS, MNIST_LR, StudyResult, batch_label, batch_size_study, compare_study,
                         mnist_lr)
 
@@ -23,4 +26,5 @@ __all__ = ["FIGURE_SUFFIXES", "ANIMATION_SUFFIXES", "LANDSCAPE_OPTIMIZERS", "MOM
            "MNIST_LR", "COMPARE_OPTIMIZERS", "LandscapeResult", "StudyResult", "figure_path", "beside",
            "check_optimizers", "check_lrs", "mnist_lr", "landscape_study", "lr_sensitivity_study", "momentum_study",
            "convex_study", "compare_study", "batch_label", "batch_size_study", "redraw_history", "redraw_comparison",
-           "redraw_confusion"]
+           "redraw_confusion", "SECOND_ORDER_COMPANIONS", "default_evaluation_optimizers", "evaluations_study",
+           "second_order_study"]

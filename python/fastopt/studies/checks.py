@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ..landscape import second_order_methods
 from ..optim import REGISTRY
 
 FIGURE_SUFFIXES = (".png", ".svg")
@@ -41,15 +42,18 @@ def beside(out: Path, tag: str) -> Path:
     return out.with_name(f"{out.stem}_{tag}{out.suffix}")
 
 
-def check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
+def check_optimizers(optimizers, name: str = "optimizers", second_order: bool = False) -> list[str]:
     """The optimizer names, lower-cased, after checking each is known and named once.
 
     Parameters
     ----------
     optimizers : iterable of str
-        Registry names (``fastopt.optim.REGISTRY``).
+        Registry names (``fastopt.optim.REGISTRY``), and with ``second_order`` the second-order methods
+        (:func:`fastopt.landscape.second_order_methods`).
     name : str
         The argument's name that starts each error message ("" for none, as argparse adds its own).
+    second_order : bool, default False
+        Whether second-order methods are accepted too (the landscape paths; not the trainings).
 
     Returns
     -------
@@ -64,9 +68,17 @@ def check_optimizers(optimizers, name: str = "optimizers") -> list[str]:
     names = [str(o).strip().lower() for o in optimizers]
     if not names:
         raise ValueError(f"{prefix}expected at least one optimizer")
-    unknown = [o for o in names if o not in list(REGISTRY)]
+    methods = second_order_methods()
+    known = [*REGISTRY, *(methods if second_order else [])]
+    unknown = [o for o in names if o not in known]
     if unknown:
-        raise ValueError(f"{prefix}unknown optimizer {unknown[0]!r} (choose from {', '.join(list(REGISTRY))})")
+        choices = f"choose from {', '.join(REGISTRY)}"
+        if second_order:
+            choices = f"choose first-order optimizers from {', '.join(REGISTRY)} or second-order methods from " \
+                      f"{', '.join(methods)}"
+        elif unknown[0] in methods:
+            choices += f"; {unknown[0]} is a second-order method, not accepted here"
+        raise ValueError(f"{prefix}unknown optimizer {unknown[0]!r} ({choices})")
     if len(set(names)) != len(names):
         raise ValueError(f"{prefix}an optimizer is named twice in {','.join(names)!r}")
     return names

@@ -58,7 +58,8 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
     function : str
         A name of :func:`fastopt.landscape.functions`.
     optimizers : sequence of str
-        Optimizer names.
+        Optimizer names, first-order or second-order (:func:`fastopt.landscape.second_order_methods`:
+        drawn as a dot at every iterate; they run to their minimum or for ``steps`` iterations).
     steps : int
         Steps per trajectory.
     out : path-like
@@ -86,7 +87,7 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
     out = figure_path(out)
     if animate is not None:
         figure_path(animate, "animate", ANIMATION_SUFFIXES)
-    optimizers = check_optimizers(optimizers)
+    optimizers = check_optimizers(optimizers, second_order=True)
     fn = landscape.get(function)
     paths = _paths(fn, optimizers, steps, check_lrs(lrs, optimizers), noise, seed)
     files = [out, beside(out, "loss")]
@@ -198,7 +199,7 @@ def convex_study(convex: str = "quadratic", nonconvex: str = "rastrigin", optimi
     convex, nonconvex : str
         Names of :func:`fastopt.landscape.functions`, drawn side by side.
     optimizers : sequence of str
-        Optimizer names.
+        Optimizer names, first-order or second-order.
     steps : int
         Steps per trajectory.
     out : path-like
@@ -217,7 +218,7 @@ def convex_study(convex: str = "quadratic", nonconvex: str = "rastrigin", optimi
     """
     from .. import plots
     out = figure_path(out)
-    optimizers = check_optimizers(optimizers)
+    optimizers = check_optimizers(optimizers, second_order=True)
     functions = [landscape.get(convex), landscape.get(nonconvex)]
     runs = [_paths(fn, optimizers, steps, {}, noise, seed) for fn in functions]
     plots.convex_vs_nonconvex(functions[0], runs[0], functions[1], runs[1], save=out, dpi=dpi)

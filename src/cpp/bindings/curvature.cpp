@@ -131,7 +131,7 @@ std::unique_ptr<Objective> make_objective(const py::object& spec, int64_t n) {
 Observer make_observer(PathRecorder* path, const py::object& callback) {
   if (!path && callback.is_none()) return nullptr;
   return [path, callback](const Iterate& it) {
-    if (path) path->record(it.x, it.f, it.n, it.evaluations);
+    if (path) path->record(it.x, it.f, it.n, it.evaluations, it.g);
     if (callback.is_none() || it.iteration == 0) return false;
     py::gil_scoped_acquire gil;
     const py::object g = it.g ? py::object(fresh_copy(it.g, it.n)) : py::object(py::none());
@@ -156,6 +156,7 @@ py::dict result_dict(const Result& r, const PathRecorder* path) {
     d["path"] = points;
     d["path_fun"] = py::array_t<double>(k, path->values.data());
     d["path_nfev"] = py::array_t<int64_t>(k, path->evaluations.data());
+    d["path_grad_norm"] = py::array_t<double>(k, path->grad_norms.data());
   }
   return d;
 }

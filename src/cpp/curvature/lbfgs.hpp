@@ -21,19 +21,14 @@ namespace fastopt::curvature {
 
 // q += a x, and then returns b . q (b may be null: no dot), in one pass over memory.
 inline double axpy_then_dot(double a, const double* x, double* q, const double* b, int64_t n) {
-  double sum = 0;
-  if (b) {
-#if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for simd schedule(static) reduction(+ : sum) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
-#endif
-    for (int64_t i = 0; i < n; ++i) {
-      q[i] += a * x[i];
-      sum += b[i] * q[i];
-    }
-  } else {
+  if (!b) {
     axpy(a, x, q, n);
+    return 0;
   }
-  return sum;
+  return sum_over(n, [=](int64_t i) {
+    q[i] += a * x[i];
+    return b[i] * q[i];
+  });
 }
 
 class Lbfgs : public Direction {
@@ -63,16 +58,12 @@ class Lbfgs : public Direction {
       sq = axpy_then_dot(-alpha_[i], y_at(i), d, i > 0 ? s_at(i - 1) : nullptr, dim);
     }
     // r = gamma q, and the first dot y_0.r, in one pass.
-    double yr = 0;
     const double* y0 = y_at(0);
     const double gamma = gamma_;
-#if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for simd schedule(static) reduction(+ : yr) num_threads(vector_threads(dim)) if (dim >= kSerialBelowElements)
-#endif
-    for (int64_t i = 0; i < dim; ++i) {
+    double yr = sum_over(dim, [=](int64_t i) {
       d[i] *= gamma;
-      yr += y0[i] * d[i];
-    }
+      return y0[i] * d[i];
+    });
     // Second loop, oldest to newest.
     for (int64_t i = 0; i < k; ++i) {
       const double beta = yr * rho_at(i);

@@ -60,13 +60,17 @@ class NonlinearCg : public Direction {
     double gg_new = 0, gy = 0, dy = 0;
     const double *g = st.g_new, *y = st.y, *d = st.d;
     const int64_t n = st.n;
+    if (n < kSerialBelowElements) {  // small: three serial dots, no OpenMP region (vector_ops.hpp)
+      gg_new = dot(g, g, n), gy = dot(g, y, n), dy = dot(d, y, n);
+    } else {
 #if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for simd schedule(static) reduction(+ : gg_new, gy, dy) num_threads(vector_threads(n)) if (n >= kSerialBelowElements)
+#pragma omp parallel for simd schedule(static) reduction(+ : gg_new, gy, dy) num_threads(vector_threads(n))
 #endif
-    for (int64_t i = 0; i < n; ++i) {
-      gg_new += g[i] * g[i];
-      gy += g[i] * y[i];
-      dy += d[i] * y[i];
+      for (int64_t i = 0; i < n; ++i) {
+        gg_new += g[i] * g[i];
+        gy += g[i] * y[i];
+        dy += d[i] * y[i];
+      }
     }
     // g.g of the previous gradient: g_old = g_new - y, so g_old.g_old = gg_new - 2 gy + y.y; kept
     // instead from the last update (or recomputed after a reset, when gg_ is 0).

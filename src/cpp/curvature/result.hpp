@@ -1,11 +1,13 @@
 // How a method run ends, what it returns, and how a caller watches it (path recording, callbacks).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "curvature/objective.hpp"
+#include "curvature/vector_ops.hpp"
 
 namespace fastopt::curvature {
 
@@ -42,18 +44,20 @@ struct Result {
   std::string message;
 };
 
-// Records x_0, x_1, ... (rows of n), their values, and the evaluations spent when each was reached.
+// Records x_0, x_1, ... (rows of n), their values, the evaluations spent when each was reached, and
+// the gradient's norm |g|_2 there (NaN where the method tracks no gradient).
 struct PathRecorder {
-  std::vector<double> points, values;
+  std::vector<double> points, values, grad_norms;
   std::vector<int64_t> evaluations;
-  void record(const double* x, double f, int64_t n, int64_t evals) {
+  void record(const double* x, double f, int64_t n, int64_t evals, const double* g = nullptr) {
     points.insert(points.end(), x, x + n);
     values.push_back(f);
     evaluations.push_back(evals);
+    grad_norms.push_back(g ? norm2(g, n) : NAN);
   }
   Observer observer() {
     return [this](const Iterate& it) {
-      record(it.x, it.f, it.n, it.evaluations);
+      record(it.x, it.f, it.n, it.evaluations, it.g);
       return false;
     };
   }
