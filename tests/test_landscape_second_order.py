@@ -17,8 +17,9 @@ FUNCTIONS = ("rosenbrock", "beale", "himmelblau", "six_hump_camel")
 
 
 def python_run(fn, method, x0, steps=1000, **options):
-    """The same method driven through fastopt.minimize with Python callables of the function."""
-    return fastopt.minimize(fn.value, x0, method=method, jac=fn.grad, hess=fn.hessian,
+    """The same method driven through fastopt.minimize with Python callables of the function (its
+    Hessian-vector product too: the native one is exact but rounds differently from H @ p)."""
+    return fastopt.minimize(fn.value, x0, method=method, jac=fn.grad, hess=fn.hessian, hessp=fn.hessp,
                             options=path_options(method, steps, options), path=True)
 
 
@@ -53,11 +54,15 @@ def test_native_path_equals_fastopt_minimize_with_python_callables(method, funct
         return
     res = python_run(fn, method, x0)
     assert t.native and t.second_order and t.optimizer == method and math.isnan(t.lr)
-    np.testing.assert_allclose(t.path, res.path, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(t.losses, res.path_fun, rtol=1e-12, atol=1e-300)
+    # Rounding only: the native Hessian-vector product is compiled into two modules (the landscape's
+    # and the curvature's bindings), where GCC may contract a*b+c to an FMA differently, and
+    # Newton-CG's inner CG amplifies the last-bit differences to ~1e-11 over its ~70 iterations.
+    tol = 1e-10 if method == "newton-cg" else 1e-12
+    np.testing.assert_allclose(t.path, res.path, rtol=0, atol=tol)
+    np.testing.assert_allclose(t.losses, res.path_fun, rtol=tol, atol=1e-300)
     np.testing.assert_array_equal(t.evaluations, res.path_nfev)
     np.testing.assert_array_equal(t.path[0], x0)
-    np.testing.assert_allclose(t.path[-1], res.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(t.path[-1], res.x, rtol=0, atol=tol)
     # The path holds the start and every accepted iterate; an iteration whose line search failed counts in nit.
     assert len(t.path) - 1 == res.nit - (res.status in (2, 3)) and t.message == res.message
     assert t.evaluations[0] >= 1 and np.all(np.diff(t.evaluations) >= 0)
@@ -67,7 +72,7 @@ def test_native_path_equals_fastopt_minimize_with_python_callables(method, funct
     # native=False is the Python-driven run itself.
     u = landscape.trajectory(fn, method, x0=x0, native=False)
     assert not u.native
-    np.testing.assert_allclose(u.path, t.path, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(u.path, t.path, rtol=0, atol=tol)
 
 
 @pytest.mark.parametrize("method", ["lbfgs", "bfgs", "cg"])
@@ -251,8 +256,8 @@ def test_cli_evaluations_figure(tmp_path, capsys):
 def test_cli_help_lists_second_order_methods(capsys):
     with pytest.raises(SystemExit):
         cli.main(["landscape", "--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
-    assert f"second-order ({','.join(METHODS)};" in help_text.replace(", ", ",")
+    help_text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, also at hyphens
+    assert f"second-order({','.join(METHODS)};" in help_text
 
 
 @pytest.mark.parametrize("flags, message", [
