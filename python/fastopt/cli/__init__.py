@@ -1,4 +1,4 @@
-"""The ``fastopt`` command line: ``train``, ``landscape``, ``compare``, ``batchsize`` and ``plot``.
+"""The ``fastopt`` command line: ``train``, ``landscape``, ``compare``, ``batchsize``, ``plot`` and ``logreg``.
 
 One module per command, each with ``add_command(subparsers)``, which declares its flags and sets
 ``run`` to its ``run(args, parser) -> exit status`` (bound to its own parser, so errors read
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 
-from . import batchsize, compare, landscape, plot, train
+from . import batchsize, compare, landscape, logreg, plot, train
 
-COMMANDS = (train.add_command, landscape.add_command, compare.add_command, batchsize.add_command, plot.add_command)
+COMMANDS = (train.add_command, landscape.add_command, compare.add_command, batchsize.add_command, plot.add_command,
+            logreg.add_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face, one module per concept.
 """
+from .logistic import LogisticRegression
 from .minimize import METHOD_OPTIONS, methods, minimize
 from .result import OptimizeResult
 
-__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize"]
+__all__ = ["LogisticRegression", "METHOD_OPTIONS", "OptimizeResult", "methods", "minimize"]

@@ -15,6 +15,7 @@ holds ``config.json``, ``history.json``, ``history.csv`` and ``checkpoint.npz``,
 from .checks import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, beside, check_lrs, check_optimizers, figure_path
 from .landscapes import (LANDSCAPE_OPTIMIZERS, LR_FACTORS, MOMENTUM_OPTIMIZERS, LandscapeResult, convex_study,
                          landscape_study, lr_sensitivity_study, momentum_study)
+from .logistic import LOGREG_METHODS, LogisticResult, logistic_study
 from .redraw import redraw_comparison, redraw_confusion, redraw_history
 from .trainings import (COMPARE_OPTIMIZERS, MNIST_LR, StudyResult, batch_label, batch_size_study, compare_study,
                         mnist_lr)
@@ -23,4 +24,4 @@ __all__ = ["FIGURE_SUFFIXES", "ANIMATION_SUFFIXES", "LANDSCAPE_OPTIMIZERS", "MOM
            "MNIST_LR", "COMPARE_OPTIMIZERS", "LandscapeResult", "StudyResult", "figure_path", "beside",
            "check_optimizers", "check_lrs", "mnist_lr", "landscape_study", "lr_sensitivity_study", "momentum_study",
            "convex_study", "compare_study", "batch_label", "batch_size_study", "redraw_history", "redraw_comparison",
-           "redraw_confusion"]
+           "redraw_confusion", "LOGREG_METHODS", "LogisticResult", "logistic_study"]
