@@ -10,8 +10,8 @@ from .style import color_for, new_figure, save_figure
 METHOD_COLORS = {"lbfgs": "#1f77b4", "bfgs": "#d62728", "cg": "#2ca02c", "newton-cg": "#9467bd"}
 _ADAM_STYLES = ("-", "--", ":", "-.")
 
-_AXIS_LABELS = {"seconds": "wall time (s)", "evaluations": "evaluations (value+gradient calls and Hessian-vector "
-                                                              "products: one pass over the data each)"}
+_AXIS_LABELS = {"seconds": "wall time (s)",
+                "evaluations": "evaluations (value/gradient calls + Hessian-vector products; one data pass each)"}
 
 
 def convergence(traces, f_star: float, x_axis: str = "seconds", title: str = "", save=None, dpi: float = 100):
@@ -56,15 +56,14 @@ def convergence(traces, f_star: float, x_axis: str = "seconds", title: str = "",
         acc_ax.plot(x, 100 * np.asarray(t.test_accuracy), style, color=color, marker=marker, markersize=2.5,
                     linewidth=1.4, label=label)
     gap_ax.set_yscale("log")
-    gap_ax.set_ylabel(f"training loss - f*   (f* = {f_star:.6f}, the lowest any run reached)")
+    gap_ax.set_ylabel("training loss - f*")
+    gap_ax.set_title(f"f* = {f_star:.6f}, the lowest training loss any run reached", fontsize=9)
     acc_ax.set_ylabel("test accuracy (%)")
     finals = [100 * t.test_accuracy[-1] for t in traces]
     acc_ax.set_ylim(max(0.0, min(finals) - 5), min(100.0, max(finals) + 1))
     for ax in (gap_ax, acc_ax):
         ax.set_xlabel(_AXIS_LABELS[x_axis])
         ax.grid(True, which="major", alpha=0.3)
-        if x_axis == "evaluations":
-            ax.set_xscale("symlog", linthresh=10)
     gap_ax.legend(fontsize=8, loc="upper right")
     figure.suptitle(title + f": loss and accuracy against {'time' if x_axis == 'seconds' else 'evaluations'}")
     return save_figure(figure, save)
