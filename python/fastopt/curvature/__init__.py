@@ -6,6 +6,7 @@ The native code is in ``src/cpp/curvature`` (one header per method or concept); 
 Python face.
 """
 from .least_squares import least_squares
+from .logistic import LogisticRegression
 from .manifolds import Manifold, Sphere, Stiefel
 from .minimize import METHOD_OPTIONS, methods, minimize
 from .result import OptimizeResult
@@ -13,6 +14,6 @@ from .riemannian import RiemannianAdam, RiemannianOptimizer, RiemannianSGD
 from .riemannian_cg import RiemannianCG
 from .riemannian_minimize import RiemannianResult, riemannian_minimize
 
-__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares",
+__all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares", "LogisticRegression",
            "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize"]

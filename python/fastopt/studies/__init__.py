@@ -16,6 +16,7 @@ holds ``config.json``, ``history.json``, ``history.csv`` and ``checkpoint.npz``,
 from .checks import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, beside, check_lrs, check_optimizers, figure_path
 from .landscapes import (LANDSCAPE_OPTIMIZERS, LR_FACTORS, MOMENTUM_OPTIMIZERS, LandscapeResult, convex_study,
                          landscape_study, lr_sensitivity_study, momentum_study)
+from .logistic import LOGREG_METHODS, LogisticResult, logistic_study
 from .redraw import redraw_comparison, redraw_confusion, redraw_history
 from .second_order import (SECOND_ORDER_COMPANIONS, default_evaluation_optimizers, evaluations_study,
                            second_order_study)
@@ -27,4 +28,4 @@ __all__ = ["FIGURE_SUFFIXES", "ANIMATION_SUFFIXES", "LANDSCAPE_OPTIMIZERS", "MOM
            "check_optimizers", "check_lrs", "mnist_lr", "landscape_study", "lr_sensitivity_study", "momentum_study",
            "convex_study", "compare_study", "batch_label", "batch_size_study", "redraw_history", "redraw_comparison",
            "redraw_confusion", "SECOND_ORDER_COMPANIONS", "default_evaluation_optimizers", "evaluations_study",
-           "second_order_study"]
+           "second_order_study", "LOGREG_METHODS", "LogisticResult", "logistic_study"]
