@@ -28,6 +28,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+
+# NumPy's OpenBLAS would otherwise thread the two dot products inside the callable and leave its threads
+# spinning on the cores the methods run on; the callable is the same for every method, so one thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import platform
 import statistics
 import sys
@@ -156,7 +160,8 @@ def main(argv=None) -> int:
     torch_version = torch.__version__ if torch is not None else "not installed"
     print(f"date      {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"machine   {cpu_model()}, {os.cpu_count()} logical cores; threads: fastopt {args.threads}, "
-          f"torch {args.threads}, NumPy 1; load avg {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+          f"torch {args.threads}, NumPy (OpenBLAS) {os.environ['OPENBLAS_NUM_THREADS']}; "
+          f"load avg {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     print(f"versions  Python {platform.python_version()}, NumPy {np.__version__}, scipy {scipy.__version__}, "
           f"torch {torch_version}, fastopt {fastopt.__version__}")
     print(f"problem   extended Rosenbrock, n = {n:,}, m = {HISTORY}, gtol = {GTOL:g}; {args.repeats} rounds, "
