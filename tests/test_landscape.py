@@ -38,12 +38,13 @@ REFERENCE = {
     "monkey_saddle": lambda x: x[0] ** 3 - 3 * x[0] * x[1] ** 2,
     "quadratic": _quadratic,
     "bowl": lambda x: x[0] ** 2 + x[1] ** 2,
+    "extended_rosenbrock": lambda x: np.sum(100 * (x[1::2] - x[0::2] ** 2) ** 2 + (1 - x[0::2]) ** 2),
 }
 
 # Every function in 2-D, plus the n-dimensional ones in higher dimensions.
 CASES = [(name, {}) for name in REFERENCE] + [
     ("rosenbrock", {"dim": 5}), ("rastrigin", {"dim": 3}), ("styblinski_tang", {"dim": 4}),
-    ("quadratic", {"dim": 4, "condition": 100.0})]
+    ("quadratic", {"dim": 4, "condition": 100.0}), ("extended_rosenbrock", {"dim": 6})]
 CASE_IDS = [name + "".join(f"-{k}{v:g}" for k, v in kw.items()) for name, kw in CASES]
 
 
@@ -306,3 +307,20 @@ def test_a_huge_dim_works_for_value_and_grad_or_is_refused_with_the_bound():
         landscape.get("rastrigin", dim=2**40)
     with pytest.raises(ValueError, match=r"dim: rosenbrock needs 2 <= dim <= 16777216, got 1\b"):
         landscape.get("rosenbrock", dim=1)
+
+
+def test_extended_rosenbrock_needs_an_even_dim_and_threads_agree(num_threads):
+    with pytest.raises(ValueError, match=r"dim: extended_rosenbrock needs an even dim \(pairs\), got 7"):
+        landscape.get("extended_rosenbrock", dim=7)
+    # 2^17 coordinates: above the serial threshold, so the threaded pass runs; it must match NumPy.
+    n = 1 << 17
+    fn = landscape.get("extended_rosenbrock", dim=n)
+    x = np.random.default_rng(3).uniform(-2, 2, n)
+    want = REFERENCE["extended_rosenbrock"](x)
+    for threads in (1, 2):
+        num_threads(threads)
+        assert fn.value(x) == pytest.approx(want, rel=1e-12)
+        g = fn.grad(x)
+        np.testing.assert_allclose(g[0::2], -400 * x[0::2] * (x[1::2] - x[0::2] ** 2) - 2 * (1 - x[0::2]), rtol=1e-12,
+                                   atol=1e-10)
+        np.testing.assert_allclose(g[1::2], 200 * (x[1::2] - x[0::2] ** 2), rtol=1e-12, atol=1e-10)

@@ -1,7 +1,8 @@
 // Python bindings of the second-order and quasi-Newton methods (fastopt._core.curvature).
 //
 // A method runs with the GIL released.  A Python objective is a PyObjective: each evaluation takes
-// the GIL back, hands the callable a fresh copy of x (it may keep it), and checks what comes back.
+// the GIL back, hands the callable a copy of x that is its own (it may keep it), and checks what
+// comes back.
 // An exception raised by the callable propagates out of the method unchanged.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -58,7 +59,7 @@ class PyObjective final : public Objective {
       : Objective(n), value_grad_(std::move(value_grad)), hess_(std::move(hess)), hessp_(std::move(hessp)) {}
   ~PyObjective() override {
     py::gil_scoped_acquire gil;
-    value_grad_ = py::object(), hess_ = py::object(), hessp_ = py::object();
+    value_grad_ = py::object(), hess_ = py::object(), hessp_ = py::object(), x_arg_ = py::array_t<double>();
   }
   bool has_hessian() const override { return !hess_.is_none(); }
   bool has_hessp() const override { return !hessp_.is_none() || has_hessian(); }
@@ -66,7 +67,7 @@ class PyObjective final : public Objective {
  protected:
   double evaluate(const double* x, double* g) override {
     py::gil_scoped_acquire gil;
-    const py::object out = value_grad_(fresh_copy(x, dim()));
+    const py::object out = value_grad_(argument(x));
     if (!py::isinstance<py::tuple>(out) || py::len(out) != 2)
       throw py::type_error("fun: the value-and-gradient callable must return (f, g)");
     const auto pair = py::reinterpret_borrow<py::tuple>(out);
@@ -85,7 +86,19 @@ class PyObjective final : public Objective {
   }
 
  private:
+  // x for the callable: the array of the last call refilled when nobody but us holds it any more
+  // (the callable kept neither it nor a view of it), else a new one.  At n = 1e6 a new 8 MB array
+  // per call costs more than the copy: the allocator returns it to the OS and every page faults
+  // again (bench/bench_lbfgs_large.py).  Needs the GIL.
+  py::array_t<double> argument(const double* x) {
+    if (!x_arg_ || x_arg_.ref_count() > 1 || !x_arg_.writeable() || x_arg_.ndim() != 1 || x_arg_.shape(0) != dim())
+      x_arg_ = py::array_t<double>(dim());
+    std::copy(x, x + dim(), x_arg_.mutable_data());
+    return x_arg_;
+  }
+
   py::object value_grad_, hess_, hessp_;
+  py::array_t<double> x_arg_;
 };
 
 // Lends a native objective owned by Python (e.g. fastopt's logistic regression) to a run.

@@ -7,11 +7,14 @@
 // definite.  The operations and their order are torch.optim.LBFGS's, so the two agree to rounding.
 //
 // Memory: the history is two m x n ring buffers.  Each recursion streams every s_i and y_i twice;
-// the passes are fused so that each axpy also computes the next dot product (8m vector passes per
-// direction instead of 10m), multi-threaded for large n.
+// the passes are fused so that each axpy also computes the next dot product, d = -g computes the
+// first dot, and the oldest pair's axpy also applies gamma and the second loop's first dot: 2k + 1
+// passes over n-vectors for k pairs.  An update is two passes (y.s and y.y together, then both
+// copies into the ring).  Multi-threaded for large n.
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "curvature/direction.hpp"
@@ -19,16 +22,39 @@
 
 namespace fastopt::curvature {
 
-// q += a x, and then returns b . q (b may be null: no dot), in one pass over memory.
-inline double axpy_then_dot(double a, const double* x, double* q, const double* b, int64_t n) {
+// q <- c (q + a x), and then returns b . q (b may be null: no dot), in one pass over memory.  c = 1
+// leaves the rounding of q + a x as it is (a product by 1 is exact).
+inline double axpy_then_dot(double a, const double* x, double* q, const double* b, int64_t n, double c = 1) {
   if (!b) {
-    axpy(a, x, q, n);
+    for_each_index(n, [=](int64_t i) { q[i] = c * (q[i] + a * x[i]); });
     return 0;
   }
   return sum_over(n, [=](int64_t i) {
-    q[i] += a * x[i];
+    q[i] = c * (q[i] + a * x[i]);
     return b[i] * q[i];
   });
+}
+
+// d = -g, and then returns b . d, in one pass.
+inline double negate_then_dot(const double* g, double* d, const double* b, int64_t n) {
+  return sum_over(n, [=](int64_t i) {
+    d[i] = -g[i];
+    return b[i] * d[i];
+  });
+}
+
+// (a . b, b . b) in one pass.
+inline std::pair<double, double> dot_and_square(const double* a, const double* b, int64_t n) {
+  double ab = 0, bb = 0;
+  if (n < kSerialBelowElements) {
+    for (int64_t i = 0; i < n; ++i) ab += a[i] * b[i], bb += b[i] * b[i];
+    return {ab, bb};
+  }
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : ab, bb) num_threads(vector_threads(n))
+#endif
+  for (int64_t i = 0; i < n; ++i) ab += a[i] * b[i], bb += b[i] * b[i];
+  return {ab, bb};
 }
 
 class Lbfgs : public Direction {
@@ -48,22 +74,20 @@ class Lbfgs : public Direction {
   void compute(Objective& f, const double*, const double* g, double* d) override {
     ++since_reset_;
     const int64_t dim = f.dim(), k = stored();
-    for_each_index(dim, [=](int64_t i) { d[i] = -g[i]; });
-    if (k == 0) return;
+    if (k == 0) {
+      for_each_index(dim, [=](int64_t i) { d[i] = -g[i]; });
+      return;
+    }
     alpha_.resize(m_);
-    // First loop, newest to oldest; the dot s_i.q of the next pair rides on the current axpy.
-    double sq = dot(s_at(k - 1), d, dim);
+    // First loop, newest to oldest; the dot s_i.q of the next pair rides on the current axpy.  The
+    // oldest pair's axpy also scales by gamma (r = gamma q) and computes the second loop's y_0.r.
+    double sq = negate_then_dot(g, d, s_at(k - 1), dim);
+    double yr = 0;
     for (int64_t i = k - 1; i >= 0; --i) {
       alpha_[i] = sq * rho_at(i);
-      sq = axpy_then_dot(-alpha_[i], y_at(i), d, i > 0 ? s_at(i - 1) : nullptr, dim);
+      if (i > 0) sq = axpy_then_dot(-alpha_[i], y_at(i), d, s_at(i - 1), dim);
+      else yr = axpy_then_dot(-alpha_[i], y_at(0), d, y_at(0), dim, gamma_);
     }
-    // r = gamma q, and the first dot y_0.r, in one pass.
-    const double* y0 = y_at(0);
-    const double gamma = gamma_;
-    double yr = sum_over(dim, [=](int64_t i) {
-      d[i] *= gamma;
-      return y0[i] * d[i];
-    });
     // Second loop, oldest to newest.
     for (int64_t i = 0; i < k; ++i) {
       const double beta = yr * rho_at(i);
@@ -72,7 +96,7 @@ class Lbfgs : public Direction {
   }
 
   void update(const Step& st) override {
-    const double ys = dot(st.y, st.s, st.n);
+    const auto [ys, yy] = dot_and_square(st.s, st.y, st.n);
     if (!(ys > 1e-10)) return;  // no positive curvature along s: keep the old pairs
     n_ = static_cast<double>(st.n);
     s_.resize(static_cast<size_t>(m_ * st.n));
@@ -80,12 +104,16 @@ class Lbfgs : public Direction {
     rho_.resize(static_cast<size_t>(m_));
     // The slot of the oldest pair when full, else the next free one.
     const int64_t slot = (static_cast<int64_t>(head_) + static_cast<int64_t>(count_)) % m_;
-    copy(st.s, &s_[slot * st.n], st.n);
-    copy(st.y, &y_[slot * st.n], st.n);
+    double *s_slot = &s_[slot * st.n], *y_slot = &y_[slot * st.n];
+    const double *s = st.s, *y = st.y;
+    for_each_index(st.n, [=](int64_t i) {
+      s_slot[i] = s[i];
+      y_slot[i] = y[i];
+    });
     rho_[slot] = 1.0 / ys;
     if (count_ < m_) count_ += 1;
     else head_ = static_cast<double>((static_cast<int64_t>(head_) + 1) % m_);
-    gamma_ = ys / dot(st.y, st.y, st.n);
+    gamma_ = ys / yy;
   }
 
   double initial_step(const TrialContext& c) const override { return since_reset_ == 1 ? steepest_trial(c) : c.lr; }

@@ -1,11 +1,15 @@
-// Test functions defined in any dimension n: Rosenbrock, Rastrigin, Styblinski-Tang and an
-// ill-conditioned quadratic.  Their domain and default start describe the first two coordinates and
+// Test functions defined in any dimension n: Rosenbrock (chained, and extended: independent pairs),
+// Rastrigin, Styblinski-Tang and an ill-conditioned quadratic.  Their domain and default start describe the first two coordinates and
 // repeat the 2-D start pattern.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include <stdexcept>
+#include <string>
+
+#include "common/parallel.hpp"
 #include "landscape/function.hpp"
 
 namespace fastopt::landscape {
@@ -74,6 +78,52 @@ struct Rosenbrock : TestFunction {
       jac[2 * i * n + i + 1] = 10;
       jac[(2 * i + 1) * n + i] = -1;
     }
+  }
+};
+
+// The extended Rosenbrock function (More, Garbow & Hillstrom 1981, problem 21): n/2 independent 2-D
+// Rosenbrock valleys,
+//     f = sum_{i<n/2} 100 (x_{2i+1} - x_{2i}^2)^2 + (1 - x_{2i})^2,
+// minimum 0 at (1, ..., 1), from (-1.2, 1, -1.2, 1, ...); n even.  Its Hessian is block-diagonal
+// (2 x 2 blocks).  Unlike the chained function its iteration count from that start does not grow
+// with n, which makes it the large-n benchmark of L-BFGS: value and gradient in one threaded pass.
+struct ExtendedRosenbrock : TestFunction {
+  explicit ExtendedRosenbrock(int64_t n) : TestFunction("extended_rosenbrock", n) {
+    if (n % 2) throw std::invalid_argument("dim: extended_rosenbrock needs an even dim (pairs), got " + std::to_string(n));
+    minima = {Point(n, 1.0)};
+    min_value = 0.0;
+    domain = {-2, 2, -1, 3};
+    start = alternating(-1.2, 1.0, n);
+  }
+  double evaluate(const double* x, double* g) const override { return g ? pass<true>(x, g) : pass<false>(x, g); }
+  void fill_hessian(const double* x, double* h) const override {
+    const int64_t n = dim();
+    zero_hessian(h, n);
+    for (int64_t i = 0; i < n; i += 2) {
+      h[i * n + i] = 1200 * x[i] * x[i] - 400 * x[i + 1] + 2;
+      h[i * n + i + 1] = h[(i + 1) * n + i] = -400 * x[i];
+      h[(i + 1) * n + i + 1] = 200;
+    }
+  }
+
+ private:
+  // One pass over the pairs; the gradient's branch is resolved at compile time, out of the loop.
+  template <bool with_grad>
+  double pass(const double* x, double* g) const {
+    const int64_t pairs = dim() / 2;
+    double f = 0;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for simd schedule(static) reduction(+ : f) num_threads(threads_for(pairs, kSerialBelowElements)) if (pairs >= kSerialBelowElements)
+#endif
+    for (int64_t i = 0; i < pairs; ++i) {
+      const double u = x[2 * i], valley = x[2 * i + 1] - u * u, off = 1 - u;
+      f += 100 * valley * valley + off * off;
+      if constexpr (with_grad) {
+        g[2 * i] = -400 * u * valley - 2 * off;
+        g[2 * i + 1] = 200 * valley;
+      }
+    }
+    return f;
   }
 };
 

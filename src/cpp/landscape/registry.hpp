@@ -50,6 +50,7 @@ inline const std::vector<FunctionEntry>& function_entries() {
       {"quadratic", 1, any, {{"condition", 10.0}},
        [](int64_t n, const Params& p) { return std::unique_ptr<TestFunction>(new Quadratic(n, p.at("condition"))); }},
       {"bowl", 2, 2, {}, make_plane<Bowl>},
+      {"extended_rosenbrock", 2, any, {}, make_nd<ExtendedRosenbrock>},
   };
   return entries;
 }
