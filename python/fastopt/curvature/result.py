@@ -26,6 +26,10 @@ class OptimizeResult(dict):
         Whether status is 0 or 4.
     message : str
         The status in words.
+    weak_steps : list of int
+        The iterations (1-based) whose strong-Wolfe line search accepted a step that decreases f
+        enough but misses the curvature condition (it ran out of trials, or met the precision of f);
+        every other accepted step satisfies both conditions.  Empty for other line searches.
     method : str
         The method's name.
     path, path_fun, path_nfev, path_grad_norm : ndarray

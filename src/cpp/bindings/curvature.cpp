@@ -162,6 +162,7 @@ py::dict result_dict(const Result& r, const PathRecorder* path) {
   d["status"] = static_cast<int>(r.status);
   d["success"] = successful(r.status);
   d["message"] = r.message;
+  d["weak_steps"] = r.weak_steps;
   if (path) {
     const auto n = static_cast<py::ssize_t>(r.x.size());
     const auto k = static_cast<py::ssize_t>(path->values.size());

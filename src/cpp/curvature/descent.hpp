@@ -61,6 +61,9 @@ struct RunResult {
   Status status = Status::max_iter;
   std::string message;
   int64_t nit = 0;
+  // Iterations whose strong-Wolfe search ended (max_ls, or a bracket at the precision of f) on a step
+  // that decreases f enough but misses the curvature condition: accepted, and listed.
+  std::vector<int64_t> weak_steps;
 };
 
 inline const char* describe(Status s) {
@@ -118,6 +121,7 @@ inline RunResult run_descent(Objective& obj, double* x, double& f, double* g, De
     st.func_evals += static_cast<double>(ls.evals);
     const bool accepted = opt.line_search.kind == LineSearchKind::none ? !ls.nonfinite : ls.armijo;
     if (!accepted) return finish(ls.nonfinite ? Status::nonfinite : Status::line_search_failed);
+    if (opt.line_search.kind == LineSearchKind::strong_wolfe && !ls.curvature) r.weak_steps.push_back(r.nit);
     // Take the step in one pass: x <- x + t d (the very point the line search evaluated), s the step
     // actually made, y = g_new - g, g <- g_new.
     const double t = ls.t;

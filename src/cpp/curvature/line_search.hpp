@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "curvature/vector_ops.hpp"
 
 namespace fastopt::curvature {
+
+constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
 
 enum class LineSearchKind { strong_wolfe, armijo, none };
 
@@ -36,7 +39,9 @@ struct LineSearchOptions {
   double c1 = 1e-4;
   double c2 = 0.9;
   int64_t max_ls = 25;  // trial steps after the first (torch's max_ls)
-  double tolerance_change = 1e-9;  // the zoom stops when the bracket is this short, in |t d|_inf
+  // The zoom stops when the bracket is this short, in |t d|_inf (torch's tolerance_change; the
+  // closure optimizers pass theirs, minimize none), or when its ends are a few ulps apart.
+  double tolerance_change = 0;
 };
 
 struct LineSearchResult {
@@ -151,7 +156,8 @@ inline LineSearchResult strong_wolfe(Objective& f, const double* x, const double
   lo = b_f[0] <= b_f[1] ? 0 : 1, hi = 1 - lo;
   bool insufficient_progress = false;
   while (!done && ls_iter < o.max_ls) {
-    if (std::fabs(b_t[1] - b_t[0]) * d_norm < o.tolerance_change) break;
+    const double width = std::fabs(b_t[1] - b_t[0]);
+    if (width * d_norm < o.tolerance_change || width <= 4 * kEpsilon * std::max(b_t[0], b_t[1])) break;
     const double t_min = std::min(b_t[0], b_t[1]), t_max = std::max(b_t[0], b_t[1]);
     t = detail::cubic_minimizer(b_t[0], b_f[0], b_gtd[0], b_t[1], b_f[1], b_gtd[1], t_min, t_max);
     const double eps = 0.1 * (t_max - t_min);

@@ -103,6 +103,7 @@ inline Result minimize(Objective& obj, const double* x0, const MethodSettings& s
   res.nit = run.nit;
   res.status = run.status;
   res.message = run.message;
+  res.weak_steps = std::move(run.weak_steps);
   res.nfev = obj.nfev, res.njev = obj.njev, res.nhev = obj.nhev;
   return res;
 }

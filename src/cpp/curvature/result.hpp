@@ -42,6 +42,7 @@ struct Result {
   int64_t nit = 0, nfev = 0, njev = 0, nhev = 0;
   Status status = Status::max_iter;
   std::string message;
+  std::vector<int64_t> weak_steps;  // see RunResult in descent.hpp
 };
 
 // Records x_0, x_1, ... (rows of n), their values, the evaluations spent when each was reached, and
