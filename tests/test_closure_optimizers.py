@@ -90,7 +90,7 @@ def against_torch(torch, name, n_steps, **options):
         xc = torch.tensor(x, requires_grad=True)
         loss = fun(xc)
         loss.backward()
-        return loss.item(), [xc.grad.numpy()]
+        return loss, [xc.grad.numpy()]  # a tensor that requires grad, as torch's closures return
 
     ours, theirs, full_steps = [x.copy()], [x.copy()], 0
     for _ in range(n_steps):
@@ -338,8 +338,14 @@ def test_bad_params():
             fastopt.LBFGS(params)
     with pytest.raises(ValueError, match=r"grads\[0\]: shape \(3,\) differs"):
         fastopt.LBFGS([a], grads=[np.zeros(3)])
-    with pytest.raises(ValueError, match="shares memory"):
+    with pytest.raises(ValueError, match=r"grads\[0\]: shares memory with param '0'"):
         fastopt.LBFGS([a], grads=[a])
+    with pytest.raises(TypeError, match="grads: expected a list of arrays"):
+        fastopt.LBFGS([a], grads=np.zeros(4))
+    with pytest.raises(ValueError, match="grads: expected a list of 1 arrays shaped like the params, got 2"):
+        fastopt.LBFGS([a], grads=[np.zeros(4), np.zeros(4)])
+    with pytest.raises(TypeError, match=r"grads\[0\]: expected a float32 or float64"):
+        fastopt.LBFGS([a], grads=[np.zeros(4, int)])
     opt = fastopt.LBFGS([{"params": [a], "lr": 0.5}])
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["max_eval"] == 25
 
@@ -379,8 +385,11 @@ def test_structural_hyperparameters_cannot_change_between_steps():
     assert opt.status == 1
 
 
-def test_step_from_inside_its_closure_is_refused():
+def test_step_or_load_from_inside_its_closure_is_refused():
     x = np.array([-1.2, 1.0])
     opt = fastopt.LBFGS([x])
     with pytest.raises(RuntimeError, match="inside its own closure"):
         opt.step(lambda: opt.step(numpy_closure([x], rosen_value_grad)))
+    saved = opt.state_dict()
+    with pytest.raises(RuntimeError, match="inside a step's closure"):
+        opt.step(lambda: opt.load_state_dict(saved))
