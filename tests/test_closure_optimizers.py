@@ -393,3 +393,15 @@ def test_step_or_load_from_inside_its_closure_is_refused():
     saved = opt.state_dict()
     with pytest.raises(RuntimeError, match="inside a step's closure"):
         opt.step(lambda: opt.load_state_dict(saved))
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs"])  # CG with Armijo steps crawls (see its docstring)
+def test_armijo_line_search_reaches_the_minimum(method):
+    x = np.array([-1.2, 1.0])
+    opt = CLASSES[method]([x], line_search_fn="armijo", max_iter=100, max_eval=1000, tolerance_change=0)
+    for _ in range(20):
+        opt.step(numpy_closure([x], rosen_value_grad))
+        if opt.status != 1:
+            break
+    assert opt.status == 0, opt.message
+    np.testing.assert_allclose(x, [1, 1], atol=1e-6)
