@@ -32,10 +32,14 @@ def rosen_value_grad(x):
 
 
 A20, B20 = quadratic()
+X_STAR = np.linalg.solve(A20, B20)
 
 
 def quad_value_grad(x):
-    return 0.5 * x @ A20 @ x - B20 @ x, A20 @ x - B20
+    """The quadratic as (x - x*)'A(x - x*)/2: f* = 0, so f resolves its decrease down to tiny gradients
+    (x'Ax/2 - b'x carries the constant f* = -b'A^-1 b/2, whose rounding hides steps once |g| ~ 1e-7)."""
+    r = x - X_STAR
+    return 0.5 * r @ A20 @ r, A20 @ r
 
 
 def steps(opt, closure, params, count):
@@ -137,10 +141,9 @@ def test_reaches_scipys_minimum(method, scipy_method, value_grad, x0):
                           line_search_fn="strong_wolfe")
     for _ in range(40):
         opt.step(numpy_closure([x], value_grad))
-        if opt.status in (0, 2):
+        if opt.status not in (1, 5):  # a step's own iteration or evaluation limit: go on
             break
-    # CG on the quadratic meets the precision floor of f near |g| = 1e-6, as scipy's does (its status 2)
-    assert opt.status == 0 or opt.status == reference.status == 2, opt.message
+    assert opt.status == 0, opt.message
     np.testing.assert_allclose(x, reference.x, atol=1e-6)
 
 
@@ -401,7 +404,7 @@ def test_armijo_line_search_reaches_the_minimum(method):
     opt = CLASSES[method]([x], line_search_fn="armijo", max_iter=100, max_eval=1000, tolerance_change=0)
     for _ in range(20):
         opt.step(numpy_closure([x], rosen_value_grad))
-        if opt.status != 1:
+        if opt.status not in (1, 5):  # a step's own iteration or evaluation limit: go on
             break
     assert opt.status == 0, opt.message
     np.testing.assert_allclose(x, [1, 1], atol=1e-6)

@@ -31,11 +31,11 @@ iteration).  Where the two differ:
 * After a step the params hold the last accepted iterate: a trial point whose value or gradient is
   NaN/Inf is never kept (torch's fixed step keeps it).
 * fastopt's L-BFGS stores ``s = x_k+1 - x_k`` where torch stores ``t d``, and its dot products sum
-  in another order: the two agree to rounding.  With the same f and g the iterates agree to 1e-11 or
+  in another order: the two agree to rounding.  With the same f and g the iterates agree to 4e-11 or
   better over 40-60 iterations on the 2-D Rosenbrock function and 20-D convex problems
   (tests/test_closure_optimizers.py).  Where the iteration amplifies rounding the paths separate: on
-  the chained 40-D Rosenbrock function they differ by 1e-11 after 40 iterations, 1e-7 after 60 and
-  5e-2 after 100 (both reach the minimum), as two runs of torch with different BLAS would.
+  the chained 40-D Rosenbrock function they differ by 4e-12 after 40 iterations, 4e-8 after 60 and
+  6e-3 after 100 (both reach the minimum), as two runs of torch with different BLAS would.
 """
 from __future__ import annotations
 
