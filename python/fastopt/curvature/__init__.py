@@ -5,6 +5,8 @@ optimizers.
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
 """
+from .closure import ClosureOptimizer
+from .closure_methods import BFGS, LBFGS, ConjugateGradient
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold, Sphere, Stiefel
@@ -16,4 +18,5 @@ from .riemannian_minimize import RiemannianResult, riemannian_minimize
 
 __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares", "LogisticRegression",
            "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
-           "RiemannianAdam", "RiemannianResult", "riemannian_minimize"]
+           "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
+           "ConjugateGradient"]

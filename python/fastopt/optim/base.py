@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core
 from .state import MAX_STEP, GroupState, KernelCall, new_slots
-from .validation import NON_NEGATIVE, check_betas, check_hyper, check_value, first_overlap
+from .validation import NON_NEGATIVE, check_betas, check_hyper, check_param, check_value, first_overlap
 
 
 def native(name: str):
@@ -110,17 +110,7 @@ class Optimizer:
                              f"{type(self).__name__} takes {sorted(self.defaults)}")
         taken = {n for g in self.param_groups for n in g["names"]}
         for name, a in zip(names, arrays):
-            if not isinstance(a, np.ndarray):
-                raise TypeError(f"param '{name}': expected a numpy.ndarray, got {type(a).__name__}")
-            if isinstance(a, np.ma.MaskedArray):
-                raise TypeError(f"param '{name}': masked arrays are not supported (the kernels would ignore the "
-                                "mask); pass the plain array")
-            if a.dtype not in (np.float32, np.float64):
-                raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32 or float64 expected)")
-            if not a.flags.c_contiguous:
-                raise ValueError(f"param '{name}': must be C-contiguous (it is updated in place)")
-            if not a.flags.writeable:
-                raise ValueError(f"param '{name}': array is read-only")
+            check_param(name, a)
             if name in taken:
                 raise ValueError(f"param name '{name}' appears in more than one group")
             taken.add(name)

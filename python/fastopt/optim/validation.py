@@ -75,6 +75,30 @@ def check_value(key: str, value, kind: str) -> None:
         check_hyper(math.isfinite(v), label, value, "must be finite")
 
 
+def check_param(name: str, a) -> None:
+    """Raise TypeError or ValueError unless ``a`` can be a parameter updated in place: a plain (not
+    masked) numpy.ndarray of float32 or float64, C-contiguous and writeable.
+
+    Parameters
+    ----------
+    name : str
+        How the message names the param (``"0"``, ``"fc.weight"``).
+    a : object
+        The candidate array.
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"param '{name}': expected a numpy.ndarray, got {type(a).__name__}")
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"param '{name}': masked arrays are not supported (the kernels would ignore the "
+                        "mask); pass the plain array")
+    if a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32 or float64 expected)")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"param '{name}': must be C-contiguous (it is updated in place)")
+    if not a.flags.writeable:
+        raise ValueError(f"param '{name}': array is read-only")
+
+
 def first_overlap(named_arrays: list) -> tuple[str, str] | None:
     """Names of two C-contiguous arrays whose bytes overlap (the same array twice, or two views of one
     buffer), or None.  One sort by start address: O(n log n), so 10,000 params cost milliseconds.

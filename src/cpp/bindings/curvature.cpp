@@ -337,6 +337,20 @@ void state_load(DescentState& st, const py::dict& arrays, const py::dict& scalar
   for (const NamedScalar& s : st.scalars()) *s.value = numbers[i++];
 }
 
+// dst <- src for two states of the same method and settings, reusing dst's memory (a closure optimizer's
+// per-step snapshot: no allocation after the first).
+void state_assign(DescentState& dst, DescentState& src) {
+  const std::vector<NamedArray> to = dst.arrays(), from = src.arrays();
+  const std::vector<NamedScalar> to_s = dst.scalars(), from_s = src.scalars();
+  bool same = to.size() == from.size() && to_s.size() == from_s.size();
+  for (size_t i = 0; same && i < to.size(); ++i) same = to[i].name == from[i].name;
+  for (size_t i = 0; same && i < to_s.size(); ++i) same = to_s[i].name == from_s[i].name;
+  if (!same) throw py::value_error("other: the state of another method");
+  py::gil_scoped_release release;
+  for (size_t i = 0; i < to.size(); ++i) *to[i].values = *from[i].values;
+  for (size_t i = 0; i < to_s.size(); ++i) *to_s[i].value = *from_s[i].value;
+}
+
 // One closure-optimizer step: runs from x (f, g evaluated there by the caller), in place.
 py::tuple state_run(DescentState& st, const py::object& value_grad, const py::array& x_arr, double f, const py::array& g_arr,
                     const MethodSettings& settings, const py::object& hess) {
@@ -542,5 +556,7 @@ void register_curvature(py::module_& root) {
       .def("run", &state_run, py::arg("value_grad"), py::arg("x"), py::arg("f"), py::arg("g"), py::arg("settings"),
            py::arg("hess"), "Iterate from x (f, g given) in place; returns (f, status, message, nit, nfev).")
       .def("export", &state_export, "Copies of the state: (arrays, scalars) dicts.")
-      .def("load", &state_load, py::arg("arrays"), py::arg("scalars"), "Replace the state (all checked before any write).");
+      .def("load", &state_load, py::arg("arrays"), py::arg("scalars"), "Replace the state (all checked before any write).")
+      .def("assign", &state_assign, py::arg("other"),
+           "Make this state a copy of other (same method and settings), reusing this one's memory.");
 }

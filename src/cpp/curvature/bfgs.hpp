@@ -43,6 +43,7 @@ class Bfgs : public Direction {
       return;
     }
     if (hg_valid_ == 0) {
+      hg_.resize(n);
       scipy_cblas_dsymv(CblasRowMajor, CblasUpper, static_cast<blasint>(n), 1.0, h_.data(), static_cast<blasint>(n), g, 1,
                         0.0, hg_.data(), 1);
     }
@@ -59,10 +60,11 @@ class Bfgs : public Direction {
     if (h_.empty()) {  // the first update: H = I
       h_.assign(static_cast<size_t>(n * n), 0.0);
       for (int64_t i = 0; i < n; ++i) h_[i * n + i] = 1;
-      uy_.resize(static_cast<size_t>(2 * n));
-      hg_.resize(n);
-      v_.resize(n);
     }
+    // Sized here, not only at the first update: H may come from a checkpoint (load) into a fresh state.
+    uy_.resize(static_cast<size_t>(2 * n));
+    hg_.resize(n);
+    v_.resize(n);
     // [u, H g_new] = H [y, g_new]: one read of H for both (n x 2 row-major right-hand side).
     for (int64_t i = 0; i < n; ++i) {
       uy_[2 * i] = st.y[i];

@@ -41,6 +41,7 @@ struct DescentState {
   double t = 0;           // the last accepted step length
   double n_iter = 0;      // iterations over all runs (double: it travels in the scalar state)
   double func_evals = 0;  // evaluations over all runs
+  double decrease = NAN;  // f drop of the last accepted step (CG's first trial step reads it); NaN: none yet
   // Scratch, not state: reused between runs to save allocating per step.
   LineSearchWork work;
   std::vector<double> s, y;
@@ -51,7 +52,7 @@ struct DescentState {
     return a;
   }
   std::vector<NamedScalar> scalars() {
-    std::vector<NamedScalar> v = {{"t", &t}, {"n_iter", &n_iter}, {"func_evals", &func_evals}};
+    std::vector<NamedScalar> v = {{"t", &t}, {"n_iter", &n_iter}, {"func_evals", &func_evals}, {"decrease", &decrease}};
     for (auto& named : direction->scalars()) v.push_back(named);
     return v;
   }
@@ -102,11 +103,13 @@ inline RunResult run_descent(Objective& obj, double* x, double& f, double* g, De
   st.y.resize(n);
   double* d = st.d.data();
   int64_t evals = 0;
-  double decrease = NAN;
   while (r.nit < opt.max_iter) {
     ++r.nit;
     st.n_iter += 1;
-    if (st.n_iter == 1) st.direction->reset();
+    if (st.n_iter == 1) {
+      st.direction->reset();
+      st.decrease = NAN;
+    }
     st.direction->compute(obj, x, g, d);
     double gtd = dot(g, d, n);
     if (!(gtd < 0)) {  // not a descent direction (or NaN): forget the curvature, try steepest descent
@@ -115,7 +118,7 @@ inline RunResult run_descent(Objective& obj, double* x, double& f, double* g, De
       gtd = dot(g, d, n);
     }
     if (!(gtd < 0) || gtd > -opt.xtol) return finish(!std::isfinite(gtd) ? Status::nonfinite : Status::small_change);
-    const double t0 = st.direction->initial_step({opt.lr, g, n, gtd, decrease});
+    const double t0 = st.direction->initial_step({opt.lr, g, n, gtd, st.decrease});
     const LineSearchResult ls = line_search(obj, x, d, t0, f, g, gtd, opt.line_search, st.work);
     evals += ls.evals;
     st.func_evals += static_cast<double>(ls.evals);
@@ -134,7 +137,7 @@ inline RunResult run_descent(Objective& obj, double* x, double& f, double* g, De
       y[i] = g_new[i] - g[i];
       g[i] = g_new[i];
     });
-    decrease = f - ls.f;
+    st.decrease = f - ls.f;
     const double f_old = f;
     f = ls.f;
     st.t = t;
