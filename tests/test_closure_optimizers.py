@@ -408,3 +408,46 @@ def test_armijo_line_search_reaches_the_minimum(method):
             break
     assert opt.status == 0, opt.message
     np.testing.assert_allclose(x, [1, 1], atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------ Newton
+def _rosenbrock_closure(x):
+    def closure():
+        return so.rosen(x), [so.rosen_der(x)]
+
+    return closure
+
+
+@pytest.mark.parametrize("saddle_free", [False, True])
+def test_newton_class_takes_the_steps_of_minimize(saddle_free):
+    x = np.array([-1.2, 1.0])
+    opt = fastopt.Newton([x], hessian=lambda: so.rosen_hess(x), max_iter=5, saddle_free=saddle_free)
+    for _ in range(20):
+        opt.step(_rosenbrock_closure(x))
+    method = "saddle-free-newton" if saddle_free else "newton"
+    res = fastopt.minimize(so.rosen, [-1.2, 1.0], jac=so.rosen_der, hess=so.rosen_hess, method=method,
+                           options={"gtol": 1e-7, "xtol": 1e-9}, path=True)
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=1e-9)
+    np.testing.assert_allclose(x, res.x, rtol=0, atol=1e-12)
+    assert opt.n_iter == res.nit
+
+
+def test_newton_class_solves_a_quadratic_in_one_iteration():
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, -1.0])
+    x = np.zeros(2)
+    opt = fastopt.Newton([x], hessian=lambda: A, max_iter=1)
+    opt.step(lambda: (0.5 * x @ A @ x - b @ x, [A @ x - b]))
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=0, atol=1e-14)
+
+
+def test_newton_class_checks_the_hessian_and_its_arguments():
+    x = np.array([-1.2, 1.0])
+    with pytest.raises(TypeError, match="hessian: expected a callable"):
+        fastopt.Newton([x], hessian=np.eye(2))
+    with pytest.raises(ValueError, match="damping"):
+        fastopt.Newton([x], hessian=lambda: np.eye(2), damping=0.0)
+    opt = fastopt.Newton([x], hessian=lambda: np.eye(3))
+    with pytest.raises(ValueError, match=r"hessian: returned shape \(3, 3\), expected \(2, 2\)"):
+        opt.step(_rosenbrock_closure(x))
+    np.testing.assert_array_equal(x, [-1.2, 1.0])  # the failed step left the params as they were

@@ -6,7 +6,7 @@ The native code is in ``src/cpp/curvature`` (one header per method or concept); 
 Python face.
 """
 from .closure import ClosureOptimizer
-from .closure_methods import BFGS, LBFGS, ConjugateGradient
+from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold, Sphere, Stiefel
@@ -19,4 +19,4 @@ from .riemannian_minimize import RiemannianResult, riemannian_minimize
 __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares", "LogisticRegression",
            "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
-           "ConjugateGradient"]
+           "ConjugateGradient", "Newton"]

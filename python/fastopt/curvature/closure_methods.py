@@ -1,14 +1,14 @@
-"""The closure-style methods: ``LBFGS``, ``BFGS`` and ``ConjugateGradient``, each a thin
+"""The closure-style methods: ``LBFGS``, ``BFGS``, ``ConjugateGradient`` and ``Newton``, each a thin
 :class:`~fastopt.curvature.closure.ClosureOptimizer` naming its native method, its own hyperparameters
 and the layout of its native state (for ``load_state_dict``'s checks)."""
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..optim.validation import check_hyper
 from .closure import ClosureOptimizer, check_integer, is_integer
-
-
 
 def _integer_in(scalars: dict, name: str, lo: int, hi: float = math.inf) -> list:
     v = scalars[name]
@@ -97,7 +97,7 @@ class BFGS(ClosureOptimizer):
 
         H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T      (Nocedal & Wright 6.17)
 
-    starting from ``H = (y.s / y.y) I`` at the first update (N&W 6.20); one BLAS ``dsyr2`` per update.
+    starting from ``H = I`` (as scipy's BFGS); one BLAS ``dsyr2`` per update.
     The same iteration as ``fastopt.minimize(method="bfgs")``; a strong Wolfe line search by default
     (the closure-style default of torch, None, suits L-BFGS only).
     """ + _PARAMETERS + "\n    "
@@ -165,3 +165,61 @@ class ConjugateGradient(ClosureOptimizer):
 
 
 __all__ = ["LBFGS", "BFGS", "ConjugateGradient"]
+
+
+class Newton(ClosureOptimizer):
+    __doc__ = r"""Newton's method with a Hessian modification, stepped by closure (small problems: a dense
+    n x n Hessian and its Cholesky factor each iteration).
+
+    ``d = -(H + tau I)^-1 g`` with the smallest ``tau`` of the sequence 0 (or ``beta - min H_ii``),
+    ``max(2 tau, beta)``, ... (``beta = 1e-3``) for which Cholesky succeeds (Nocedal & Wright,
+    Algorithm 3.3); or, with ``saddle_free=True``, ``d = -V |Lambda|^-1 V^T g`` from the
+    eigendecomposition ``H = V Lambda V^T`` with ``|lambda|`` floored at ``damping`` (Dauphin et al.
+    2014), which moves away from saddle points instead of towards them.  Then ``x <- x + t d``, t from
+    the line search starting at ``lr`` (1: the full Newton step).  The same iteration as
+    ``fastopt.minimize(method="newton" | "saddle-free-newton")``.
+    """ + _PARAMETERS + """
+    hessian : callable
+        ``hessian() -> (n, n)``: the Hessian of the loss at the current params (the closure's point) with
+        respect to the flattened params, in the order and C layout of ``params`` (n = their total size).
+    saddle_free : bool
+        Use ``|H|`` instead of the shifted ``H``.
+    damping : float
+        The floor on ``|lambda|`` of the saddle-free step (> 0).
+    """
+    method = "newton"
+    structural = ("saddle_free",)
+
+    def __init__(self, params, hessian, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+                 tolerance_change=1e-9, line_search_fn="strong_wolfe", saddle_free=False, damping=1e-8, grads=None):
+        if not callable(hessian):
+            raise TypeError(f"hessian: expected a callable returning the (n, n) Hessian, got {type(hessian).__name__}")
+        self._hessian_fn = hessian
+        defaults = _common(lr, max_iter, max_eval, tolerance_grad, tolerance_change, line_search_fn)
+        super().__init__(params, {**defaults, "saddle_free": saddle_free, "damping": damping}, grads)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        if not isinstance(group["saddle_free"], bool):
+            raise TypeError(f"saddle_free: expected a bool, got {type(group['saddle_free']).__name__}")
+        d = group["damping"]
+        check_hyper(isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d) and d > 0,
+                    "damping", d, "a finite number > 0")
+
+    def _settings(self, group):
+        s = super()._settings(group)
+        s.method = "saddle-free-newton" if group["saddle_free"] else "newton"
+        s.damping = float(group["damping"])
+        return s
+
+    def _hessian(self):
+        n = self._offsets[-1]
+
+        def hessian_at(x):
+            self._scatter(x)
+            h = np.asarray(self._hessian_fn(), dtype=np.float64)
+            if h.shape != (n, n):
+                raise ValueError(f"hessian: returned shape {h.shape}, expected ({n}, {n})")
+            return h
+
+        return hessian_at
