@@ -105,3 +105,86 @@ class nn:
     def blas_config() -> str: ...
     @staticmethod
     def activations() -> list[str]: ...
+
+class curvature:
+    class Objective:
+        """A native objective: f, its gradient and, where it has them, Hessian products."""
+        @property
+        def dim(self) -> int: ...
+        @property
+        def has_hessian(self) -> bool: ...
+        @property
+        def has_hessp(self) -> bool: ...
+        @property
+        def nfev(self) -> int: ...
+        @property
+        def njev(self) -> int: ...
+        @property
+        def nhev(self) -> int: ...
+
+    class LogisticRegression(Objective):
+        def __init__(self, X: np.ndarray, y: np.ndarray, classes: int, l2: float) -> None: ...
+        @property
+        def classes(self) -> int: ...
+        @property
+        def features(self) -> int: ...
+        @property
+        def samples(self) -> int: ...
+        @property
+        def dtype(self) -> str: ...
+        @property
+        def l2(self) -> float: ...
+        @property
+        def seconds(self) -> float: ...  # wall seconds spent in evaluations so far
+        def value(self, x: NDArray[np.float64]) -> float: ...
+        def value_grad(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]: ...
+        def hessp(self, x: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+    class Settings:
+        """A method and its settings; fastopt.minimize fills it from its options."""
+        method: str
+        max_iter: int
+        max_eval: int
+        gtol: float
+        ftol: float
+        xtol: float
+        lr: float
+        line_search: str  # "strong_wolfe" | "armijo" | "none"
+        c1: float
+        c2: float
+        max_ls: int
+        tolerance_change: float
+        history_size: int
+        cg_variant: str
+        restart_every: int
+        damping: float
+        cg_maxiter: int
+        initial_trust_radius: float
+        max_trust_radius: float
+        eta: float
+
+    class LeastSquaresSettings:
+        xtol: float
+        ftol: float
+        gtol: float
+        max_nfev: int
+        damping: float
+        adaptive: bool
+
+    class DescentState:
+        """What a line-search method keeps between closure-optimizer steps."""
+        def __init__(self, settings: "curvature.Settings") -> None: ...
+        def run(self, value_grad: Any, x: NDArray[np.float64], f: float, g: NDArray[np.float64],
+                settings: "curvature.Settings", hess: Any) -> tuple[float, int, str, int, int]: ...
+        def export(self) -> tuple[dict[str, NDArray[np.float64]], dict[str, float]]: ...
+        def load(self, arrays: dict[str, Any], scalars: dict[str, float]) -> None: ...
+        def assign(self, other: "curvature.DescentState") -> None: ...
+
+    @staticmethod
+    def methods() -> list[tuple[str, str, bool, bool]]: ...  # (name, summary, needs_hessian, needs_hessp)
+    @staticmethod
+    def minimize(objective: Any, x0: NDArray[np.float64], settings: "curvature.Settings", callback: Any,
+                 keep_path: bool) -> dict[str, Any]: ...
+    @staticmethod
+    def least_squares(residuals: Any, x0: NDArray[np.float64], settings: "curvature.LeastSquaresSettings",
+                      callback: Any, keep_path: bool) -> dict[str, Any]: ...
