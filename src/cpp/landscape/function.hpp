@@ -51,6 +51,7 @@ class TestFunction {
   // H(x) p into out: through the dense Hessian here; the n-dimensional functions override it with an
   // O(n) product, so Hessian-free methods (newton-cg, trust-ncg) run on them at any dim.
   virtual void hessp(const double* x, const double* p, double* out) const {
+    check_dense_hessian();  // before the dim x dim allocation
     std::vector<double> h(static_cast<size_t>(dim_ * dim_));
     hessian(x, h.data());
     for (int64_t i = 0; i < dim_; ++i) {
