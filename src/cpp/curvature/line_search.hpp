@@ -90,7 +90,9 @@ inline std::pair<double, double> evaluate_along(Objective& f, const double* x, c
 
 inline void check_conditions(LineSearchResult& r, double f0, double gtd0, const LineSearchOptions& o) {
   const bool finite = std::isfinite(r.f) && std::isfinite(r.gtd);
-  r.armijo = finite && r.t > 0 && r.f <= f0 + o.c1 * r.t * gtd0;
+  // Strictly below f0 too: at the precision of f, f0 + c1 t phi'(0) rounds to f0, and a step that
+  // leaves f unchanged would pass and be taken again and again.
+  r.armijo = finite && r.t > 0 && r.f <= f0 + o.c1 * r.t * gtd0 && r.f < f0;
   r.curvature = finite && r.t > 0 && std::fabs(r.gtd) <= o.c2 * std::fabs(gtd0);
 }
 

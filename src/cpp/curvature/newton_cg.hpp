@@ -50,7 +50,9 @@ class NewtonCg : public Direction {
       f.hessp(x, p, q);
       const double curvature = dot(p, q, n);
       if (!std::isfinite(curvature)) return nan_direction(d, n);
-      if (curvature >= 0 && curvature <= 3 * std::numeric_limits<double>::epsilon()) break;
+      // No usable curvature along p: relative to |p|^2 (scipy compares p.Hp with 3 eps absolutely, which
+      // near a minimum, where |p| ~ |g| is tiny, stops CG at d = 0 and leaves steepest descent crawling).
+      if (curvature >= 0 && curvature <= 3 * std::numeric_limits<double>::epsilon() * dot(p, p, n)) break;
       if (curvature < 0) {
         if (steps == 0) {
           const double scale = rr / -curvature;
