@@ -126,22 +126,27 @@ inline RunResult run_descent(Objective& obj, double* x, double& f, double* g, De
     if (!accepted) return finish(ls.nonfinite ? Status::nonfinite : Status::line_search_failed);
     if (opt.line_search.kind == LineSearchKind::strong_wolfe && !ls.curvature) r.weak_steps.push_back(r.nit);
     // Take the step in one pass: x <- x + t d (the very point the line search evaluated), s the step
-    // actually made, y = g_new - g, g <- g_new.
+    // actually made, y = g_new - g, g <- g_new; s and y go where the direction keeps them (L-BFGS's
+    // free ring slot), with y.s and y.y summed on the way.
     const double t = ls.t;
-    double *s = st.s.data(), *y = st.y.data();
+    StepBuffers into = st.direction->step_buffers(n);
+    if (!into.s) into = {st.s.data(), st.y.data()};
+    double *s = into.s, *y = into.y;
     const double* g_new = st.work.g_new.data();
-    for_each_index(n, [=](int64_t i) {
+    const auto [ys, yy] = sum_pair_over(n, [=](int64_t i, double& ys_sum, double& yy_sum) {
       const double next = x[i] + t * d[i];
       s[i] = next - x[i];
       x[i] = next;
       y[i] = g_new[i] - g[i];
       g[i] = g_new[i];
+      ys_sum += y[i] * s[i];
+      yy_sum += y[i] * y[i];
     });
     st.decrease = f - ls.f;
     const double f_old = f;
     f = ls.f;
     st.t = t;
-    st.direction->update({s, y, g, d, t, n});
+    st.direction->update({s, y, g, d, t, n, ys, yy});
     if (observe && observe({r.nit, x, f, g, n, obj.nfev})) return finish(Status::stopped);
     if (norm_inf(g, n) <= opt.gtol) return finish(Status::converged);
     if (opt.max_eval > 0 && evals >= opt.max_eval) return finish(Status::max_eval);

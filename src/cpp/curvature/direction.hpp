@@ -24,6 +24,13 @@ struct Step {
   const double* d;
   double t;
   int64_t n;
+  double ys, yy;  // y.s and y.y, summed in the pass that forms s and y
+};
+
+// Where run_descent writes the next step's s and y (n doubles each); nulls: its own scratch.
+struct StepBuffers {
+  double* s = nullptr;
+  double* y = nullptr;
 };
 
 // What the first trial step of a line search may depend on.
@@ -64,6 +71,9 @@ class Direction {
   virtual void compute(Objective& f, const double* x, const double* g, double* d) = 0;
   // Learn from an accepted step.
   virtual void update(const Step&) {}
+  // Buffers for the next step's s and y, so that a method that keeps them (L-BFGS's history)
+  // receives them without a copy; valid until the next update.
+  virtual StepBuffers step_buffers(int64_t /*n*/) { return {}; }
   // The line search's first trial step for the direction just computed.  By default lr: d carries
   // its own length (Newton; quasi-Newton once past its first step).
   virtual double initial_step(const TrialContext& c) const { return c.lr; }

@@ -6,15 +6,21 @@
 // A pair is kept only when y.s > 1e-10 (torch's threshold), which keeps the approximation positive
 // definite.  The operations and their order are torch.optim.LBFGS's, so the two agree to rounding.
 //
-// Memory: the history is two m x n ring buffers.  Each recursion streams every s_i and y_i twice;
+// Memory: the history is two (m + 1) x n ring buffers.  Each recursion streams every s_i and y_i twice;
 // the passes are fused so that each axpy also computes the next dot product, d = -g computes the
 // first dot, and the oldest pair's axpy also applies gamma and the second loop's first dot: 2k + 1
-// passes over n-vectors for k pairs.  An update is two passes (y.s and y.y together, then both
-// copies into the ring).  Multi-threaded for large n.
+// passes over n-vectors for k pairs.  An update makes no pass: the extra ring slot receives the next
+// step (run_descent writes s and y straight into it, with y.s and y.y, see step_buffers), and an
+// accepted pair takes the slot over from the oldest.  Multi-threaded for large n.
+//
+// Not used: the compact form H = gamma I + [S gamma Y] M [S^T; gamma Y^T] (Byrd, Nocedal & Schnabel
+// 1994), which streams the history twice with no working vector (about half the traffic), solves with
+// R = triu(S^T Y); its rounding grows with cond(R), and on the 1e6-conditioned 10-d quadratic at
+// max|g| <= 1e-9 it needed 436 iterations against the recursion's 316 (m = 10) and did not converge in
+// 1000 for m = 3 (docs/sections/lbfgsperf.md).
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "curvature/direction.hpp"
@@ -41,20 +47,6 @@ inline double negate_then_dot(const double* g, double* d, const double* b, int64
     d[i] = -g[i];
     return b[i] * d[i];
   });
-}
-
-// (a . b, b . b) in one pass.
-inline std::pair<double, double> dot_and_square(const double* a, const double* b, int64_t n) {
-  double ab = 0, bb = 0;
-  if (n < kSerialBelowElements) {
-    for (int64_t i = 0; i < n; ++i) ab += a[i] * b[i], bb += b[i] * b[i];
-    return {ab, bb};
-  }
-#if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for simd schedule(static) reduction(+ : ab, bb) num_threads(vector_threads(n))
-#endif
-  for (int64_t i = 0; i < n; ++i) ab += a[i] * b[i], bb += b[i] * b[i];
-  return {ab, bb};
 }
 
 class Lbfgs : public Direction {
@@ -95,25 +87,28 @@ class Lbfgs : public Direction {
     }
   }
 
+  // The free slot: the step writes s and y there, and update keeps them without a copy.
+  StepBuffers step_buffers(int64_t n) override {
+    if (n_ != static_cast<double>(n) || s_.size() != static_cast<size_t>((m_ + 1) * n)) {
+      n_ = static_cast<double>(n);
+      s_.assign(static_cast<size_t>((m_ + 1) * n), 0.0);
+      y_.assign(static_cast<size_t>((m_ + 1) * n), 0.0);
+      rho_.assign(static_cast<size_t>(m_ + 1), 0.0);
+      count_ = head_ = 0;  // pairs of another dimension mean nothing here
+    }
+    const int64_t free = slot(stored());
+    return {&s_[free * n], &y_[free * n]};
+  }
+
   void update(const Step& st) override {
-    const auto [ys, yy] = dot_and_square(st.s, st.y, st.n);
-    if (!(ys > 1e-10)) return;  // no positive curvature along s: keep the old pairs
-    n_ = static_cast<double>(st.n);
-    s_.resize(static_cast<size_t>(m_ * st.n));
-    y_.resize(static_cast<size_t>(m_ * st.n));
-    rho_.resize(static_cast<size_t>(m_));
-    // The slot of the oldest pair when full, else the next free one.
-    const int64_t slot = (static_cast<int64_t>(head_) + static_cast<int64_t>(count_)) % m_;
-    double *s_slot = &s_[slot * st.n], *y_slot = &y_[slot * st.n];
-    const double *s = st.s, *y = st.y;
-    for_each_index(st.n, [=](int64_t i) {
-      s_slot[i] = s[i];
-      y_slot[i] = y[i];
-    });
-    rho_[slot] = 1.0 / ys;
+    if (!(st.ys > 1e-10)) return;  // no positive curvature along s: keep the old pairs
+    const StepBuffers free = step_buffers(st.n);
+    if (st.s != free.s) copy(st.s, free.s, st.n);
+    if (st.y != free.y) copy(st.y, free.y, st.n);
+    rho_[slot(stored())] = 1.0 / st.ys;
     if (count_ < m_) count_ += 1;
-    else head_ = static_cast<double>((static_cast<int64_t>(head_) + 1) % m_);
-    gamma_ = ys / yy;
+    else head_ = static_cast<double>((static_cast<int64_t>(head_) + 1) % (m_ + 1));
+    gamma_ = st.ys / st.yy;
   }
 
   double initial_step(const TrialContext& c) const override { return since_reset_ == 1 ? steepest_trial(c) : c.lr; }
@@ -124,8 +119,8 @@ class Lbfgs : public Direction {
   }
 
  private:
-  // Pair i in age order: 0 the oldest kept, count-1 the newest.
-  int64_t slot(int64_t i) const { return (static_cast<int64_t>(head_) + i) % m_; }
+  // Pair i in age order: 0 the oldest kept, count-1 the newest; count is the free slot.
+  int64_t slot(int64_t i) const { return (static_cast<int64_t>(head_) + i) % (m_ + 1); }
   int64_t n() const { return static_cast<int64_t>(n_); }
   const double* s_at(int64_t i) const { return &s_[slot(i) * n()]; }
   const double* y_at(int64_t i) const { return &y_[slot(i) * n()]; }

@@ -105,9 +105,15 @@ inline LineSearchResult strong_wolfe(Objective& f, const double* x, const double
   LineSearchResult r;
   auto [f_new, gtd_new] = evaluate_along(f, x, d, t, w.x_trial.data(), w.g_new.data());
   r.evals = 1;
-  // The last step tried before t (0: x itself) and its value, slope and gradient.
+  // The last step tried before t (0: x itself) and its value, slope and gradient (in w.g_prev, or
+  // still g0 itself: copied only if a bracket takes it, which most searches never need).
   double t_prev = 0, f_prev = f0, gtd_prev = gtd0;
-  copy(g0, w.g_prev.data(), n);
+  bool prev_is_g0 = true;
+  auto g_prev = [&]() -> std::vector<double>& {
+    if (prev_is_g0) copy(g0, w.g_prev.data(), n);
+    prev_is_g0 = false;
+    return w.g_prev;
+  };
   // The bracket the zoom shrinks: ends, values, slopes (gradients in w.g_bracket); lo is the end
   // with the lower value.
   double b_t[2] = {0, 0}, b_f[2] = {0, 0}, b_gtd[2] = {0, 0};
@@ -125,7 +131,7 @@ inline LineSearchResult strong_wolfe(Objective& f, const double* x, const double
     const bool bad = !std::isfinite(f_new) || !std::isfinite(gtd_new);
     r.nonfinite = r.nonfinite || bad;
     if (bad || f_new > f0 + o.c1 * t * gtd0 || (ls_iter > 1 && f_new >= f_prev)) {
-      bracket(t_prev, f_prev, gtd_prev, w.g_prev, t, bad ? INFINITY : f_new, gtd_new, w.g_new);
+      bracket(t_prev, f_prev, gtd_prev, g_prev(), t, bad ? INFINITY : f_new, gtd_new, w.g_new);
       break;
     }
     if (std::fabs(gtd_new) <= -o.c2 * gtd0) {  // strong Wolfe holds at t: done
@@ -133,13 +139,14 @@ inline LineSearchResult strong_wolfe(Objective& f, const double* x, const double
       break;
     }
     if (gtd_new >= 0) {  // the minimum along d lies behind t
-      bracket(t_prev, f_prev, gtd_prev, w.g_prev, t, f_new, gtd_new, w.g_new);
+      bracket(t_prev, f_prev, gtd_prev, g_prev(), t, f_new, gtd_new, w.g_new);
       break;
     }
     // Extrapolate: the cubic's minimiser, at least 1% further than t and at most 10 t.
     const double step = detail::cubic_minimizer(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, t + 0.01 * (t - t_prev), t * 10);
     t_prev = t, f_prev = f_new, gtd_prev = gtd_new;
     std::swap(w.g_prev, w.g_new);
+    prev_is_g0 = false;
     t = step;
     std::tie(f_new, gtd_new) = evaluate_along(f, x, d, t, w.x_trial.data(), w.g_new.data());
     ++r.evals;
@@ -151,8 +158,8 @@ inline LineSearchResult strong_wolfe(Objective& f, const double* x, const double
     return r;
   }
   if (!bracketed) {  // max_ls trials spent extrapolating: bracket [0, t]
-    copy(g0, w.g_prev.data(), n);
-    bracket(0, f0, gtd0, w.g_prev, t, f_new, gtd_new, w.g_new);
+    prev_is_g0 = true;
+    bracket(0, f0, gtd0, g_prev(), t, f_new, gtd_new, w.g_new);
   }
   // Zoom: shrink [lo, hi] (lo: the lower value) by cubic interpolation, keeping away from the ends.
   lo = b_f[0] <= b_f[1] ? 0 : 1, hi = 1 - lo;
