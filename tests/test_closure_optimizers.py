@@ -295,7 +295,7 @@ def test_load_state_dict_checks_the_layout():
         assert state_equal(target.state_dict(), before)
         return str(err.value)
 
-    assert "array 's' must be 1-D float with 0 or 6 entries" in corrupted(lambda s: s["arrays"].update(s=np.zeros(5)))
+    assert "array 's' must be 1-D float with 0 or 8 entries" in corrupted(lambda s: s["arrays"].update(s=np.zeros(5)))
     assert "scalar 'count' must be an integer in [0, 3]" in corrupted(lambda s: s["scalars"].update(count=4.0))
     assert "scalar 'head'" in corrupted(lambda s: s["scalars"].update(head=0.5))
     assert "scalar 't' must be a finite real number" in corrupted(lambda s: s["scalars"].update(t=np.nan))

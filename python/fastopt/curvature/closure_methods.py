@@ -78,14 +78,16 @@ class LBFGS(ClosureOptimizer):
         return s
 
     def _state_sizes(self, n, group):
-        m = group["history_size"]
-        return {**super()._state_sizes(n, group), "s": m * n, "y": m * n, "rho": m}
+        # m + 1 slots: the m pairs kept, and the free one the next step writes its s and y into.
+        slots = group["history_size"] + 1
+        return {**super()._state_sizes(n, group), "s": slots * n, "y": slots * n, "rho": slots}
 
     def _check_state(self, arrays, scalars, n, group):
         m = group["history_size"]
         problems = super()._check_state(arrays, scalars, n, group) + _integer_in(scalars, "count", 0, m) + \
-            _integer_in(scalars, "head", 0, m - 1) + _integer_in(scalars, "since_reset", 0)
-        if scalars["count"] > 0 and (scalars["n"] != n or arrays["s"].size != m * n or arrays["rho"].size != m):
+            _integer_in(scalars, "head", 0, m) + _integer_in(scalars, "since_reset", 0)
+        if scalars["count"] > 0 and (scalars["n"] != n or arrays["s"].size != (m + 1) * n
+                                     or arrays["rho"].size != m + 1):
             problems.append(f"{scalars['count']} pairs are stored, but 'n' or the sizes of 's', 'y', 'rho' do not fit")
         return problems
 
