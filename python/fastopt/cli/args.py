@@ -40,6 +40,29 @@ def int_list(text: str) -> list[int]:
     return [positive_int(t) for t in text.split(",")] if text.strip() else []
 
 
+def _positive_finite(text: str) -> float | None:
+    """``text`` as a positive finite float, or None if it is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value < float("inf") else None
+
+
+def positive_float(text: str) -> float:
+    """``"30"`` -> 30.0: a positive finite number.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+    """
+    value = _positive_finite(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def float_list(text: str) -> list[float]:
     """``"1e-3,1e-2"`` -> ``[0.001, 0.01]``: positive finite numbers.
 
@@ -48,15 +71,10 @@ def float_list(text: str) -> list[float]:
     text : str
         Numbers separated by commas.
     """
-    values = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            value = -1.0
-        if not (value > 0 and value != float("inf")):
-            raise argparse.ArgumentTypeError(f"expected positive numbers separated by commas, got {part!r}")
-        values.append(value)
+    values = [_positive_finite(part) for part in text.split(",")]
+    if None in values:
+        bad = text.split(",")[values.index(None)]
+        raise argparse.ArgumentTypeError(f"expected positive numbers separated by commas, got {bad!r}")
     return values
 
 
@@ -209,7 +227,7 @@ def check_lrs(parser, lrs: dict | None, optimizers) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- flag groups
-def add_data_flags(p, limit_default=None) -> None:
+def add_data_flags(p, limit_default=None, choose_dataset: bool = True) -> None:
     """``--dataset``, ``--data`` and ``--limit``.
 
     Parameters
@@ -218,9 +236,12 @@ def add_data_flags(p, limit_default=None) -> None:
         The command's parser.
     limit_default : int, optional
         The default of ``--limit`` (None: all samples).
+    choose_dataset : bool, default True
+        Whether to add ``--dataset`` (False: a command that runs on MNIST only).
     """
     data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=list(datasets.DATASETS), default="mnist", help="which dataset")
+    if choose_dataset:
+        data.add_argument("--dataset", choices=list(datasets.DATASETS), default="mnist", help="which dataset")
     data.add_argument("--data", metavar="PATH", help="folder holding the IDX files (searched before $FASTOPT_DATA, "
                                                      "~/.cache/fastopt and /usr/share/datasets)")
     data.add_argument("--limit", type=positive_int, metavar="N", default=limit_default,
@@ -240,8 +261,19 @@ def add_run_flags(p, hidden_default) -> None:
     run = p.add_argument_group("training")
     run.add_argument("--hidden", type=int_list, default=hidden_default, metavar="H1,H2,...", help="hidden layer widths")
     run.add_argument("--seed", type=int, default=0, help="seeds the initialisation and the shuffling")
-    run.add_argument("--threads", type=positive_int, help="threads of fastopt's native code")
-    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars or summaries")
+    add_threads_progress_flags(run)
+
+
+def add_threads_progress_flags(group) -> None:
+    """``--threads`` (applied by :func:`fastopt.cli.common.set_threads`) and ``--no-progress``.
+
+    Parameters
+    ----------
+    group : argparse.ArgumentParser or argument group
+        Where the flags go.
+    """
+    group.add_argument("--threads", type=positive_int, help="threads of fastopt's native code")
+    group.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars or summaries")
 
 
 # ---------------------------------------------------------------------------------------------- optimizers

@@ -6,7 +6,8 @@ import functools
 from pathlib import Path
 
 from ..studies.logistic import ADAM_LRS, available_methods, logistic_study
-from .args import DefaultsHelpFormatter, float_list, positive_int
+from .args import (DefaultsHelpFormatter, add_data_flags, add_threads_progress_flags, float_list, positive_float,
+                   positive_int)
 from .common import call_study, print_files, print_table, set_threads
 
 
@@ -25,23 +26,6 @@ def method_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(bad) or repr(text)}; choose from "
                                          f"{', '.join(known)}")
     return names
-
-
-def positive_float(text: str) -> float:
-    """``"30"`` -> 30.0: a positive finite number.
-
-    Parameters
-    ----------
-    text : str
-        The flag's value.
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def add_command(subparsers) -> None:
@@ -73,11 +57,9 @@ def add_command(subparsers) -> None:
                    help="time budget per run (default 60, 2 with --quick)")
     p.add_argument("--max-iter", type=positive_int, help="iterations per run (default 1000, Adam 20x; 30 with --quick)")
     p.add_argument("--bfgs-max-iter", type=positive_int, help="BFGS's iterations (default 300, 15 with --quick)")
-    p.add_argument("--limit", type=positive_int, metavar="N", help="use the first N training and test samples")
-    p.add_argument("--data", metavar="PATH", help="folder holding the MNIST IDX files")
-    p.add_argument("--threads", type=positive_int, help="threads of fastopt's native code")
     p.add_argument("--dpi", type=positive_float, default=100, help="figure resolution")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress lines")
+    add_data_flags(p, choose_dataset=False)
+    add_threads_progress_flags(p)
     p.set_defaults(run=functools.partial(run, parser=p))
 
 

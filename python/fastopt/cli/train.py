@@ -8,13 +8,13 @@ import functools
 import sys
 from pathlib import Path
 
-from .. import datasets
 from ..checkpoint import RunMismatch
 from ..datasets import DatasetError
 from ..optim.schedules import SCHEDULES, by_name
 from ..optim import REGISTRY
 from ..runs import load_data, model_config, train_run
-from .args import DefaultsHelpFormatter, add_hyper_flags, flag_of, int_list, optimizer_hyper, percentage, positive_int
+from .args import (DefaultsHelpFormatter, add_data_flags, add_hyper_flags, add_threads_progress_flags, flag_of,
+                   int_list, optimizer_hyper, percentage, positive_int)
 from .common import set_threads
 
 RESUME_HELP = ("continue the interrupted run from the checkpoint in --out. Give the flags of that run: a flag "
@@ -39,12 +39,7 @@ def add_command(subparsers) -> None:
                     "config.json and checkpoint.npz (after every epoch) into --out. The defaults (Adam 1e-3 with "
                     "a cosine decay over 10 epochs, batch 128, hidden 512,256) reach 98% on MNIST.",
         formatter_class=DefaultsHelpFormatter)
-    data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=list(datasets.DATASETS), default="mnist", help="which dataset")
-    data.add_argument("--data", metavar="PATH", help="folder holding the IDX files (searched before $FASTOPT_DATA, "
-                                                     "~/.cache/fastopt and /usr/share/datasets)")
-    data.add_argument("--limit", type=positive_int, metavar="N",
-                      help="use only the first N training and N test samples (quick runs)")
+    add_data_flags(p)
     model = p.add_argument_group("model")
     model.add_argument("--hidden", type=int_list, default=[512, 256], metavar="H1,H2,...",
                        help="hidden layer widths")
@@ -65,11 +60,9 @@ def add_command(subparsers) -> None:
     run_flags.add_argument("--seed", type=int, default=0, help="seeds the initialisation, dropout and shuffling")
     run_flags.add_argument("--target-accuracy", type=percentage, metavar="PERCENT",
                            help="stop once the test accuracy reaches this percentage")
-    run_flags.add_argument("--threads", type=positive_int, help="threads of fastopt's native code")
     run_flags.add_argument("--out", type=Path, help="output folder (default: runs/<optimizer>)")
     run_flags.add_argument("--resume", action="store_true", help=RESUME_HELP)
-    run_flags.add_argument("--no-progress", dest="progress", action="store_false",
-                           help="no progress bars or summaries")
+    add_threads_progress_flags(run_flags)
     add_hyper_flags(p)
     p.set_defaults(run=functools.partial(run, parser=p))  # errors then read "fastopt train: error: ..."
 

@@ -182,12 +182,12 @@ class Manifold(ABC):
         """
         return self._retract(x, u, self.check_retraction(method))
 
-    def check_retraction(self, method) -> str:
-        """The retraction's name, the default for None; ValueError naming ``method`` if unknown."""
+    def check_retraction(self, method, name: str = "method") -> str:
+        """The retraction's name, the default for None; ValueError naming ``name`` if ``method`` is unknown."""
         if method is None:
             return self.retractions[0]
         if not isinstance(method, str) or method not in self.retractions:
-            raise ValueError(f"method: unknown retraction {method!r} for {self!r}; expected one of "
+            raise ValueError(f"{name}: unknown retraction {method!r} for {self!r}; expected one of "
                              f"{', '.join(map(repr, self.retractions))}")
         return method
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -121,10 +122,7 @@ class RiemannianOptimizer:
         self.manifold = _check_manifold(manifold)
         self._check_hyperparameters(dict(hyperparameters))
         self.x = manifold.check_point(x, "x", writeable=True)
-        if retraction is not None and not (isinstance(retraction, str) and retraction in manifold.retractions):
-            raise ValueError(f"retraction: unknown retraction {retraction!r} for {manifold!r}; expected one of "
-                             f"{', '.join(map(repr, manifold.retractions))}")
-        self.retraction = manifold.check_retraction(retraction)
+        self.retraction = manifold.check_retraction(retraction, "retraction")
         self.hyperparameters = dict(hyperparameters)
         self.state: dict = {}
         self.steps = 0
@@ -140,6 +138,12 @@ class RiemannianOptimizer:
         """The current point as a float64 copy, after checking it is still on the manifold."""
         self.manifold.check_point(self.x, "x", writeable=True)
         return np.array(self.x, copy=True)
+
+    def _begin_step(self) -> np.ndarray:
+        """What every step checks before it computes anything: the hyperparameters (they may have been changed
+        since the last step) and the point; returns the point as a copy (:meth:`_point`)."""
+        self._check_hyperparameters(self.hyperparameters)
+        return self._point()
 
     def _commit(self, x_new: np.ndarray, state: dict) -> None:
         """Write the new point and state: the only place a step modifies anything."""
@@ -221,7 +225,38 @@ class RiemannianOptimizer:
         """Checks of a loaded state beyond shapes (subclasses)."""
 
 
-class RiemannianSGD(RiemannianOptimizer):
+class _GradientStepOptimizer(RiemannianOptimizer, ABC):
+    """The optimizers that step from the Euclidean gradient at the current point (RGD, RAdam)."""
+
+    def step(self, egrad) -> float:
+        """One step from the Euclidean gradient ``egrad`` at the current point.
+
+        Parameters
+        ----------
+        egrad : array_like
+            The Euclidean gradient, of the manifold's shape, finite.
+
+        Returns
+        -------
+        float
+            The norm of the Riemannian gradient at the point before the step.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming ``egrad``, ``x`` (changed off the manifold since the last step) or a hyperparameter;
+            nothing is modified then.
+        """
+        x = self._begin_step()
+        return self._update(x, self.manifold.check_tangent(x, egrad, "egrad"))
+
+    @abstractmethod
+    def _update(self, x: np.ndarray, egrad: np.ndarray) -> float:
+        """The method's step from the checked point and Euclidean gradient, committed by :meth:`_commit`;
+        returns the Riemannian gradient's norm at ``x``."""
+
+
+class RiemannianSGD(_GradientStepOptimizer):
     """Riemannian gradient descent, with optional (Nesterov) momentum carried by vector transport.
 
     With ``g_k = grad f(x_k) = P_{x_k}(egrad)`` (the Riemannian gradient) and ``R`` the retraction:
@@ -267,30 +302,9 @@ class RiemannianSGD(RiemannianOptimizer):
             raise ValueError(f"Invalid nesterov: True (needs momentum > 0 and dampening == 0, got momentum="
                              f"{hyper['momentum']!r}, dampening={hyper['dampening']!r})")
 
-    def step(self, egrad) -> float:
-        """One step from the Euclidean gradient ``egrad`` at the current point.
-
-        Parameters
-        ----------
-        egrad : array_like
-            The Euclidean gradient, of the manifold's shape, finite.
-
-        Returns
-        -------
-        float
-            The norm of the Riemannian gradient at the point before the step.
-
-        Raises
-        ------
-        TypeError, ValueError
-            Naming ``egrad``, ``x`` (changed off the manifold since the last step) or a hyperparameter;
-            nothing is modified then.
-        """
-        hyper = self.hyperparameters
-        self._check_hyperparameters(hyper)
-        m = self.manifold
-        x = self._point()
-        g = m.egrad_to_rgrad(x, m.check_tangent(x, egrad, "egrad"))
+    def _update(self, x, egrad) -> float:
+        hyper, m = self.hyperparameters, self.manifold
+        g = m.egrad_to_rgrad(x, egrad)
         lr, mu = float(hyper["lr"]), float(hyper["momentum"])
         state = {}
         direction = g
@@ -305,7 +319,7 @@ class RiemannianSGD(RiemannianOptimizer):
         return m.norm(x, g)
 
 
-class RiemannianAdam(RiemannianOptimizer):
+class RiemannianAdam(_GradientStepOptimizer):
     """Riemannian Adam as geoopt implements it (Becigneul & Ganea 2019).
 
     With ``g_k = P_{x_k}(egrad)`` and ``t = k``:
@@ -355,30 +369,8 @@ class RiemannianAdam(RiemannianOptimizer):
             if key in state and state[key] < 0:
                 raise ValueError(f"state_dict: state[{key!r}] must be >= 0, got {state[key]!r}")
 
-    def step(self, egrad) -> float:
-        """One step from the Euclidean gradient ``egrad`` at the current point.
-
-        Parameters
-        ----------
-        egrad : array_like
-            The Euclidean gradient, of the manifold's shape, finite.
-
-        Returns
-        -------
-        float
-            The norm of the Riemannian gradient at the point before the step.
-
-        Raises
-        ------
-        TypeError, ValueError
-            Naming ``egrad``, ``x`` (changed off the manifold since the last step) or a hyperparameter;
-            nothing is modified then.
-        """
-        hyper = self.hyperparameters
-        self._check_hyperparameters(hyper)
-        m = self.manifold
-        x = self._point()
-        egrad = m.check_tangent(x, egrad, "egrad")
+    def _update(self, x, egrad) -> float:
+        hyper, m = self.hyperparameters, self.manifold
         x = m.proj_point(x)
         g = m.egrad_to_rgrad(x, egrad)
         beta1, beta2 = (float(b) for b in hyper["betas"])

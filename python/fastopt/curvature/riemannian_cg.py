@@ -120,10 +120,8 @@ class RiemannianCG(RiemannianOptimizer):
         """
         if not callable(fun_and_egrad):
             raise TypeError(f"fun_and_egrad: expected a callable (y -> (f, egrad)), got {type(fun_and_egrad).__name__}")
-        hyper = self.hyperparameters
-        self._check_hyperparameters(hyper)
-        m = self.manifold
-        x = self._point()
+        x = self._begin_step()
+        hyper, m = self.hyperparameters, self.manifold
         calls = 0
 
         def call(y):

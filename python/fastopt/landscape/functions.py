@@ -62,6 +62,11 @@ class TestFunction(ABC):
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
         """
 
     @abstractmethod
@@ -76,6 +81,11 @@ class TestFunction(ABC):
         Returns
         -------
         numpy.ndarray, shape (dim,)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
         """
 
     @abstractmethod
@@ -90,6 +100,11 @@ class TestFunction(ABC):
         Returns
         -------
         numpy.ndarray, shape (dim, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not of shape (dim,).
         """
 
     @abstractmethod
@@ -105,6 +120,11 @@ class TestFunction(ABC):
         -------
         numpy.ndarray
             float64, same shape as ``X``.
+
+        Raises
+        ------
+        ValueError
+            If the function's dim is not 2, or ``X`` and ``Y`` differ in shape.
         """
 
     def __repr__(self) -> str:
@@ -127,61 +147,14 @@ class BuiltinFunction(TestFunction):
         super().__init__(fn.name, fn.dim, fn.domain, fn.minima, fn.min_value, fn.start)
         self._fn = fn
 
+    # value, grad, hessian and grid are TestFunction's, computed in C++ (their docstrings are inherited).
     def value(self, x) -> float:
-        """f(x) at one point, in C++.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,)
-            The point.
-
-        Returns
-        -------
-        float
-
-        Raises
-        ------
-        ValueError
-            If ``x`` is not of shape (dim,).
-        """
         return self._fn.value(x)
 
     def grad(self, x) -> np.ndarray:
-        """The analytic gradient at one point, in C++.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,)
-            The point.
-
-        Returns
-        -------
-        numpy.ndarray, shape (dim,)
-
-        Raises
-        ------
-        ValueError
-            If ``x`` is not of shape (dim,).
-        """
         return self._fn.grad(x)
 
     def hessian(self, x) -> np.ndarray:
-        """The analytic Hessian at one point, in C++.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,)
-            The point.
-
-        Returns
-        -------
-        numpy.ndarray, shape (dim, dim)
-
-        Raises
-        ------
-        ValueError
-            If ``x`` is not of shape (dim,).
-        """
         return self._fn.hessian(x)
 
     def hessp(self, x, p) -> np.ndarray:
@@ -248,23 +221,6 @@ class BuiltinFunction(TestFunction):
         return self._fn.jacobian(x)
 
     def grid(self, X, Y) -> np.ndarray:
-        """f at every point (X[i], Y[i]) of a grid, in one C++ call (dim=2 only).
-
-        Parameters
-        ----------
-        X, Y : array_like
-            The coordinates of the points, of one shape (e.g. from ``numpy.meshgrid``).
-
-        Returns
-        -------
-        numpy.ndarray
-            float64, same shape as ``X``.
-
-        Raises
-        ------
-        ValueError
-            If the function's dim is not 2, or ``X`` and ``Y`` differ in shape.
-        """
         return self._fn.grid(X, Y)
 
 

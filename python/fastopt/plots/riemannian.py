@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib import animation as mpl_animation
 
 from .animation import frame_steps
-from .style import color_for, new_figure, save_figure
+from .style import color_for, log_panel, new_figure, save_figure
 
 # RGD and RAdam take the colours of their Euclidean namesakes (sgd, adam) in every fastopt figure.
 METHOD_COLORS = {"RGD": color_for("sgd"), "RCG": "#31a354", "RAdam": color_for("adam"), "exp": "#d62728",
@@ -92,9 +92,7 @@ def convergence(runs, metrics, title: str, save=None, dpi: float = 100, styles=N
             ax.axhline(value, color="0.3", linestyle=":", linewidth=1.0)
             ax.annotate(text, (0.01, value), xycoords=("axes fraction", "data"), ha="left", va="top",
                         fontsize="x-small", color="0.3")
-        ax.set_yscale("log")
-        ax.set(xlabel="iteration (steps of the optimizer)", ylabel=ylabel)
-        ax.grid(True, which="major", alpha=0.3)
+        log_panel(ax, "iteration (steps of the optimizer)", ylabel)
     axes[0].legend(fontsize="small", loc="upper right", framealpha=0.9)
     figure.suptitle(title)
     return save_figure(figure, save)
@@ -153,6 +151,12 @@ def _sphere_axes(figure, position, points, zoom: float = 1.1):
     return ax
 
 
+def _mark_minimizer(ax, minimizer, **kwargs):
+    """The minimiser as a gold star on a 3-D axes, labelled for the legend; returns the line."""
+    return ax.plot(*np.asarray(minimizer, dtype=float)[:, None], marker="*", markersize=14, color="gold",
+                   markeredgecolor="k", linestyle="none", label="minimiser", **kwargs)[0]
+
+
 def _path_label(label, path) -> str:
     return path.get("label", label)
 
@@ -202,8 +206,7 @@ def sphere_paths(paths, minimizer, title: str, save=None, dpi: float = 100):
     start = np.asarray(items[0][1]["points"])[0]
     marks = [ax.plot(*start[:, None], marker="o", markersize=8, color="white", markeredgecolor="k",
                      linestyle="none", label="start", zorder=7)[0],
-             ax.plot(*np.asarray(minimizer, dtype=float)[:, None], marker="*", markersize=14, color="gold",
-                     markeredgecolor="k", linestyle="none", label="minimiser", zorder=7)[0]]
+             _mark_minimizer(ax, minimizer, zorder=7)]
     ax.set_title("paths on the unit sphere (dots: iterates)")
 
     dist_ax = figure.add_subplot(grid[0, 1])
@@ -211,10 +214,7 @@ def sphere_paths(paths, minimizer, title: str, save=None, dpi: float = 100):
         distances = np.maximum(np.asarray(path["distances"], dtype=float), FLOOR)
         dist_ax.plot(np.arange(distances.size), distances, color=method_color(label), marker="o", markersize=3,
                      linewidth=1.6, label=_path_label(label, path))
-    dist_ax.set_yscale("log")
-    dist_ax.set(xlabel="iteration (steps)", ylabel="geodesic distance to the minimiser (rad)",
-                title="distance to the minimiser")
-    dist_ax.grid(True, which="major", alpha=0.3)
+    log_panel(dist_ax, "iteration (steps)", "geodesic distance to the minimiser (rad)", "distance to the minimiser")
     handles = dist_ax.get_legend_handles_labels()[0] + marks  # one legend for both panels
     dist_ax.legend(handles=handles, fontsize="small")
     figure.suptitle(title)
@@ -267,8 +267,7 @@ def animate_sphere_paths(paths, minimizer, title: str, path, frames: int = 60, f
 
     figure = new_figure(6.0, 5.4, dpi)
     ax = _sphere_axes(figure, (1, 1, 1), np.concatenate(routes), zoom=0.95)
-    ax.plot(*np.asarray(minimizer, dtype=float)[:, None], marker="*", markersize=14, color="gold",
-            markeredgecolor="k", linestyle="none", label="minimiser")
+    _mark_minimizer(ax, minimizer)
     colors = [method_color(label) for label, _ in items]
     trails = [ax.plot([], [], [], color=c, linewidth=1.8, label=_path_label(label, p))[0]
               for (label, p), c in zip(items, colors)]

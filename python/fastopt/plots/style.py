@@ -77,6 +77,25 @@ def new_figure(width: float, height: float, dpi: float) -> Figure:
     return figure
 
 
+def log_panel(ax, xlabel: str, ylabel: str, title: str | None = None) -> None:
+    """Label a panel whose curves fall over decades: log y axis, major grid lines.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel.
+    xlabel, ylabel : str
+        Axis labels, with units.
+    title : str, optional
+        The panel's title.
+    """
+    ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+
+
 def save_figure(figure: Figure, save) -> Figure:
     """Write ``figure`` to each path in ``save`` (one path or a list; .png or .svg) and return it.
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..curvature import Sphere, Stiefel, riemannian_minimize
+from .checks import figure_path
 
 # Learning rates of the demos (GOE spectrum in about [-2, 2]: the Rayleigh quotient's Riemannian Hessian at
 # the optimum has eigenvalues 2 (lambda_1 - lambda_i) <= 8, so a fixed step must stay below 2/8).
@@ -80,15 +81,6 @@ def linear_rate(errors) -> float:
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
 
 
-def _check_out(out, suffixes=(".png", ".svg")):
-    if out is None:
-        return None
-    out = Path(out)
-    if out.suffix.lower() not in suffixes:
-        raise ValueError(f"out: {str(out)!r} must end in one of {', '.join(suffixes)}")
-    return out
-
-
 def _methods():
     """(label, method, options) of the three optimizers the convergence studies compare."""
     return [(f"RGD (lr={RGD_LR:g})", "sgd", {"lr": RGD_LR}),
@@ -104,6 +96,31 @@ def _rounding_level(f_star: float) -> tuple:
 def _with_rate(label: str, run: dict) -> str:
     rate = run["rate"]
     return f"{label}: rate {rate:.3f}/step" if math.isfinite(rate) else label
+
+
+def _compare_methods(fun_and_egrad, manifold, x0, methods, f_star: float, maxiter: int, gtol: float,
+                     subspace=None) -> tuple[dict, dict]:
+    """Run each of ``methods`` (``_methods()``'s triples) from ``x0`` and measure ``f - f*`` and its rate.
+
+    With ``subspace`` (orthonormal columns), also the largest principal angle between span(X_k) and it,
+    per iterate.  Returns ``(runs, numbers)``: the runs keyed by their legend labels (with the measured
+    rate), the final numbers keyed by the method labels.
+    """
+    runs, numbers = {}, {}
+    for label, method, options in methods:
+        result = riemannian_minimize(fun_and_egrad, manifold, x0, method=method, maxiter=maxiter, gtol=gtol,
+                                     keep_path=subspace is not None, **options)
+        run = {"error": result.funs - f_star, "grad_norm": result.grad_norms, "nit": result.nit,
+               "nfev": result.nfev, "x": result.x}
+        row = {"error": float(result.fun - f_star), "steps": result.nit, "evaluations": result.nfev}
+        if subspace is not None:
+            run["angle"] = np.array([principal_angles(x, subspace)[-1] for x in result.path])
+            row["angle"] = float(run["angle"][-1])
+        run["rate"] = linear_rate(run["error"])
+        runs[_with_rate(label, run)] = run
+        numbers[label] = {**row, "rate": run["rate"], "grad_norm": float(result.grad_norms[-1]),
+                          "stop": result.message}
+    return runs, numbers
 
 
 def rayleigh_study(n: int = 100, seed: int = 0, maxiter: int = 2000, gtol: float = 1e-9, out=None,
@@ -136,7 +153,7 @@ def rayleigh_study(n: int = 100, seed: int = 0, maxiter: int = 2000, gtol: float
         ``numbers``: ``lambda_max``, ``gap``, and per method the final error and gradient norm, steps,
         function evaluations, measured rate and why it stopped.
     """
-    out = _check_out(out)
+    out = None if out is None else figure_path(out, "out")
     sphere = Sphere(n)
     a = random_symmetric(n, seed)
     eigenvalues = np.linalg.eigh(a)[0]
@@ -147,16 +164,8 @@ def rayleigh_study(n: int = 100, seed: int = 0, maxiter: int = 2000, gtol: float
         ax = a @ x
         return -float(x @ ax), -2.0 * ax
 
-    runs, numbers = {}, {"lambda_max": float(eigenvalues[-1]), "gap": float(eigenvalues[-1] - eigenvalues[-2])}
-    for label, method, options in _methods():
-        result = riemannian_minimize(fun_and_egrad, sphere, x0, method=method, maxiter=maxiter, gtol=gtol,
-                                     keep_path=False, **options)
-        run = {"error": result.funs - f_star, "grad_norm": result.grad_norms, "nit": result.nit,
-               "nfev": result.nfev, "x": result.x}
-        run["rate"] = linear_rate(run["error"])
-        runs[_with_rate(label, run)] = run
-        numbers[label] = {"error": float(result.fun - f_star), "steps": result.nit, "evaluations": result.nfev,
-                          "rate": run["rate"], "grad_norm": float(result.grad_norms[-1]), "stop": result.message}
+    runs, numbers = _compare_methods(fun_and_egrad, sphere, x0, _methods(), f_star, maxiter, gtol)
+    numbers = {"lambda_max": float(eigenvalues[-1]), "gap": float(eigenvalues[-1] - eigenvalues[-2]), **numbers}
     files = []
     if out is not None:
         from ..plots.riemannian import convergence
@@ -212,7 +221,7 @@ def stiefel_study(n: int = 100, p: int = 4, seed: int = 0, maxiter: int = 2000, 
         ``numbers``: ``lambda_top``, ``gap``, and per method the final error, largest principal angle and
         gradient norm, steps, evaluations, measured rate and why it stopped.
     """
-    out = _check_out(out)
+    out = None if out is None else figure_path(out, "out")
     stiefel = Stiefel(n, p)
     if p >= n:
         raise ValueError(f"p: expected p < n (the gap to the next eigenvalue is reported), got p={p}, n={n}")
@@ -229,19 +238,9 @@ def stiefel_study(n: int = 100, p: int = 4, seed: int = 0, maxiter: int = 2000, 
     methods = _methods()
     methods.insert(2, ("RCG (PR+, Armijo, polar)", "cg", {"retraction": "polar"}))
     methods[1] = ("RCG (PR+, Armijo, QR)", "cg", {"retraction": "qr"})
-    runs, numbers = {}, {"lambda_top": [float(v) for v in eigenvalues[-p:][::-1]],
-                         "gap": float(eigenvalues[-p] - eigenvalues[-p - 1])}
-    for label, method, options in methods:
-        result = riemannian_minimize(fun_and_egrad, stiefel, x0, method=method, maxiter=maxiter, gtol=gtol,
-                                     **options)
-        angles = np.array([principal_angles(x, top)[-1] for x in result.path])
-        run = {"error": result.funs - f_star, "grad_norm": result.grad_norms, "angle": angles, "nit": result.nit,
-               "nfev": result.nfev, "x": result.x}
-        run["rate"] = linear_rate(run["error"])
-        runs[_with_rate(label, run)] = run
-        numbers[label] = {"error": float(result.fun - f_star), "angle": float(angles[-1]), "steps": result.nit,
-                          "evaluations": result.nfev, "rate": run["rate"], "grad_norm": float(result.grad_norms[-1]),
-                          "stop": result.message}
+    runs, numbers = _compare_methods(fun_and_egrad, stiefel, x0, methods, f_star, maxiter, gtol, subspace=top)
+    numbers = {"lambda_top": [float(v) for v in eigenvalues[-p:][::-1]],
+               "gap": float(eigenvalues[-p] - eigenvalues[-p - 1]), **numbers}
     files = []
     if out is not None:
         from ..plots.riemannian import convergence
@@ -295,8 +294,8 @@ def sphere_paths_study(lr: float = SPHERE_DEMO_LR, steps: int = 12, samples_per_
         ``runs``: label -> ``points``, ``route``, ``distances`` (geodesic, to the minimiser) and
         ``error`` (``f - f*``); ``numbers``: the final distances and errors.
     """
-    out = _check_out(out)
-    animate = _check_out(animate, (".gif",))
+    out = None if out is None else figure_path(out, "out")
+    animate = None if animate is None else figure_path(animate, "animate", (".gif",))
     if not (isinstance(lr, (int, float)) and 0 < lr < math.inf):
         raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
     for name, value in (("steps", steps), ("samples_per_step", samples_per_step), ("animate_steps", animate_steps)):

@@ -9,7 +9,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <vector>
+
+#include "curvature/vector_ops.hpp"
 
 namespace fastopt::curvature {
 
@@ -80,14 +81,7 @@ class Residuals {
 };
 
 inline void Objective::fill_hessp(const double* x, const double* p, double* out) {
-  const int64_t n = dim_;
-  std::vector<double> h(static_cast<size_t>(n * n));
-  fill_hessian(x, h.data());
-  for (int64_t i = 0; i < n; ++i) {
-    double sum = 0;
-    for (int64_t j = 0; j < n; ++j) sum += h[i * n + j] * p[j];
-    out[i] = sum;
-  }
+  dense_hessp(dim_, [&](double* h) { fill_hessian(x, h); }, p, out);
 }
 
 }  // namespace fastopt::curvature

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "common/parallel.hpp"
 
@@ -138,6 +139,20 @@ inline bool all_finite(const double* a, int64_t n) {
 #endif
   for (int64_t i = 0; i < n; ++i) ok = ok && std::isfinite(a[i]);
   return ok;
+}
+
+// H p through the dense n x n Hessian (row-major) that fill_hessian(h) writes: the Hessian-vector product
+// of the objectives and landscape functions that have no cheaper one.  Serial: filling H costs O(n^2)
+// already, and a fixed summation order keeps the product reproducible.
+template <class FillHessian>
+inline void dense_hessp(int64_t n, const FillHessian& fill_hessian, const double* p, double* out) {
+  std::vector<double> h(static_cast<size_t>(n * n));
+  fill_hessian(h.data());
+  for (int64_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (int64_t j = 0; j < n; ++j) sum += h[i * n + j] * p[j];
+    out[i] = sum;
+  }
 }
 
 }  // namespace fastopt::curvature

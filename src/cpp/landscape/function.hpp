@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "curvature/vector_ops.hpp"
+
 namespace fastopt::landscape {
 
 using Point = std::vector<double>;
@@ -52,13 +54,7 @@ class TestFunction {
   // O(n) product, so Hessian-free methods (newton-cg, trust-ncg) run on them at any dim.
   virtual void hessp(const double* x, const double* p, double* out) const {
     check_dense_hessian();  // before the dim x dim allocation
-    std::vector<double> h(static_cast<size_t>(dim_ * dim_));
-    hessian(x, h.data());
-    for (int64_t i = 0; i < dim_; ++i) {
-      double sum = 0;
-      for (int64_t j = 0; j < dim_; ++j) sum += h[i * dim_ + j] * p[j];
-      out[i] = sum;
-    }
+    curvature::dense_hessp(dim_, [&](double* h) { fill_hessian(x, h); }, p, out);
   }
 
   // The least-squares form f = |r(x)|^2 of the functions that are sums of squares (Levenberg-Marquardt
