@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the README figures in docs/ with the documented fastopt commands.
 # Run from anywhere after `pip install -e .`; MNIST is found as `fastopt train` finds it ($FASTOPT_DATA, ...).
-# The landscape figures take seconds; the MNIST comparison about a minute on two idle cores.
+# The landscape figures take seconds; the MNIST comparison about a minute on two idle cores, the MNIST
+# softmax-regression study about 6 minutes.
 set -e
 cd "$(dirname "$0")"
 
@@ -17,6 +18,14 @@ fastopt landscape --function quadratic --figure momentum --steps 300 --out momen
 # The same optimizers on a convex and a non-convex function.
 fastopt landscape --function rastrigin --figure convex --convex quadratic --out convex_vs_nonconvex.png --dpi 80
 
+# Second-order methods against first-order optimizers on Rosenbrock: paths (contour and loss) and f - f* against
+# function evaluations (docs/second_order/paths_rosenbrock.png, evaluations_rosenbrock.png). Seconds.
+python -c "from fastopt import studies; studies.second_order_study('rosenbrock', out_dir='second_order')"
+
+# Riemannian optimization: Rayleigh quotient on the sphere, top-4 eigenspace on Stiefel, geodesic against
+# step-then-project on the 3-D sphere (PNG and GIF). About 15-30 s.
+fastopt riemannian --out riemannian
+
 # MNIST: 4 optimizers x 3 epochs. The run folders (checkpoints of several MB) stay out of the repository:
 # they are written to a scratch folder, and the figures and report.html are copied into docs/mnist/.
 scratch="${TMPDIR:-/tmp}/fastopt-docs-compare"
@@ -30,3 +39,7 @@ scratch="${TMPDIR:-/tmp}/fastopt-docs-batchsize"
 rm -rf "$scratch"
 fastopt batchsize --optimizer sgd --lr 0.03 --batch-sizes 1,64,full --limit 2000 --epochs 5 --out "$scratch"
 cp "$scratch"/batch_size.png mnist/
+
+# MNIST softmax regression, full batch: L-BFGS, BFGS, CG, Newton-CG and Adam at three rates, 60 s each at most
+# (docs/second_order/logreg_time.png, logreg_evals.png, logreg.json, logreg.csv). About 6 minutes.
+fastopt logreg --out second_order

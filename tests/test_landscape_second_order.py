@@ -1,6 +1,7 @@
 """Second-order paths on the landscapes: landscape.trajectory with a method of fastopt.minimize, the CLI that
 draws them beside first-order paths, and the figure of loss against function evaluations."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ from fastopt.optim.registry import REGISTRY
 from study_helpers import image
 
 METHODS = landscape.second_order_methods()
+MINIMIZE_METHODS = list(fastopt.curvature.methods())  # every name but "lm" (fastopt.least_squares)
 FUNCTIONS = ("rosenbrock", "beale", "himmelblau", "six_hump_camel")
+SUMS_OF_SQUARES = ("rosenbrock", "beale", "booth", "himmelblau")
 
 
 def python_run(fn, method, x0, steps=1000, **options):
@@ -37,21 +40,15 @@ def rosenbrock_grad_numpy(p):
 def test_method_names_do_not_clash_with_the_first_order_registry():
     assert METHODS and {"lbfgs", "bfgs", "cg"} <= set(METHODS)
     assert not set(METHODS) & set(REGISTRY)
-    assert METHODS == list(fastopt.curvature.methods())
+    assert METHODS == [*MINIMIZE_METHODS, "lm"]
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", MINIMIZE_METHODS)
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_native_path_equals_fastopt_minimize_with_python_callables(method, function):
     fn = landscape.get(function)
     x0 = fn.start + np.array([0.3, -0.2])
-    try:
-        t = landscape.trajectory(fn, method, x0=x0)
-    except ValueError as native_error:  # a method the function cannot serve must fail alike from Python
-        with pytest.raises(ValueError):
-            python_run(fn, method, x0)
-        assert method in str(native_error) or "residual" in str(native_error).lower()
-        return
+    t = landscape.trajectory(fn, method, x0=x0)
     res = python_run(fn, method, x0)
     assert t.native and t.second_order and t.optimizer == method and math.isnan(t.lr)
     # Rounding only: the native Hessian-vector product is compiled into two modules (the landscape's
@@ -94,6 +91,73 @@ def test_rosenbrock_paths_reach_scipys_minimum_and_hold_true_values(method):
     # A second-order method takes few, long steps: tens of iterations, not the 1000 steps allowed.
     assert len(t.path) < 100
     assert np.max(np.linalg.norm(np.diff(t.path, axis=0), axis=1)) > 0.1
+
+
+@pytest.mark.parametrize("function", SUMS_OF_SQUARES)
+def test_native_lm_path_equals_least_squares_with_python_callables(function):
+    fn = landscape.get(function)
+    x0 = fn.start + np.array([0.3, -0.2])
+    steps = 200
+    t = landscape.trajectory(fn, "lm", x0=x0, steps=steps)
+    res = fastopt.least_squares(fn.residuals, x0, jac=fn.jacobian, gtol=1e-10, ftol=0.0, xtol=0.0,
+                                max_nfev=steps + 1, path=True)
+    assert t.native and t.second_order and t.optimizer == "lm" and math.isnan(t.lr)
+    # The same C++ iteration on the same residuals and Jacobian: the same numbers.
+    np.testing.assert_array_equal(t.path, res.path)
+    np.testing.assert_array_equal(t.evaluations, res.path_nfev)
+    np.testing.assert_array_equal(t.path[0], x0)
+    # least_squares's cost is |r|^2 / 2 = f / 2; the path holds f and |grad f| = 2 |J^T r|.
+    np.testing.assert_array_equal(t.losses, 2.0 * res.path_fun)
+    values = np.array([fn.value(p) for p in t.path])
+    np.testing.assert_allclose(t.losses, values, rtol=1e-9, atol=1e-20)
+    norms = np.array([np.linalg.norm(fn.grad(p)) for p in t.path])
+    np.testing.assert_allclose(t.grad_norms, norms, rtol=1e-7, atol=1e-12)
+    assert np.all(np.diff(t.evaluations) == 1)  # one residual evaluation per iteration, taken or not
+    assert np.all(np.diff(t.losses) <= 0)  # a rejected step repeats the point; none increases f
+    if res.status == 5:  # beale's lm heads for x -> -inf along y = 1 (MINPACK's lm does the same)
+        assert len(t.path) == steps + 1 and t.message == "stopped: maximum number of iterations reached"
+    else:
+        assert t.message == res.message and t.message.startswith("converged")
+        assert np.max(np.abs(fn.grad(t.path[-1]))) <= 2 * PATH_OPTIONS["gtol"]
+        reference = so.least_squares(fn.residuals, x0, jac=fn.jacobian, method="lm", xtol=1e-15, ftol=1e-15,
+                                     gtol=1e-15)
+        np.testing.assert_allclose(t.path[-1], reference.x, atol=1e-8)
+    u = landscape.trajectory(fn, "lm", x0=x0, steps=steps, native=False)
+    assert not u.native
+    np.testing.assert_array_equal(u.path, t.path)
+
+
+def test_lm_needs_a_sum_of_squares():
+    for fn in (landscape.get("six_hump_camel"),
+               landscape.custom(lambda p: float(rosenbrock_numpy(p)), rosenbrock_grad_numpy, name="rosen_py",
+                                domain=((-2.0, 2.0), (-1.0, 3.0)), minima=[[1.0, 1.0]], min_value=0.0,
+                                start=(-1.2, 1.0))):
+        for native in (None, False):
+            with pytest.raises(ValueError, match=re.escape(f"lm: '{fn.name}' is not a sum of squares f = |r(x)|^2")):
+                landscape.trajectory(fn, "lm", native=native)
+    assert "lm" in landscape.second_order_methods(landscape.get("rosenbrock"))
+    assert landscape.second_order_methods(landscape.get("six_hump_camel")) == MINIMIZE_METHODS
+    with pytest.raises(ValueError, match="options: lm has no option 'history_size'; it takes adaptive, damping"):
+        landscape.trajectory("rosenbrock", "lm", history_size=3)
+    with pytest.raises(ValueError, match="maxiter: a path's iterations are its steps"):
+        landscape.trajectory("rosenbrock", "lm", maxiter=3)
+
+
+def test_lm_steps_and_options():
+    fn = landscape.get("rosenbrock")
+    full = landscape.trajectory(fn, "lm")
+    assert full.message.startswith("converged") and len(full.path) < 30
+    np.testing.assert_allclose(full.path[-1], [1.0, 1.0], atol=1e-10)
+    for steps in (0, 1, 3):
+        t = landscape.trajectory(fn, "lm", steps=steps)
+        assert len(t.path) == steps + 1 and t.message == "stopped: maximum number of iterations reached"
+        np.testing.assert_array_equal(t.path, full.path[:steps + 1])
+    # Options reach the method: Gauss-Newton (no damping, every step taken) from the standard start.
+    gauss_newton = landscape.trajectory(fn, "lm", damping=0.0, adaptive=False)
+    res = fastopt.least_squares(fn, fn.start, damping=0.0, adaptive=False, gtol=1e-10, ftol=0.0, xtol=0.0,
+                                max_nfev=1001, path=True)
+    np.testing.assert_array_equal(gauss_newton.path, res.path)
+    assert len(gauss_newton.path) != len(full.path)
 
 
 def test_steps_cap_the_iterations_and_options_reach_the_method():
@@ -274,11 +338,24 @@ def test_cli_bad_second_order_flags_exit_2(tmp_path, monkeypatch, capsys, flags,
     assert code == 2 and message in err and err.count("fastopt landscape: error:") == 1
 
 
-def test_methods_a_function_cannot_serve_are_left_out_of_its_list(monkeypatch):
-    fn = landscape.get("himmelblau")
-    assert landscape.second_order_methods(fn) == METHODS
-    # A method the native table lists but the function cannot serve fails before its first iteration.
-    monkeypatch.setattr("fastopt.landscape.second_order._method_names", lambda: (*METHODS, "needs-residuals"))
-    assert "needs-residuals" in landscape.second_order_methods()
-    assert landscape.second_order_methods(fn) == METHODS
+def test_methods_a_function_cannot_serve_are_left_out_of_its_list():
+    assert landscape.second_order_methods(landscape.get("himmelblau")) == METHODS
     assert studies.default_evaluation_optimizers("himmelblau") == [*studies.LANDSCAPE_OPTIMIZERS, *METHODS]
+    # Levenberg-Marquardt needs residuals, which six_hump_camel does not have.
+    assert studies.default_evaluation_optimizers("six_hump_camel") == [*studies.LANDSCAPE_OPTIMIZERS,
+                                                                       *MINIMIZE_METHODS]
+
+
+def test_cli_draws_lm_and_refuses_it_without_residuals(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "lm.png"
+    assert cli.main(["landscape", "--function", "himmelblau", "--optimizers", "sgd,newton,lm", "--steps", "50",
+                     "--dpi", "40", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    lm = landscape.trajectory("himmelblau", "lm", steps=50)
+    assert (f"lm: {len(lm.path) - 1} iterations, {lm.evaluations[-1]} evaluations, "
+            f"final f {lm.losses[-1]:.4g}") in printed
+    assert image(out).shape[0] > 100
+    monkeypatch.chdir(tmp_path)
+    code, err = exit_status(capsys, ["landscape", "--function", "six_hump_camel", "--optimizers", "sgd,lm",
+                                     "--steps", "10", "--dpi", "30"])
+    assert code == 2 and "lm: 'six_hump_camel' is not a sum of squares" in err

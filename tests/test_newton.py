@@ -90,6 +90,21 @@ def test_newton_cg_takes_scipys_iterates_on_a_quadratic(condition):
     np.testing.assert_allclose(ys[:k], xs[:k], atol=1e-9, rtol=0)
 
 
+def test_newton_cg_takes_the_newton_step_where_the_gradient_is_tiny():
+    # Near Rosenbrock's minimum (Hessian eigenvalues 0.4 and 1000), with g = 1e-9 v_soft + 5e-10 v_stiff:
+    # g.Hg = 2.5e-16 is below scipy's absolute zero-curvature bound 3 eps = 6.7e-16, under which the
+    # inner CG returned no direction and the method fell back to -g, whose best step leaves the error
+    # where it was (condition 2500).  The relative test (p.Hp <= 3 eps |p| |Hp|) keeps the CG step, here
+    # the Newton step, which lands on the minimum.
+    _, vectors = np.linalg.eigh(so.rosen_hess([1.0, 1.0]))
+    x0 = 1.0 + 2.5e-9 * vectors[:, 0] + 5e-13 * vectors[:, 1]
+    g = so.rosen_der(x0)
+    assert g @ so.rosen_hess(x0) @ g < 3 * np.finfo(float).eps
+    res = fastopt.minimize(so.rosen, x0, jac=so.rosen_der, hessp=so.rosen_hess_prod, method="newton-cg",
+                           options={"maxiter": 1, "gtol": 0.0}, path=True)
+    assert np.abs(res.path[1] - 1.0).max() <= 1e-3 * np.abs(x0 - 1.0).max()
+
+
 def shifted_newton_direction(h, g, beta=1e-3):
     """Nocedal & Wright Algorithm 3.3 in NumPy: the tau that first gives a Cholesky factor, and d."""
     tau = 0.0 if h.diagonal().min() > 0 else beta - h.diagonal().min()

@@ -12,7 +12,8 @@
 The built-in functions are C++ with analytic gradients and Hessians (float64).  A trajectory on a
 built-in function runs entirely in C++, reusing the optimizer's own update rule: no Python per
 step.  ``custom(value, grad, ...)`` wraps Python callables; their trajectories step in Python.
-The second-order methods of ``fastopt.minimize`` (``second_order_methods()``) run natively too.
+The second-order methods of ``fastopt.minimize`` and Levenberg-Marquardt ("lm", on the functions that
+are sums of squares) run natively too (``second_order_methods()``).
 """
 from .custom import CustomFunction, custom
 from .functions import BuiltinFunction, TestFunction, functions, get

@@ -158,7 +158,8 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     optimizer : str, class or callable
         A registry name ("sgd", "momentum", "nesterov", "adam", "nadam", "ranger", ...;
         case-insensitive), an optimizer class or a factory ``factory(params, **hyper)``; or the name of
-        a second-order method (:func:`second_order_methods`: "lbfgs", "bfgs", "cg", ...), run by
+        a second-order method (:func:`second_order_methods`: "lbfgs", "bfgs", "cg", "newton", ...,
+        and "lm", Levenberg-Marquardt, on a function with residuals), run by
         :mod:`fastopt.landscape.second_order` to its minimum (``gtol`` 1e-10, ``ftol`` 0: its
         :data:`~fastopt.landscape.second_order.PATH_OPTIONS`) or for ``steps`` iterations, whichever
         comes first, so its path may be shorter than ``steps``.
@@ -185,7 +186,8 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
         :func:`fastopt.minimize` with Python callables); True requires the C++ loop.
     **hyper
         Override the optimizer's hyperparameters, or a second-order method's options
-        (:data:`fastopt.curvature.METHOD_OPTIONS`: ``gtol``, ``history_size``, ``variant``, ...).
+        (:data:`fastopt.curvature.METHOD_OPTIONS`: ``gtol``, ``history_size``, ``variant``, ...; for
+        "lm" :func:`fastopt.least_squares`'s ``xtol``, ``ftol``, ``gtol``, ``damping``, ``adaptive``).
 
     Returns
     -------
@@ -199,7 +201,8 @@ def trajectory(fn, optimizer, x0=None, steps: int = 1000, lr: float | None = Non
     ValueError
         For an unknown function or optimizer name (the message lists the first- and second-order
         names), ``lr``, ``noise`` or ``schedule`` given to a second-order method, or an option it does
-        not take, ``steps`` < 0, a negative or non-finite ``noise``,
+        not take, "lm" on a function that is not a sum of squares, ``steps`` < 0, a negative or
+        non-finite ``noise``,
         an ``x0`` of the wrong shape or not finite, a ``schedule`` returning a negative or non-finite
         multiplier, ``native=True`` where the C++ loop cannot run, or results above
         :data:`MAX_TRAJECTORY_BYTES` (refused before running).

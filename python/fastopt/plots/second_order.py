@@ -79,7 +79,8 @@ def evaluations_panel(ax, colored, function) -> None:
     ax.set(xscale="log", yscale="log", xlabel="function evaluations (value and gradient)", ylabel="f(x) - f*",
            title=f"loss against evaluations on {function.name}")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small", ncols=2 if len(colored) > 8 else 1)
+    # Beside the axes, not over them: the curves end at the bottom, where a legend inside would sit.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def evaluations_vs_loss(function, trajectories, save=None, dpi: float = 100):
@@ -106,7 +107,7 @@ def evaluations_vs_loss(function, trajectories, save=None, dpi: float = 100):
         If there is no run, a run is malformed, the function's minimum is unknown, or a ``save``
         path ends in neither .png nor .svg.
     """
-    figure = new_figure(7.2, 4.8, dpi)
+    figure = new_figure(9.6, 4.8, dpi)
     evaluations_panel(figure.add_subplot(), colored_runs(trajectories), function)
     return save_figure(figure, save)
 
@@ -114,7 +115,8 @@ def evaluations_vs_loss(function, trajectories, save=None, dpi: float = 100):
 def first_vs_second_order(function, trajectories, resolution: int = 200, save=None, dpi: float = 100):
     """First-order against second-order paths: the contour map with every path (a second-order method's
     as a dot at every iterate, so its few, long steps show) beside the losses against step (symmetric-log:
-    tens of iterations against thousands of steps).
+    tens of iterations against thousands of steps).  One legend below both panels names every run (a
+    second-order method with its iterations) and the markers, so that none hides the paths.
 
     Parameters
     ----------
@@ -139,10 +141,16 @@ def first_vs_second_order(function, trajectories, resolution: int = 200, save=No
         If there is no run, a run is malformed, or a ``save`` path ends in neither .png nor .svg.
     """
     colored = colored_runs(trajectories)
-    figure = new_figure(13.0, 5.4, dpi)
+    figure = new_figure(13.0, 6.2, dpi)
     figure.get_layout_engine().set(wspace=0.08)  # room between the colorbar and the loss axis label
     contour_ax, loss_ax = figure.subplots(1, 2, width_ratios=(1.15, 1.0))
     contour_panel(figure, contour_ax, function, colored, resolution)
     loss_panel(loss_ax, colored, function)
+    # The contour legend holds every run and the markers; the loss panel's repeats the runs.
+    legend = contour_ax.get_legend()
+    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    legend.remove()
+    loss_ax.get_legend().remove()
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5), fontsize="small")
     figure.suptitle(f"first-order against second-order methods on {function.name}")
     return save_figure(figure, save)

@@ -1,6 +1,9 @@
-"""Prints the side-by-side tables of docs/sections/newton.md: fastopt's Newton methods and LM against
-scipy.optimize from the same starts, with the same callables (iterations and evaluations, and how far
-apart the solutions are)."""
+"""The side-by-side tables of docs/curvature/newton.md: fastopt's Newton methods and Levenberg-Marquardt
+against scipy.optimize from the same starts, with the same callables (iterations and evaluations, and how
+far apart the solutions are).  Counts only: these problems are tiny; bench_minimize.py has every method.
+
+    python bench/bench_newton_counts.py
+"""
 import numpy as np
 import scipy.optimize as so
 
