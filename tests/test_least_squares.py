@@ -240,3 +240,20 @@ def test_fun_returning_a_different_length_later_is_named():
 
 def test_exports():
     assert fastopt.least_squares is fastopt.curvature.least_squares
+
+
+def test_minimize_with_lm_runs_levenberg_marquardt_on_a_landscape_sum_of_squares():
+    fn = fastopt.landscape.get("rosenbrock")
+    direct = fastopt.least_squares(fn, [-1.2, 1.0], path=True)
+    res = fastopt.minimize(fn, [-1.2, 1.0], method="lm", path=True)
+    np.testing.assert_array_equal(res.x, direct.x)
+    assert res.fun == fn.value(res.x) and res.method == "lm" and res.success
+    np.testing.assert_allclose(res.jac, fn.grad(res.x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(res.path, direct.path)
+    np.testing.assert_allclose(res.path_fun, [fn.value(p) for p in res.path], rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="method: 'lm' minimises a sum of squares"):
+        fastopt.minimize(lambda x: float(x @ x), [1.0, 2.0], method="lm")
+    with pytest.raises(ValueError, match="method: 'lm' minimises a sum of squares"):
+        fastopt.minimize(fastopt.landscape.get("six_hump_camel"), [0.5, 0.5], method="lm")
+    with pytest.raises(ValueError, match="options: lm has no option 'maxiter'"):
+        fastopt.minimize(fn, [-1.2, 1.0], method="lm", options={"maxiter": 5})

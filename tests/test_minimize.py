@@ -54,24 +54,15 @@ def test_every_method_has_a_scipy_counterpart():
     assert set(METHOD_OPTIONS) == set(fastopt.curvature.methods())
 
 
-# Known defect: the strong Wolfe zoom gives up when its bracket is shorter than tolerance_change = 1e-9
-# in |t d|_inf (an absolute length, torch's rule).  On the 1e6-conditioned quadratic CG's directions are
-# ~1e-6 long near the end, so every zoom stops at once: status 2 with x off by 2e-6 (scipy: 5e-10).
-# With tolerance_change = 1e-15 CG converges (395 iterations).  Strict: fixing it must remove this mark.
 # From the alternating start, scipy's trust-exact and fastopt's (modified, or saddle-free) Newton both end
 # in Rosenbrock's other local minimum near (-0.99, 1, ..., 1), f = 3.99: the comparison is still like for
 # like, against scipy, but not against the global minimiser.
 LOCAL_MINIMUM = {(m, f"rosenbrock-{n}d") for m in ("newton", "saddle-free-newton") for n in (12, 100)}
-XFAIL = {}
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 @pytest.mark.parametrize("method", list(SCIPY_METHOD))
-def test_same_minimum_as_scipy(method, problem, request):
-    if method not in METHOD_OPTIONS:
-        pytest.skip(f"fastopt.minimize has no method {method!r} (yet)")
-    if (method, problem) in XFAIL:
-        request.applymarker(pytest.mark.xfail(reason=XFAIL[method, problem], strict=True))
+def test_same_minimum_as_scipy(method, problem):
     p = PROBLEMS[problem]
     scipy_method, _ = SCIPY_METHOD[method]
     ours, theirs = fastopt_run(method, p), scipy_run(scipy_method, p)

@@ -237,6 +237,8 @@ def minimize(fun, x0, args=(), method: str = "lbfgs", jac=None, hess=None, hessp
     OptimizeResult
         x, fun, jac, nit, nfev, njev, nhev, status, success, message, method.
     """
+    if method == "lm":
+        return _levenberg_marquardt(fun, x0, (jac, hess, hessp), args, tol, options, callback, path)
     s = settings(method, options, tol)
     x = _as_x0(x0)
     counted = None
@@ -266,3 +268,29 @@ def minimize(fun, x0, args=(), method: str = "lbfgs", jac=None, hess=None, hessp
         res["nfev"] = counted.calls
     res["method"] = method
     return res
+
+
+def _levenberg_marquardt(fun, x0, derivatives, args, tol, options, callback, path) -> OptimizeResult:
+    """``minimize(method="lm")``: Levenberg-Marquardt on f = |r|^2 from the function's own residuals,
+    through :func:`fastopt.least_squares`, reported as minimize reports (fun = f, jac = grad f = 2 J^T r)."""
+    from .least_squares import least_squares  # least_squares imports this module
+
+    if not (isinstance(fun, BuiltinFunction) and fun.has_residuals):
+        raise ValueError("method: 'lm' minimises a sum of squares f = |r(x)|^2 from its residuals r; give a "
+                         "built-in landscape function that has them (rosenbrock, beale, booth, himmelblau), or "
+                         "call fastopt.least_squares(residual, x0) with the residual vector")
+    if any(d is not None for d in derivatives) or args:
+        raise ValueError("jac, hess, hessp, args: a native objective brings its own derivatives; leave them unset")
+    accepted = ("xtol", "ftol", "gtol", "max_nfev", "damping", "adaptive")
+    unknown = sorted(set(options or {}) - set(accepted))
+    if unknown:
+        raise ValueError(f"options: lm has no option {unknown[0]!r}; it takes {', '.join(accepted)}")
+    kw = dict(options or {})
+    if tol is not None:
+        kw.setdefault("gtol", tol)
+    res = least_squares(fun, x0, callback=callback, path=path, **kw)
+    out = OptimizeResult(x=res.x, fun=2 * res.cost, jac=2 * res.grad, nit=res.nit, nfev=res.nfev, njev=res.njev,
+                         nhev=0, status=res.status, success=res.success, message=res.message, method="lm")
+    if path:
+        out.update(path=res.path, path_fun=2 * res.path_fun, path_nfev=res.path_nfev)
+    return out
