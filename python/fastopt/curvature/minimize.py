@@ -80,7 +80,8 @@ def settings(method: str, options: dict | None = None, tol: float | None = None)
     """The native Settings for ``method`` with ``options`` over its defaults (ValueError naming an
     unknown method or option, or a bad value).  ``tol`` sets gtol unless the options do."""
     if method not in METHOD_OPTIONS:
-        raise ValueError(f"method: unknown method {method!r}; choose from {', '.join(METHOD_OPTIONS)}")
+        raise ValueError(f"method: unknown method {method!r}; choose from {', '.join(METHOD_OPTIONS)}, or lm "
+                         "(a landscape sum of squares)")
     accepted = METHOD_OPTIONS[method]
     merged = dict(accepted)
     if tol is not None:
