@@ -1,6 +1,7 @@
 // Python bindings of the network: validate inputs (GIL held, before anything is written), then
 // release the GIL for the forward/backward.  Parameters and gradients are exposed as NumPy views
-// of the network's own flat buffers, kept alive by the network object.
+// of the network's own flat buffers, kept alive by the network object.  The curvature operators
+// (curvature/mlp_curvature.hpp) share the network's input checks, so they are bound here too.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -12,14 +13,30 @@
 #include <vector>
 
 #include "bindings/convert.hpp"
+#include "curvature/mlp_curvature.hpp"
 #include "nn/blas.hpp"
 #include "nn/mlp.hpp"
 
 namespace py = pybind11;
 using namespace fastopt::nn;
 using fastopt::bindings::shape_str;
+using fastopt::curvature::CurvatureKind;
+using fastopt::curvature::MLPCurvature;
 
 namespace {
+
+// Index of the first NaN or infinity in data[0, n), or -1.  x * 0 is 0 for finite x and NaN
+// otherwise: one vectorised pass, the exact location searched only on error.
+template <class T>
+int64_t first_non_finite(const T* data, int64_t n) {
+  T probe = T(0);
+#pragma omp simd reduction(+ : probe)
+  for (int64_t i = 0; i < n; ++i) probe += data[i] * T(0);
+  if (probe == T(0)) return -1;
+  int64_t i = 0;
+  while (std::isfinite(data[i])) ++i;
+  return i;
+}
 
 template <class T>
 const T* checked_inputs(const MLP<T>& net, const py::array& x) {
@@ -33,14 +50,7 @@ const T* checked_inputs(const MLP<T>& net, const py::array& x) {
   if (x.shape(0) > std::numeric_limits<int32_t>::max() / widest)
     throw py::value_error("x: batch of " + std::to_string(x.shape(0)) + " rows is too large for one call");
   const T* data = static_cast<const T*>(x.data());
-  const int64_t n = x.size();
-  // x * 0 is 0 for finite x and NaN otherwise: one vectorised pass, exact location only on error.
-  T probe = T(0);
-#pragma omp simd reduction(+ : probe)
-  for (int64_t i = 0; i < n; ++i) probe += data[i] * T(0);
-  if (probe != T(0)) {
-    int64_t i = 0;
-    while (std::isfinite(data[i])) ++i;
+  if (const int64_t i = first_non_finite(data, x.size()); i >= 0) {
     throw py::value_error("x: contains a non-finite value (" + std::to_string(data[i]) + " at sample " +
                           std::to_string(i / net.in_features()) + ", feature " + std::to_string(i % net.in_features()) + ")");
   }
@@ -139,6 +149,72 @@ void def_mlp(py::module_& m, const char* name) {
           "-> (logits/probabilities or None, summed loss, correct count); no dropout.");
 }
 
+// A read-only (v) or writable (out) flat vector of the network's dtype and parameter count.
+template <class T>
+void check_flat(const MLP<T>& net, const py::array& a, const char* name, bool writable) {
+  const std::string dtype = py::str(py::dtype::of<T>());
+  if (!py::isinstance<py::array_t<T>>(a))
+    throw py::type_error(std::string(name) + ": expected a " + dtype + " array (the model's dtype), got " +
+                         fastopt::bindings::dtype_str(a));
+  if (a.ndim() != 1 || a.shape(0) != net.num_params())
+    throw py::value_error(std::string(name) + ": expected shape (" + std::to_string(net.num_params()) +
+                          ",) (the model's parameter count), got " + shape_str(a));
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+  if (writable && !a.writeable()) throw py::value_error(std::string(name) + ": must be writeable");
+}
+
+const char* const kCurvatureKinds = "'hessian', 'ggn', 'empirical_fisher' or 'mc_fisher'";
+
+CurvatureKind curvature_kind(const std::string& name) {
+  if (name == "hessian") return CurvatureKind::hessian;
+  if (name == "ggn") return CurvatureKind::ggn;
+  if (name == "empirical_fisher") return CurvatureKind::empirical_fisher;
+  if (name == "mc_fisher") return CurvatureKind::mc_fisher;
+  throw py::value_error("kind: expected " + std::string(kCurvatureKinds) + ", got '" + name + "'");
+}
+
+template <class T>
+void def_curvature(py::module_& m, const char* name) {
+  py::class_<MLPCurvature<T>>(m, name, "Curvature-vector products of an MLP's loss (see fastopt.curvature.network).")
+      .def(py::init([](MLP<T>& net, const std::string& kind, uint64_t seed, int64_t draws) {
+             if (draws < 1) throw py::value_error("mc_samples: must be >= 1, got " + std::to_string(draws));
+             return new MLPCurvature<T>(net, curvature_kind(kind), seed, draws);
+           }),
+           py::arg("net"), py::arg("kind"), py::arg("seed"), py::arg("mc_samples"), py::keep_alive<1, 2>())
+      .def(
+          "apply",
+          [](MLPCurvature<T>& op, const py::array& x, const py::array& y, const py::array& v,
+             py::array out, int64_t first_row, double smoothing, double scale, bool accumulate) {
+            MLP<T>& net = op.net();
+            const T* xs = checked_inputs(net, x);
+            const int64_t batch = x.shape(0);
+            const int64_t* labels = checked_labels(net, y, batch);
+            check_smoothing(smoothing);
+            check_flat(net, v, "v", false);
+            check_flat(net, out, "out", true);
+            if (first_row < 0) throw py::value_error("first_row: must be >= 0");
+            if (!std::isfinite(scale)) throw py::value_error("scale: must be finite");
+            const T* vs = static_cast<const T*>(v.data());
+            T* outs = static_cast<T*>(out.mutable_data());
+            const T* params = net.params();
+            const int64_t n = net.num_params();
+            const auto overlaps = [n](const T* a, const T* b) { return a < b + n && b < a + n; };
+            if (overlaps(outs, vs) || overlaps(outs, params))
+              throw py::value_error("out: must not share memory with v or the model's parameters");
+            if (const int64_t i = first_non_finite(vs, n); i >= 0)
+              throw py::value_error("v: contains a non-finite value (" + std::to_string(vs[i]) + " at index " +
+                                    std::to_string(i) + ")");
+            if (const int64_t i = first_non_finite(params, n); i >= 0)
+              throw py::value_error("model: parameter " + std::to_string(i) + " is not finite (" +
+                                    std::to_string(params[i]) + "): the curvature of a diverged network is undefined");
+            py::gil_scoped_release release;
+            op.apply(xs, labels, batch, first_row, smoothing, vs, outs, scale, accumulate);
+          },
+          py::arg("x"), py::arg("y"), py::arg("v"), py::arg("out"), py::arg("first_row"),
+          py::arg("label_smoothing"), py::arg("scale"), py::arg("accumulate"),
+          "out (+ when accumulate)= scale * sum over the rows of C_i v (C_i: row i's curvature matrix).");
+}
+
 }  // namespace
 
 void register_nn(py::module_& m) {
@@ -148,4 +224,6 @@ void register_nn(py::module_& m) {
   nn.def("activations", [] { return activation_names(); }, "Names of the hidden-layer activations, in C++'s order.");
   def_mlp<float>(nn, "MLPFloat32");
   def_mlp<double>(nn, "MLPFloat64");
+  def_curvature<float>(nn, "CurvatureFloat32");
+  def_curvature<double>(nn, "CurvatureFloat64");
 }

@@ -1,5 +1,6 @@
-// Hidden-layer activations: value f(z) and slope f'(z), both from the pre-activation z (the
-// stored post-dropout output cannot give f'(z) for tanh, sigmoid or gelu).  One small struct per
+// Hidden-layer activations: value f(z), slope f'(z) and curvature f''(z) (for the R-operator of
+// the backward pass), all from the pre-activation z (the stored post-dropout output cannot give
+// f'(z) for tanh, sigmoid or gelu).  One small struct per
 // activation, dispatched once per loop by with_activation, so every elementwise loop is a
 // branch-free body the compiler vectorises.
 //
@@ -28,6 +29,7 @@ struct Relu {
   // backward lets the gradient through): every comparison with NaN is false.
   T value(T z) const { return z < T(0) ? T(0) : z; }
   T slope(T z) const { return z <= T(0) ? T(0) : T(1); }
+  T curvature(T) const { return T(0); }  // piecewise linear: 0 off the kink (a NaN z reaches R{z} anyway)
 };
 
 template <class T>
@@ -37,6 +39,7 @@ struct LeakyRelu {
   explicit LeakyRelu(const ActivationParams& p) : negative_slope(static_cast<T>(p.negative_slope)) {}
   T value(T z) const { return z > T(0) ? z : negative_slope * z; }  // NaN: negative_slope * NaN = NaN
   T slope(T z) const { return z > T(0) ? T(1) : negative_slope; }
+  T curvature(T) const { return T(0); }
 };
 
 template <class T>
@@ -45,6 +48,7 @@ struct Tanh {
   explicit Tanh(const ActivationParams&) {}
   T value(T z) const { return std::tanh(z); }
   T slope(T z) const { const T t = std::tanh(z); return T(1) - t * t; }
+  T curvature(T z) const { const T t = std::tanh(z); return T(-2) * t * (T(1) - t * t); }
 };
 
 template <class T>
@@ -57,6 +61,7 @@ struct Sigmoid {
     return z >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
   }
   T slope(T z) const { const T s = value(z); return s * (T(1) - s); }
+  T curvature(T z) const { const T s = value(z); return s * (T(1) - s) * (T(1) - T(2) * s); }
 };
 
 template <class T>
@@ -65,7 +70,9 @@ struct Gelu {  // exact (erf) GELU, as torch.nn.GELU() by default
   explicit Gelu(const ActivationParams&) {}
   static T cdf(T z) { return T(0.5) * (T(1) + std::erf(z * T(0.70710678118654752440))); }
   T value(T z) const { return z * cdf(z); }
-  T slope(T z) const { return cdf(z) + z * T(0.39894228040143267794) * std::exp(T(-0.5) * z * z); }
+  static T pdf(T z) { return T(0.39894228040143267794) * std::exp(T(-0.5) * z * z); }
+  T slope(T z) const { return cdf(z) + z * pdf(z); }
+  T curvature(T z) const { return pdf(z) * (T(2) - z * z); }  // d/dz (Phi + z phi) = 2 phi + z phi', phi' = -z phi
 };
 
 template <template <class> class... Acts>

@@ -55,7 +55,16 @@ class MLP {
   int64_t num_classes() const { return layers_.back().out; }
   T* params() { return params_.data(); }
   T* grads() { return grads_.data(); }
+  size_t activation() const { return activation_; }  // index of Activations
+  const ActivationParams& activation_params() const { return activation_params_; }
   uint64_t dropout_calls = 0;  // training forwards so far: the dropout masks' counter (saved with the model)
+
+  // Threads for `rows` samples: serial below kSerialBelowMlpFlops of rows x parameters (about a
+  // forward's multiply-adds), computed so that it cannot overflow.
+  int64_t threads_for_rows(int64_t rows) const {
+    const bool large = rows > kSerialBelowMlpFlops / num_params() || rows * num_params() >= kSerialBelowMlpFlops;
+    return large ? num_threads() : 1;
+  }
 
   // x (B, in), labels (B,) -> mean loss; overwrites the gradient buffer.  train: apply dropout.
   double forward_backward(const T* x, const int64_t* labels, int64_t batch, bool train, double smoothing) {
@@ -164,12 +173,6 @@ class MLP {
     capacity_ = batch;
   }
 
-  // Threads for `rows` samples: serial below kSerialBelowMlpFlops of rows x parameters (about a
-  // forward's multiply-adds), computed so that it cannot overflow.
-  int64_t threads_for_rows(int64_t rows) const {
-    const bool large = rows > kSerialBelowMlpFlops / num_params() || rows * num_params() >= kSerialBelowMlpFlops;
-    return large ? num_threads() : 1;
-  }
 
   const T* input(const T* x, int64_t l) const { return l == 0 ? x : a_[l - 1].data(); }
   T keep_scale() const { return static_cast<T>(1.0 / (1.0 - dropout_)); }

@@ -2,7 +2,8 @@
 // Signature order: outputs, inputs, sizes.  Shapes: logits, dlogits (K,) for one row.
 //
 // Target q = (1 - eps) onehot(y) + eps / K;  loss = lse(z) - sum_k q_k z_k;  dz = (p - q) * scale
-// (scale = 1 / B for the gradient of the batch mean).
+// (scale = 1 / B for the gradient of the batch mean).  Its R-operator: R{dz} = scale H R{z} with
+// H = diag(p) - p p^T, the Hessian of the loss in the logits (q is constant: smoothing drops out).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -40,6 +41,17 @@ void softmax_xent_backward_row(T* dlogits, const T* logits, double lse, int64_t 
     const double p = std::exp(static_cast<double>(logits[j]) - lse);
     const double q = (j == y ? 1.0 - smoothing : 0.0) + off;
     dlogits[j] = static_cast<T>((p - q) * scale);
+  }
+}
+
+// (K,) -> R{dlogits} (K,) = scale (p * R{z} - p (p . R{z})), given the row's log-sum-exp.
+template <class T>
+void softmax_xent_rbackward_row(T* rdlogits, const T* logits, const T* rlogits, double lse, int64_t k, double scale) {
+  double p_dot_r = 0.0;
+  for (int64_t j = 0; j < k; ++j) p_dot_r += std::exp(static_cast<double>(logits[j]) - lse) * rlogits[j];
+  for (int64_t j = 0; j < k; ++j) {
+    const double p = std::exp(static_cast<double>(logits[j]) - lse);
+    rdlogits[j] = static_cast<T>(scale * p * (static_cast<double>(rlogits[j]) - p_dot_r));
   }
 }
 
