@@ -101,6 +101,19 @@ class nn:
         def infer(self, x: NDArray[np.float64], y: Optional[NDArray[np.int64]], batch_size: int,
                   label_smoothing: float, output: str) -> tuple[Optional[NDArray[np.float64]], float, int]: ...
 
+    class CurvatureFloat32:
+        """Products of the MLP's curvature matrices (kind: hessian, ggn, empirical_fisher, mc_fisher)."""
+        def __init__(self, net: "nn.MLPFloat32", kind: str, seed: int, mc_samples: int) -> None: ...
+        def apply(self, x: NDArray[np.float32], y: NDArray[np.int64], v: NDArray[np.float32],
+                  out: NDArray[np.float32], first_row: int, label_smoothing: float, scale: float,
+                  accumulate: bool) -> None: ...  # out (+)= scale * sum over the rows of C_i v
+
+    class CurvatureFloat64:
+        def __init__(self, net: "nn.MLPFloat64", kind: str, seed: int, mc_samples: int) -> None: ...
+        def apply(self, x: NDArray[np.float64], y: NDArray[np.int64], v: NDArray[np.float64],
+                  out: NDArray[np.float64], first_row: int, label_smoothing: float, scale: float,
+                  accumulate: bool) -> None: ...
+
     @staticmethod
     def blas_config() -> str: ...
     @staticmethod
