@@ -76,7 +76,9 @@ def _lanczos(op: CheckedOperator, k: int, which: str, tol: float, max_iter: int,
 def _deflated_power(op: CheckedOperator, sign: float, shift: float, count: int, tol: float, max_iter: int,
                     rng: np.random.Generator, scale: float):
     """The `count` largest eigenpairs of B = sign A + shift I (all its eigenvalues >= about 0), each by power
-    iteration on the complement of those found before.  Returns (eigenvalues of A, vectors, residuals, ok)."""
+    iteration on the complement of those found before (the deflated P A P, whose residual it reports:
+    that of A itself stalls at the error of the vectors deflated).  Returns (eigenvalues of A, vectors,
+    residuals, ok)."""
     found, values, residuals, ok = [], [], [], True
     floor = 1e3 * np.finfo(float).eps * scale
     for _ in range(count):
@@ -87,13 +89,14 @@ def _deflated_power(op: CheckedOperator, sign: float, shift: float, count: int, 
         converged, residual, value = False, np.inf, 0.0
         for _ in range(max_iter):
             av = op.matvec(v)
+            av -= basis.T @ (basis @ av)  # the deflated operator P A P, P = I - V V^T, as v = P v
             value = float(v @ av)  # Rayleigh quotient of A; B's is sign * value + shift
             residual = float(np.linalg.norm(av - value * v))
             if residual <= max(tol * abs(value), floor):
                 converged = True
                 break
             w = sign * av + shift * v
-            w -= basis.T @ (basis @ w)
+            w -= basis.T @ (basis @ w)  # rounding would grow the found directions, B's eigenvalue shift there
             norm = np.linalg.norm(w)
             if norm == 0:  # v is in B's null space: the remaining eigenvalues of A are all -sign * shift
                 break
@@ -135,13 +138,16 @@ def top_eigenvalues(op, k: int = 1, method: str = "lanczos", which: str = "large
         A q_j = beta_{j-1} q_{j-1} + alpha_j q_j + beta_j q_{j+1},
 
     whose eigenvalues theta_i (Ritz values) approach A's extremal eigenvalues first; the Ritz pair
-    (theta_i, Q_m z_i) has residual beta_m |z_i[m]|.  One matvec per step.  A single start vector finds
-    one copy of a repeated eigenvalue (the Krylov space holds one vector of each eigenspace).
+    (theta_i, Q_m z_i) has residual beta_m |z_i[m]|.  One matvec per step.  When the Krylov space closes
+    (an invariant subspace, beta = 0) the process goes on from a fresh direction orthogonal to it, so
+    further copies of a repeated eigenvalue appear; before that, in floating point, a single start vector
+    may find one copy of an eigenvalue of multiplicity > 1 and report the next distinct one after it.
 
     ``method="power"`` iterates v <- B v / |B v| on B = A + rho I (largest) or rho I - A (smallest),
     rho = |lambda| of the dominant eigenvalue found first by plain power iteration, deflating the pairs
-    already found by projecting them out; it converges like (lambda_2 + rho) / (lambda_1 + rho) per step,
-    often far slower than Lanczos, and is here for comparison with PyHessian.
+    already found by projecting them out (its residuals are those of the deflated operator P A P); it
+    converges like (lambda_2 + rho) / (lambda_1 + rho) per step, often far slower than Lanczos, and is
+    here for comparison with PyHessian.
 
     Both stop when every wanted pair's residual |A y - theta y| is at most max(tol |theta|, 1000 eps
     |A|), so each value is within tol |theta| of an eigenvalue of A.

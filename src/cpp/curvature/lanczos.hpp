@@ -83,7 +83,9 @@ class Lanczos {
     ++steps_;
     if (steps_ == max_steps_) return false;
     double next_beta = b;
-    if (b <= static_cast<double>(n_) * std::numeric_limits<double>::epsilon() * scale_) {
+    const double eps = std::numeric_limits<double>::epsilon();
+    nearly_invariant_ = b <= std::sqrt(eps) * scale_;
+    if (b <= static_cast<double>(n_) * eps * scale_) {
       // An invariant subspace: go on from a fresh direction orthogonal to it, with a zero coupling,
       // so T stays block-diagonal and its eigenvalues so far are eigenvalues of A.
       next_beta = 0, last_beta_ = 0;
@@ -97,6 +99,9 @@ class Lanczos {
   }
 
   bool done() const { return steps_ == max_steps_; }
+  // Whether the last step's beta was below sqrt(eps) |T|: the basis (nearly) spans an invariant subspace,
+  // and the next vector is (nearly) a fresh direction, the start of a new block of T.
+  bool nearly_invariant() const { return nearly_invariant_; }
   int64_t steps() const { return steps_; }
   const std::vector<double>& alpha() const { return alpha_; }
   // beta_0 .. beta_{m-2}: T's off-diagonal.
@@ -139,6 +144,7 @@ class Lanczos {
   double* q_;
   std::vector<double> w_, h_, alpha_, beta_;
   double scale_ = 0, last_beta_ = 0;
+  bool nearly_invariant_ = false;
 };
 
 enum class SpectrumEnd { largest, smallest, both };
@@ -172,7 +178,8 @@ struct ExtremalEigen {
 
 // The k extremal eigenpairs at `end`, Lanczos run until every wanted Ritz residual is at most
 // max(tol |theta|, 1000 eps |T|) (so each value is within that of an eigenvalue of A; the second term is
-// what rounding lets a residual reach), or max_steps is reached.  T's eigenproblem is re-solved every step once
+// what rounding lets a residual reach), or max_steps is reached; never on a step whose beta is below
+// sqrt(eps) |T| (a nearly invariant subspace).  T's eigenproblem is re-solved every step once
 // there are enough Ritz values: O(m^2) each, small beside the matvecs.
 inline ExtremalEigen extremal_eigen(const MatVec& apply, const double* start, int64_t n, int64_t k, SpectrumEnd end,
                                     double tol, int64_t max_steps, double* basis, bool want_vectors) {
@@ -186,7 +193,10 @@ inline ExtremalEigen extremal_eigen(const MatVec& apply, const double* start, in
   for (;;) {
     const bool more = lanczos.step(apply);
     const int64_t m = lanczos.steps();
-    if (m < wanted) continue;  // max_steps >= wanted
+    // Not where the basis (nearly) closes on an invariant subspace: its Ritz residuals are all about zero,
+    // yet the rest of the spectrum (another copy of a repeated eigenvalue, a part the start vector
+    // missed) is still to come.
+    if (m < wanted || (more && lanczos.nearly_invariant())) continue;  // max_steps >= wanted
     tridiagonal_eigen(lanczos.alpha(), lanczos.beta(), m, theta, z);
     idx = wanted_indices(end, k, m);
     const double floor =
