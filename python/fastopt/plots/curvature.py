@@ -61,5 +61,6 @@ def curvature_along_path(function, trajectories, save=None, dpi: float = 100):
     log_panel(bottom, "step (iteration)", "condition number max|λ| / min|λ|")
     if mixes_orders(colored):  # tens of second-order iterations beside thousands of first-order steps
         bottom.set_xscale("symlog", linthresh=10)
+    bottom.set_xlim(left=0)
     bottom.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return save_figure(figure, save)
