@@ -201,3 +201,9 @@ class curvature:
     @staticmethod
     def least_squares(residuals: Any, x0: NDArray[np.float64], settings: "curvature.LeastSquaresSettings",
                       callback: Any, keep_path: bool) -> dict[str, Any]: ...
+    @staticmethod
+    def lanczos_tridiagonal(matvec: Any, start: NDArray[np.float64],
+                            steps: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...  # (alpha, beta)
+    @staticmethod
+    def lanczos_eigen(matvec: Any, start: NDArray[np.float64], k: int, which: str, tol: float, max_steps: int,
+                      want_vectors: bool) -> dict[str, Any]: ...

@@ -1,12 +1,15 @@
 """Curvature-aware optimization, one module per concept: second-order and quasi-Newton methods
 (``minimize``), Levenberg-Marquardt for least squares (``least_squares``), manifolds and Riemannian
-optimizers, and the curvature operators of a network's loss (``network``: Hessian, GGN, Fisher).
+optimizers; the curvature operators of a network's loss (``network``: Hessian, GGN, Fisher); and the
+spectrum tools written against any symmetric operator (``top_eigenvalues``, ``condition_number``,
+``trace``, ``diagonal``, ``spectral_density``).
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
 """
 from .closure import ClosureOptimizer
 from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
+from .density import SpectralDensity, lanczos_quadrature, spectral_density
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold, Sphere, Stiefel
@@ -16,8 +19,12 @@ from .result import OptimizeResult
 from .riemannian import RiemannianAdam, RiemannianOptimizer, RiemannianSGD
 from .riemannian_cg import RiemannianCG
 from .riemannian_minimize import RiemannianResult, riemannian_minimize
+from .spectrum import ConditionEstimate, EigenResult, condition_number, top_eigenvalues
+from .trace import DiagonalEstimate, TraceEstimate, diagonal, trace
 
 __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squares", "LogisticRegression",
            "Manifold", "Sphere", "Stiefel", "RiemannianOptimizer", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
-           "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher"]
+           "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
+           "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
+           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity"]

@@ -8,9 +8,11 @@ from .style import OPTIMIZER_COLORS, color_for, save_figure  # first: clear erro
 from .animation import animate
 from .landscape import contour, loss_curves, surface
 from .comparisons import convex_vs_nonconvex, lr_sensitivity, momentum_vs_gd
+from .curvature import curvature_along_path
 from .second_order import evaluations_vs_loss, first_vs_second_order
 from .training import batch_size_tradeoff, confusion, history, misclassified, optimizer_comparison
 
 __all__ = ["OPTIMIZER_COLORS", "color_for", "save_figure", "contour", "surface", "loss_curves", "animate",
            "lr_sensitivity", "momentum_vs_gd", "convex_vs_nonconvex", "evaluations_vs_loss", "first_vs_second_order",
+           "curvature_along_path",
            "history", "confusion", "misclassified", "optimizer_comparison", "batch_size_tradeoff"]

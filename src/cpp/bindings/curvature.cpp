@@ -20,6 +20,7 @@ using namespace fastopt::curvature;
 
 void def_least_squares(py::module_& m);
 void def_logistic_regression(py::module_& m);
+void def_lanczos(py::module_& m);
 
 namespace {
 
@@ -188,6 +189,7 @@ void register_curvature(py::module_& root) {
         py::arg("keep_path"),
         "One run of a method; objective is a landscape Function or (value_grad, hess, hessp). Returns a dict.");
   def_least_squares(m);
+  def_lanczos(m);
   py::class_<DescentState>(m, "DescentState", "The state a line-search method keeps between closure-optimizer steps")
       .def(py::init([](const MethodSettings& s) {
              std::unique_ptr<Direction> d = make_direction(s);
