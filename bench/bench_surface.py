@@ -138,15 +138,15 @@ def main():
           f"{peak_before:.1f} / {peak:.1f} GFLOP/s")
     print(f"\nper point ({len(subset)} points each):")
     for mode, s in per_mode.items():
-        print(f"  fastopt parallel={mode:<7} {1e3 * s:9.1f} ms  {flops / s / 1e9:7.1f} GFLOP/s  {flops / s / 1e9 / peak:5.0%}"
-              f" of peak")
+        gflops = flops / s / 1e9
+        print(f"  fastopt parallel={mode:<7} {1e3 * s:9.1f} ms  {gflops:7.1f} GFLOP/s  {gflops / peak:5.0%} of peak")
     print(f"per point ({len(peers)} points each):")
     print(f"  set params + MLP.evaluate {1e3 * loop:9.1f} ms  ({loop / per_mode[best]:.2f}x fastopt's grid per point)")
     if torch_point is None:
         print("  torch: not installed")
     else:
-        print(f"  torch no_grad loop        {1e3 * torch_point:9.1f} ms  ({torch_point / per_mode[best]:.2f}x fastopt's "
-              f"grid per point)")
+        print(f"  torch no_grad loop        {1e3 * torch_point:9.1f} ms  "
+              f"({torch_point / per_mode[best]:.2f}x fastopt's grid per point)")
     print(f"\ngrid {args.resolution} x {args.resolution} on {len(y)} samples, parallel={best}: {grid_seconds:.1f} s, "
           f"{rate:.1f} GFLOP/s = {rate / peak:.0%} of the GEMM peak; load {os.getloadavg()[0]:.2f} at end")
     print(f"the grid's GEMMs alone at the peak would take {flops * points / peak / 1e9:.1f} s on this machine")
