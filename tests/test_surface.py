@@ -255,3 +255,14 @@ def test_cli_not_a_run(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["surface", str(tmp_path), "--quick", "--out", str(tmp_path / "o")])
     assert "no history.json" in capsys.readouterr().err
+
+
+@needs_mnist
+def test_cli_interpolate_between_two_runs(tiny_run, tmp_path):
+    out = tmp_path / "pair"
+    assert main(["surface", str(tiny_run), "--kind", "interpolate", "--other", str(tiny_run), "--quick", "--out",
+                 str(out), "--no-progress"]) == 0
+    numbers = json.loads((out / "surface_interpolate.json").read_text())
+    assert numbers["from"] == f"trained weights of {tiny_run}"
+    model, test, _ = runs.restore_model(tiny_run)
+    np.testing.assert_allclose(numbers["loss"], model.evaluate(test.x, test.y)[0], rtol=1e-5)  # one point, 11 times

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _core
 
 BIASES = ("zero", "keep")
-PARALLEL = ("points", "rows")
+PARALLEL = ("auto", "points", "rows")
 
 
 @dataclass
@@ -171,7 +171,7 @@ def filter_normalized_direction(model, seed: int = 0, biases: str = "zero") -> n
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
-def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, parallel: str = "points",
+def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, parallel: str = "auto",
             points_per_call: int = 256, progress: bool = False):
     """Loss and accuracy at ``base + coords[p] @ directions`` for every point p, natively.
 
@@ -191,7 +191,9 @@ def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, p
         Rows per forward GEMM (bounds each thread's workspace).
     parallel : str
         ``"points"``: OpenMP over the points, each thread on all rows of its own points; ``"rows"``:
-        the points one after another, the threads on blocks of rows.
+        the points one after another, the threads on blocks of rows; ``"auto"``: points when a call
+        has at least as many points as threads, else rows (bench/bench_surface.py: over points ran at
+        89% of the GEMM peak, over rows at 57%, on 2 cores).
     points_per_call : int
         Points per native call (the progress bar's step).
     progress : bool
@@ -223,10 +225,12 @@ def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, p
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(coords), unit="point", desc=f"loss at {len(coords)} points on {len(y)} samples")
+    threads = _core.get_num_threads()
     for start in range(0, len(coords), points_per_call):
         block = coords[start:start + points_per_call]
+        mode = parallel if parallel != "auto" else "points" if len(block) >= threads else "rows"
         out = _core.nn.loss_at_points(model._net, base, directions, block, x, y, int(batch_size),
-                                      model.label_smoothing, model.activation, model.negative_slope, parallel)
+                                      model.label_smoothing, model.activation, model.negative_slope, mode)
         loss[start:start + len(block)] = out["loss"]
         correct[start:start + len(block)] = out["correct"]
         if bar is not None:
