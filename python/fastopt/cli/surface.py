@@ -25,6 +25,12 @@ from .common import print_files, set_threads
 
 KINDS = ("2d", "1d", "interpolate", "pca")
 QUICK = {"resolution": 11, "samples": 500}
+DESCRIPTION = ("Loss-surface views of a run's trained network: 1d (a slice along a filter-normalised random "
+               "direction), 2d (contour and 3-D figures over two), interpolate (from the run's initial weights, "
+               "re-drawn from its seed, or --other's trained weights, to its trained weights), pca (the plane of "
+               "the training path's top two principal directions, with the path on it; needs the run's epoch "
+               "checkpoints in RUN_DIR/checkpoints/). The loss is the mean cross-entropy over the first --samples "
+               "test samples. Writes surface_<kind>.png (and _3d.png) and surface_<kind>.json into --out.")
 
 
 def add_command(subparsers) -> None:
@@ -37,7 +43,7 @@ def add_command(subparsers) -> None:
     """
     p = subparsers.add_parser(
         "surface", help="loss-surface views of a trained run (slices, grids, interpolation, PCA plane)",
-        description=__doc__.split("\n\n")[1], formatter_class=DefaultsHelpFormatter)
+        description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     p.add_argument("folder", type=Path, metavar="RUN_DIR", help="run folder of fastopt train (config.json, "
                                                                 "checkpoint.npz)")
     p.add_argument("--kind", choices=KINDS, default="2d", help="which view")

@@ -135,7 +135,7 @@ def loss_line(line, xlabel: str, title: str | None = None, marks=None, save=None
     for name, at in (marks or {}).items():
         ax.axvline(at, color="0.4", linewidth=0.8, linestyle=":")
         ax.annotate(name, (at, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8)
-    ax.legend(handles=handles, loc="upper center", fontsize=8)
+    ax.legend(handles=handles, loc="center right", fontsize=8)
     ax.set_title(title or f"loss and accuracy on {line.samples} samples", pad=16 if marks else None)
     return save_figure(figure, save)
 
