@@ -220,7 +220,10 @@ def tiny_run(tmp_path_factory):
 @pytest.mark.parametrize("kind", ["1d", "2d", "interpolate", "pca"])
 def test_cli_quick(tiny_run, tmp_path, kind, capsys):
     out = tmp_path / kind
-    assert main(["surface", str(tiny_run), "--kind", kind, "--quick", "--out", str(out), "--no-progress"]) == 0
+    quiet = [] if kind == "2d" else ["--no-progress"]  # one with progress output
+    assert main(["surface", str(tiny_run), "--kind", kind, "--quick", "--out", str(out), *quiet]) == 0
+    if kind == "2d":
+        assert "2d view of" in capsys.readouterr().out
     numbers = json.loads((out / f"surface_{kind}.json").read_text())
     assert numbers["samples"] == 300  # --quick caps at 500; the run kept 300 test samples
     assert (out / f"surface_{kind}.png").stat().st_size > 10_000

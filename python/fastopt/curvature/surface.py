@@ -192,8 +192,9 @@ def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, p
     parallel : str
         ``"points"``: OpenMP over the points, each thread on all rows of its own points; ``"rows"``:
         the points one after another, the threads on blocks of rows; ``"auto"``: points when a call
-        has at least as many points as threads, else rows (bench/bench_surface.py: over points ran at
-        89% of the GEMM peak, over rows at 57%, on 2 cores).
+        has at least as many points as threads, else rows. In bench/bench_surface.py (2 cores) the two
+        were within 3% at 10,000 samples per point, and over points ahead at 1,000 samples (1.08x) and
+        on a loaded machine (46% against 38% of the GEMM peak).
     points_per_call : int
         Points per native call (the progress bar's step).
     progress : bool
@@ -223,7 +224,7 @@ def loss_at(model, x, y, directions, coords, base=None, batch_size: int = 256, p
     correct = np.empty(len(coords), dtype=np.int64)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         bar = tqdm(total=len(coords), unit="point", desc=f"loss at {len(coords)} points on {len(y)} samples")
     threads = _core.get_num_threads()
     for start in range(0, len(coords), points_per_call):
