@@ -118,6 +118,11 @@ class nn:
     def blas_config() -> str: ...
     @staticmethod
     def activations() -> list[str]: ...
+    @staticmethod
+    def loss_at_points(net: Any, base: np.ndarray, directions: np.ndarray, coords: NDArray[np.float64],
+                       x: np.ndarray, y: NDArray[np.int64], batch_size: int, label_smoothing: float,
+                       activation: str, negative_slope: float, parallel: str) -> dict[str, np.ndarray]: ...
+    # {'loss': (N,), 'correct': (N,)} at params base + coords[p] @ directions; the net's params untouched
 
 class curvature:
     class Objective:

@@ -16,6 +16,7 @@
 #include "curvature/mlp_curvature.hpp"
 #include "nn/blas.hpp"
 #include "nn/mlp.hpp"
+#include "nn/surface.hpp"
 
 namespace py = pybind11;
 using namespace fastopt::nn;
@@ -215,6 +216,84 @@ void def_curvature(py::module_& m, const char* name) {
           "out (+ when accumulate)= scale * sum over the rows of C_i v (C_i: row i's curvature matrix).");
 }
 
+
+// base (P,) and directions (m, P) of the network's dtype, coords (N, m) float64, all C-contiguous and finite.
+template <class T>
+py::dict loss_at_points(MLP<T>& net, const py::array& base, const py::array& directions, const py::array& coords,
+                        const py::array& x, const py::array& y, int64_t batch_size, double smoothing,
+                        const std::string& activation, double negative_slope, const std::string& parallel) {
+  const std::string dtype = py::str(py::dtype::of<T>());
+  auto check = [&](const py::array& a, const char* name, bool of_t, int ndim) {
+    if (!(of_t ? py::isinstance<py::array_t<T>>(a) : py::isinstance<py::array_t<double>>(a)) ||
+        !(a.flags() & py::array::c_style))
+      throw py::type_error(std::string(name) + ": expected a C-contiguous " + (of_t ? dtype : "float64") + " array");
+    if (a.ndim() != ndim)
+      throw py::value_error(std::string(name) + ": expected " + std::to_string(ndim) + " dimensions, got " +
+                            shape_str(a));
+  };
+  check(base, "base", true, 1);
+  check(directions, "directions", true, 2);
+  check(coords, "coords", false, 2);
+  const int64_t n = net.num_params(), m = directions.shape(0), points = coords.shape(0);
+  if (base.shape(0) != n)
+    throw py::value_error("base: expected " + std::to_string(n) + " parameters, got " + shape_str(base));
+  if (m < 1 || directions.shape(1) != n)
+    throw py::value_error("directions: expected shape (m >= 1, " + std::to_string(n) + "), got " +
+                          shape_str(directions));
+  if (coords.shape(1) != m)
+    throw py::value_error("coords: expected shape (points, " + std::to_string(m) + ") for " + std::to_string(m) +
+                          " directions, got " + shape_str(coords));
+  if (points < 1) throw py::value_error("coords: no points");
+  const T* xs = checked_inputs(net, x);
+  const int64_t batch = x.shape(0);
+  const int64_t* labels = checked_labels(net, y, batch);
+  check_smoothing(smoothing);
+  if (batch_size < 1) throw py::value_error("batch_size: must be >= 1, got " + std::to_string(batch_size));
+  if (parallel != "points" && parallel != "rows")
+    throw py::value_error("parallel: expected 'points' or 'rows', got '" + parallel + "'");
+  size_t act;
+  try {
+    act = activation_index(activation);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  py::array_t<double> loss(points);
+  py::array_t<int64_t> correct(points);
+  const SurfaceProblem<T> problem{&net.layers(), act, ActivationParams{negative_slope}, smoothing,
+                                  static_cast<const T*>(base.data()), static_cast<const T*>(directions.data()), m,
+                                  static_cast<const double*>(coords.data()), points, xs, labels, batch, batch_size};
+  double* loss_ptr = loss.mutable_data();
+  int64_t* correct_ptr = correct.mutable_data();
+  {
+    py::gil_scoped_release release;
+    evaluate_points(problem, parallel == "points", loss_ptr, correct_ptr);
+  }
+  py::dict out;
+  out["loss"] = loss;
+  out["correct"] = correct;
+  return out;
+}
+
+void def_surface(py::module_& nn) {
+  nn.def(
+      "loss_at_points",
+      [](py::object net, const py::array& base, const py::array& directions, const py::array& coords,
+         const py::array& x, const py::array& y, int64_t batch_size, double smoothing, const std::string& activation,
+         double negative_slope, const std::string& parallel) {
+        if (py::isinstance<MLP<float>>(net))
+          return loss_at_points(net.cast<MLP<float>&>(), base, directions, coords, x, y, batch_size, smoothing,
+                                activation, negative_slope, parallel);
+        if (py::isinstance<MLP<double>>(net))
+          return loss_at_points(net.cast<MLP<double>&>(), base, directions, coords, x, y, batch_size, smoothing,
+                                activation, negative_slope, parallel);
+        throw py::type_error("net: expected an MLPFloat32 or MLPFloat64");
+      },
+      py::arg("net"), py::arg("base"), py::arg("directions"), py::arg("coords"), py::arg("x"), py::arg("y"),
+      py::arg("batch_size"), py::arg("label_smoothing"), py::arg("activation"), py::arg("negative_slope"),
+      py::arg("parallel"),
+      "{'loss': (N,), 'correct': (N,)} of the network's layers at params base + coords[p] @ directions, on (x, y); "
+      "no dropout; the network's own params are not touched.");
+}
 }  // namespace
 
 void register_nn(py::module_& m) {
@@ -226,4 +305,5 @@ void register_nn(py::module_& m) {
   def_mlp<double>(nn, "MLPFloat64");
   def_curvature<float>(nn, "CurvatureFloat32");
   def_curvature<double>(nn, "CurvatureFloat64");
+  def_surface(nn);
 }
