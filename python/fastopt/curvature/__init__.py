@@ -12,7 +12,9 @@ from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
 from .density import SpectralDensity, lanczos_quadrature, spectral_density
 from .least_squares import least_squares
 from .logistic import LogisticRegression
-from .manifolds import Manifold, Sphere, Stiefel
+from .manifolds import Manifold
+from .sphere import Sphere
+from .stiefel import Stiefel
 from .network import CurvatureOperator, fisher, ggn, hessian
 from .minimize import METHOD_OPTIONS, methods, minimize
 from .result import OptimizeResult

@@ -1,5 +1,5 @@
-"""Closure-style optimizers for training loops, as ``torch.optim.LBFGS``: ``LBFGS``, ``BFGS`` and
-``ConjugateGradient``.
+"""The base of the closure-style optimizers for training loops, as ``torch.optim.LBFGS``: ``LBFGS``,
+``BFGS``, ``ConjugateGradient`` and ``Newton`` (in :mod:`.closure_methods`).
 
 ::
 
@@ -16,26 +16,7 @@ trial point.  The iteration is fastopt's native one (``src/cpp/curvature/descent
 evaluation scatters x into the params, calls the closure and gathers the gradient.  float32 params
 therefore get float64 state and arithmetic, and the closure sees the iterate rounded to float32.
 
-Torch's semantics, mapped one to one: ``max_iter`` iterations per step; ``max_eval`` closure calls per
-step, counting the call that starts it (each line search may spend what is left of that budget,
-torch's ``max_ls = max_eval - current_evals``); stop when ``max |g_i| <= tolerance_grad``, or when
-``|t d|_inf <= tolerance_change``, ``|f_k - f_k+1| < tolerance_change`` or ``g.d > -tolerance_change``;
-``line_search_fn=None`` takes the fixed step ``lr`` (``min(1, 1/|g|_1) lr`` on the very first
-iteration).  Where the two differ:
-
-* When the direction is not a descent direction (``g.d >= 0``, possible after a curvature pair torch
-  keeps but rounding spoils), fastopt forgets the curvature and tries steepest descent; torch stops.
-* Without a line search torch skips the closure call at the last iteration of a step (the next
-  step's first call evaluates that point anyway); fastopt makes it, so a step calls the closure
-  ``max_iter + 1`` times against torch's ``max_iter``.  The iterates are the same.
-* After a step the params hold the last accepted iterate: a trial point whose value or gradient is
-  NaN/Inf is never kept (torch's fixed step keeps it).
-* fastopt's L-BFGS stores ``s = x_k+1 - x_k`` where torch stores ``t d``, and its dot products sum
-  in another order: the two agree to rounding.  With the same f and g the iterates agree to 4e-11 or
-  better over 40-60 iterations on the 2-D Rosenbrock function and 20-D convex problems
-  (tests/test_closure_optimizers.py).  Where the iteration amplifies rounding the paths separate: on
-  the chained 40-D Rosenbrock function they differ by 7e-12 after 40 iterations, 7e-8 after 60 and
-  8e-2 after 100 (both reach the minimum), as two runs of torch with different BLAS would.
+Torch's semantics, mapped one to one, and where the two differ: see :class:`~.closure_methods.LBFGS`.
 """
 from __future__ import annotations
 

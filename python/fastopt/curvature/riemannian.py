@@ -96,7 +96,7 @@ def evaluate(fun_and_egrad, manifold: Manifold, x: np.ndarray) -> tuple[float, n
     return f, as_real_array(egrad, "egrad (returned by fun_and_egrad)", manifold.shape)
 
 
-class RiemannianOptimizer:
+class RiemannianOptimizer(ABC):
     """What the Riemannian optimizers share: the point, hyperparameters, state, ``state_dict``.
 
     Attributes
@@ -131,8 +131,9 @@ class RiemannianOptimizer:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({self.manifold!r}, retraction={self.retraction!r}, {hyper})"
 
+    @abstractmethod
     def _check_hyperparameters(self, hyper: dict) -> None:
-        raise NotImplementedError
+        """Raise TypeError/ValueError naming the first bad value of ``hyper`` (before any write)."""
 
     def _point(self) -> np.ndarray:
         """The current point as a float64 copy, after checking it is still on the manifold."""
@@ -270,7 +271,7 @@ class RiemannianSGD(_GradientStepOptimizer):
     Parameters
     ----------
     manifold : Manifold
-        :class:`~fastopt.curvature.manifolds.Sphere` or :class:`~fastopt.curvature.manifolds.Stiefel`.
+        :class:`~fastopt.curvature.Sphere` or :class:`~fastopt.curvature.Stiefel`.
     x : numpy.ndarray
         A float64 point of the manifold, updated in place.
     lr : float
@@ -336,7 +337,7 @@ class RiemannianAdam(_GradientStepOptimizer):
     Parameters
     ----------
     manifold : Manifold
-        :class:`~fastopt.curvature.manifolds.Sphere` or :class:`~fastopt.curvature.manifolds.Stiefel`.
+        :class:`~fastopt.curvature.Sphere` or :class:`~fastopt.curvature.Stiefel`.
     x : numpy.ndarray
         A float64 point of the manifold, updated in place.
     lr : float, default 1e-3

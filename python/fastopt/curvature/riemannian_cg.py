@@ -41,7 +41,7 @@ class RiemannianCG(RiemannianOptimizer):
     Parameters
     ----------
     manifold : Manifold
-        :class:`~fastopt.curvature.manifolds.Sphere` or :class:`~fastopt.curvature.manifolds.Stiefel`.
+        :class:`~fastopt.curvature.Sphere` or :class:`~fastopt.curvature.Stiefel`.
     x : numpy.ndarray
         A float64 point of the manifold, updated in place.
     beta_rule : {"pr+", "fr"}, default "pr+"

@@ -62,7 +62,7 @@ def riemannian_minimize(fun_and_egrad, manifold, x0, method: str = "cg", maxiter
         ``f, egrad = fun_and_egrad(x)``: the value and the Euclidean gradient (of any smooth extension
         of ``f`` to the ambient space) at a point ``x`` of the manifold.
     manifold : Manifold
-        :class:`~fastopt.curvature.manifolds.Sphere` or :class:`~fastopt.curvature.manifolds.Stiefel`.
+        :class:`~fastopt.curvature.Sphere` or :class:`~fastopt.curvature.Stiefel`.
     x0 : array_like
         The start, a point of the manifold (not modified).
     method : {"cg", "sgd", "adam"}, default "cg"
