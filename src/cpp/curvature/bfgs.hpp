@@ -54,9 +54,8 @@ class Bfgs : public Direction {
 
   void update(const Step& st) override {
     const int64_t n = st.n;
-    const double ys = dot(st.y, st.s, n);
-    const double yy = dot(st.y, st.y, n);
-    if (!(ys > std::numeric_limits<double>::epsilon() * std::sqrt(yy * dot(st.s, st.s, n)))) return;
+    const double ys = st.ys;  // y.s and y.y come summed from the step pass
+    if (!(ys > std::numeric_limits<double>::epsilon() * std::sqrt(st.yy * dot(st.s, st.s, n)))) return;
     if (h_.empty()) {  // the first update: H = I
       h_.assign(static_cast<size_t>(n * n), 0.0);
       for (int64_t i = 0; i < n; ++i) h_[i * n + i] = 1;

@@ -74,7 +74,7 @@ class NonlinearCg : public Direction {
     }
     // g.g of the previous gradient: g_old = g_new - y, so g_old.g_old = gg_new - 2 gy + y.y; kept
     // instead from the last update (or recomputed after a reset, when gg_ is 0).
-    const double gg_old = gg_ > 0 ? gg_ : gg_new - 2 * gy + dot(y, y, n);
+    const double gg_old = gg_ > 0 ? gg_ : gg_new - 2 * gy + st.yy;
     const double g_dot_gold = gg_new - gy;
     switch (variant_) {
       case CgVariant::fletcher_reeves: beta_ = gg_new / gg_old; break;
