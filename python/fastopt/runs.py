@@ -152,7 +152,7 @@ def check_resume(path, saved: dict, config: dict) -> None:
 
 def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config: dict, folder, epochs: int,
               batch_size: int, schedule: str = "constant", warmup: int = 0, target_accuracy: float | None = None,
-              resume: bool = False, progress: bool = True) -> TrainingRun:
+              resume: bool = False, progress: bool = True, callbacks=()) -> TrainingRun:
     """Train one model with :func:`fastopt.train.fit` into a run folder.
 
     The model and optimizer are built (and on resume the checkpoint checked) before ``config.json`` is
@@ -184,6 +184,8 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
         Continue from the folder's checkpoint (see :func:`check_resume`).
     progress : bool
         Progress bars and per-epoch summaries.
+    callbacks : sequence of callable
+        Passed to :func:`fastopt.train.fit` (``callback(history)`` after each epoch's checkpoint).
 
     Returns
     -------
@@ -207,7 +209,7 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
         tmp.write_text(json.dumps(config, indent=1))
     history = fit(model, opt, train, test, epochs=epochs, batch_size=batch_size, schedule=lr_schedule,
                   seed=model_config["seed"], target_accuracy=target_accuracy, checkpoint=checkpoint, resume=resume,
-                  progress=progress, run=config)
+                  progress=progress, run=config, callbacks=callbacks)
     history.to_json(folder / "history.json")
     history.to_csv(folder / "history.csv")
     return TrainingRun(label, folder, history, model)
@@ -235,6 +237,46 @@ def load_run(folder) -> tuple[dict, History]:
     return config, History.from_json(folder / "history.json")
 
 
+def restore_run(folder, data=None, progress: bool = False):
+    """The trained model of a saved run, with both splits it was trained and evaluated on.
+
+    Parameters
+    ----------
+    folder : path-like
+        A run folder holding config.json and checkpoint.npz.
+    data : path-like, optional
+        Where the dataset's files are (default: where the run found them).
+    progress : bool
+        Show a progress bar if the dataset is downloaded.
+
+    Returns
+    -------
+    tuple
+        (:class:`fastopt.nn.MLP` with the checkpoint's parameters, training split, test split, class names).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder holds no checkpoint with its config.json.
+    ValueError
+        If the checkpoint does not match the network of the config.
+    """
+    folder = Path(folder)
+    config, _ = load_run(folder)
+    checkpoint = folder / "checkpoint.npz"
+    if not checkpoint.is_file() or "hidden" not in config:
+        raise FileNotFoundError(f"run: {str(folder)!r} holds no model checkpoint with its config.json")
+    loaded, train, test = load_data(config["dataset"], data if data is not None else config["data"],
+                                    config["limit"], progress)
+    model = nn.make_model({**config, "inputs": int(train.x.shape[1]), "classes": len(loaded.classes)})
+    saved = load_training_checkpoint(checkpoint)["params"]
+    if sorted(saved) != sorted(model.params) or any(saved[k].shape != model.params[k].shape for k in saved):
+        raise ValueError(f"run: the checkpoint in {str(folder)!r} does not match the network of its config.json")
+    for name, values in saved.items():
+        model.params[name][...] = values
+    return model, train, test, loaded.classes
+
+
 def restore_model(folder, data=None, progress: bool = False):
     """The trained model of a saved run, with the test split it was evaluated on.
 
@@ -252,17 +294,5 @@ def restore_model(folder, data=None, progress: bool = False):
     tuple
         (:class:`fastopt.nn.MLP` with the checkpoint's parameters, test split, class names).
     """
-    folder = Path(folder)
-    config, _ = load_run(folder)
-    checkpoint = folder / "checkpoint.npz"
-    if not checkpoint.is_file() or "hidden" not in config:
-        raise FileNotFoundError(f"run: {str(folder)!r} holds no model checkpoint with its config.json")
-    loaded, train, test = load_data(config["dataset"], data if data is not None else config["data"],
-                                    config["limit"], progress)
-    model = nn.make_model({**config, "inputs": int(train.x.shape[1]), "classes": len(loaded.classes)})
-    saved = load_training_checkpoint(checkpoint)["params"]
-    if sorted(saved) != sorted(model.params) or any(saved[k].shape != model.params[k].shape for k in saved):
-        raise ValueError(f"run: the checkpoint in {str(folder)!r} does not match the network of its config.json")
-    for name, values in saved.items():
-        model.params[name][...] = values
-    return model, test, loaded.classes
+    model, _, test, classes = restore_run(folder, data, progress)
+    return model, test, classes

@@ -29,7 +29,7 @@ DESCRIPTION = ("Loss-surface views of a run's trained network: 1d (a slice along
                "direction), 2d (contour and 3-D figures over two), interpolate (from the run's initial weights, "
                "re-drawn from its seed, or --other's trained weights, to its trained weights), pca (the plane of "
                "the training path's top two principal directions, with the path on it; needs the run's epoch "
-               "checkpoints in RUN_DIR/checkpoints/). The loss is the mean cross-entropy over the first --samples "
+               "checkpoints in RUN_DIR/checkpoints/: fastopt train --keep-checkpoints). The loss is the mean cross-entropy over the first --samples "
                "test samples. Writes surface_<kind>.png (and _3d.png) and surface_<kind>.json into --out.")
 
 
@@ -72,7 +72,7 @@ def _line_view(args, model, x, y, progress):
     direction = surface.filter_normalized_direction(model, args.seed, args.biases)
     line = surface.loss_along(model, x, y, direction, _axis(-args.extent, args.extent, args.resolution),
                               progress=progress)
-    from ..plots.surface import loss_line
+    from ..plots.loss_surface import loss_line
     figure = args.out / "surface_1d.png"
     loss_line(line, "step alpha along a filter-normalised random direction d (theta + alpha d)",
               title=f"1-D slice through the trained weights ({line.samples} test samples)",
@@ -85,7 +85,7 @@ def _grid_view(args, model, x, y, progress):
     d2 = surface.filter_normalized_direction(model, args.seed + 1, args.biases)
     axis = _axis(-args.extent, args.extent, args.resolution)
     grid = surface.loss_grid(model, x, y, d1, d2, axis, axis, progress=progress)
-    from ..plots.surface import loss_contour, loss_surface_3d
+    from ..plots.loss_surface import loss_contour, loss_surface_3d
     figures = [args.out / "surface_2d.png", args.out / "surface_2d_3d.png"]
     loss_contour(grid, title=f"loss around the trained weights ({grid.samples} test samples)", save=figures[0])
     loss_surface_3d(grid, save=figures[1])
@@ -107,7 +107,7 @@ def _interpolate_view(args, config, model, x, y, progress):
         print(f"interpolating from the {source}")
     line = surface.interpolate(model, x, y, start, model.flat_params,
                                surface.interpolation_steps(args.resolution), progress=progress)
-    from ..plots.surface import loss_line
+    from ..plots.loss_surface import loss_line
     figure = args.out / "surface_interpolate.png"
     begin = "other run" if args.other is not None else "initial"
     loss_line(line, f"t in (1 - t) theta_{begin} + t theta_trained",
@@ -125,7 +125,7 @@ def _pca_view(args, config, model, x, y, progress):
     grid = surface.loss_grid(model, x, y, plane.directions[0], plane.directions[1],
                              _axis(low[0], high[0], args.resolution), _axis(low[1], high[1], args.resolution),
                              progress=progress)
-    from ..plots.surface import loss_contour, loss_surface_3d
+    from ..plots.loss_surface import loss_contour, loss_surface_3d
     labels = tuple(f"PC{k + 1} ({100 * e:.1f}% of the path's variance)" for k, e in enumerate(plane.explained))
     figures = [args.out / "surface_pca.png", args.out / "surface_pca_3d.png"]
     loss_contour(grid, path=plane.path, labels=labels,

@@ -9,12 +9,22 @@ import sys
 from pathlib import Path
 
 from ..checkpoint import RunMismatch
+from ..curvature.surface_runs import keep_epoch_checkpoints
 from ..datasets import DatasetError
-from ..optim.schedules import SCHEDULES, by_name
 from ..optim import REGISTRY
+from ..optim.schedules import SCHEDULES, by_name
 from ..runs import load_data, model_config, train_run
-from .args import (DefaultsHelpFormatter, add_data_flags, add_hyper_flags, add_threads_progress_flags, flag_of,
-                   int_list, optimizer_hyper, percentage, positive_int)
+from .args import (
+    DefaultsHelpFormatter,
+    add_data_flags,
+    add_hyper_flags,
+    add_threads_progress_flags,
+    flag_of,
+    int_list,
+    optimizer_hyper,
+    percentage,
+    positive_int,
+)
 from .common import set_threads
 
 RESUME_HELP = ("continue the interrupted run from the checkpoint in --out. Give the flags of that run: a flag "
@@ -62,6 +72,9 @@ def add_command(subparsers) -> None:
                            help="stop once the test accuracy reaches this percentage")
     run_flags.add_argument("--out", type=Path, help="output folder (default: runs/<optimizer>)")
     run_flags.add_argument("--resume", action="store_true", help=RESUME_HELP)
+    run_flags.add_argument("--keep-checkpoints", action="store_true",
+                           help="also keep every epoch's checkpoint in --out/checkpoints/ (the path that "
+                                "'fastopt surface --kind pca' draws)")
     add_threads_progress_flags(run_flags)
     add_hyper_flags(p)
     p.set_defaults(run=functools.partial(run, parser=p))  # errors then read "fastopt train: error: ..."
@@ -113,7 +126,8 @@ def run(args, parser) -> int:
     target = None if args.target_accuracy is None else args.target_accuracy / 100
     try:
         history = train_run(args.optimizer, args.optimizer, hyper, train, test, config, out, args.epochs,
-                            args.batch_size, args.schedule, args.warmup, target, args.resume, args.progress).history
+                            args.batch_size, args.schedule, args.warmup, target, args.resume, args.progress,
+                            callbacks=[keep_epoch_checkpoints(out)] if args.keep_checkpoints else ()).history
     except RunMismatch as e:
         parser.error(_conflict(e))
     except ValueError as e:  # invalid hyperparameters or model settings, a corrupt checkpoint

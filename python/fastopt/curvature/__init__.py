@@ -2,7 +2,7 @@
 (``minimize``), Levenberg-Marquardt for least squares (``least_squares``), manifolds and Riemannian
 optimizers; the curvature operators of a network's loss (``network``: Hessian, GGN, Fisher); and the
 spectrum tools written against any symmetric operator (``top_eigenvalues``, ``condition_number``,
-``trace``, ``diagonal``, ``spectral_density``).
+``trace``, ``diagonal``, ``spectral_density``, and ``spectrum_summary`` for all three at once).
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
@@ -21,6 +21,7 @@ from .result import OptimizeResult
 from .riemannian import RiemannianAdam, RiemannianOptimizer, RiemannianSGD
 from .riemannian_cg import RiemannianCG
 from .riemannian_minimize import RiemannianResult, riemannian_minimize
+from .summary import SpectrumSummary, spectrum_summary
 from .spectrum import ConditionEstimate, EigenResult, condition_number, top_eigenvalues
 from .trace import DiagonalEstimate, TraceEstimate, diagonal, trace
 
@@ -29,4 +30,5 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
            "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
-           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity"]
+           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "SpectrumSummary",
+           "spectrum_summary"]

@@ -3,7 +3,7 @@ initial weights and the checkpoints along the path.
 
 ``fit`` keeps one checkpoint (``checkpoint.npz``, overwritten every epoch). A path for the PCA plane
 needs one per epoch: :func:`keep_epoch_checkpoints` is a ``fit`` callback that copies it to
-``checkpoints/epoch_NNN.npz`` after each epoch.
+``checkpoints/epoch_NNN.npz`` after each epoch (``fastopt train --keep-checkpoints``).
 """
 from __future__ import annotations
 
@@ -107,8 +107,8 @@ def path_checkpoints(folder, model) -> tuple[np.ndarray, list[Path]]:
     if len(files) < 2:
         raise FileNotFoundError(
             f"pca: {str(folder)!r} holds {len(files)} epoch checkpoint(s) in {EPOCH_FOLDER}/, and the plane of "
-            f"the training path needs at least 2 (fastopt train keeps only the last epoch's checkpoint.npz; "
-            f"train with fit(..., callbacks=[fastopt.curvature.surface_runs.keep_epoch_checkpoints(folder)]))")
+            f"the training path needs at least 2 (train with 'fastopt train --keep-checkpoints', or "
+            f"fit(..., callbacks=[fastopt.curvature.surface_runs.keep_epoch_checkpoints(folder)]))")
     return np.stack([flat_params(model, f) for f in files]), files
 
 
