@@ -4,25 +4,17 @@ Every figure function returns its ``matplotlib.figure.Figure`` and takes ``save=
 list of paths ending in .png or .svg) and ``dpi=``.  An optimizer has the same colour in every
 figure (:func:`color_for`).  Needs the ``plot`` extra: ``pip install 'fastopt[plot]'``.
 """
+# isort: skip_file
+# .style first: it gives the clear error when matplotlib is missing.
+from .style import OPTIMIZER_COLORS, color_for, save_figure
 from .animation import animate
+from .landscape import contour, loss_curves, surface
 from .comparisons import convex_vs_nonconvex, lr_sensitivity, momentum_vs_gd
 from .curvature import curvature_along_path
-from .landscape import contour, loss_curves, surface
 from .loss_surface import loss_contour, loss_line, loss_surface_3d
-from .second_order import evaluations_vs_loss, first_vs_second_order
 from .spectrum import sharp_vs_flat, sharpness_during_training, spectral_density
-from .style import (  # first: clear error without matplotlib
-           OPTIMIZER_COLORS,
-           color_for,
-           save_figure,
-)
-from .training import (
-           batch_size_tradeoff,
-           confusion,
-           history,
-           misclassified,
-           optimizer_comparison,
-)
+from .second_order import evaluations_vs_loss, first_vs_second_order
+from .training import batch_size_tradeoff, confusion, history, misclassified, optimizer_comparison
 
 __all__ = [
            "OPTIMIZER_COLORS",
