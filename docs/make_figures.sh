@@ -43,3 +43,15 @@ cp "$scratch"/batch_size.png mnist/
 # MNIST softmax regression, full batch: L-BFGS, BFGS, CG, Newton-CG and Adam at three rates, 60 s each at most
 # (docs/second_order/logreg_time.png, logreg_evals.png, logreg.json, logreg.csv). About 6 minutes.
 fastopt logreg --out second_order
+
+# The Hessian of trained MLPs (docs/spectrum/). Sharp against flat: SGD 0.1 at batch 128, 16 and 2048 and Adam,
+# 5 epochs each, then each Hessian's top eigenvalue, trace and density on 10,000 training samples; the density of
+# the Adam run's Hessian alone (fastopt hessian); the top eigenvalue during full-batch gradient descent against
+# 2/lr on 5,000 samples. About 25 minutes on two cores.
+scratch="${TMPDIR:-/tmp}/fastopt-docs-sharpness"
+rm -rf "$scratch"
+fastopt sharpness --study flat --out "$scratch"
+mkdir -p spectrum
+cp "$scratch"/sharp_vs_flat.png "$scratch"/sharp_vs_flat.json spectrum/
+fastopt hessian "$scratch"/runs/3_adam_b128 --samples 10000 --out spectrum
+fastopt sharpness --study eos --out spectrum

@@ -62,6 +62,23 @@ def test_summary_progress_counts_products(capsys):
     assert "matvec" in err and str(s.top.matvecs + 5 + 10) in err
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_curvature_along_top_eigenvector_is_top_eigenvalue(activation):
+    """(L(theta + h v) - 2 L(theta) + L(theta - h v)) / h^2 = v^T H v = lambda_max for the unit top eigenvector."""
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((80, 7)), rng.integers(0, 4, 80)
+    model = nn.MLP([7, 9, 4], activation=activation, seed=3, dtype=np.float64)
+    top = curvature.top_eigenvalues(curvature.hessian(model, x, y), k=1, tol=1e-10, return_vectors=True)
+    v, theta, h = top.vectors[0], model.flat_params.copy(), 1e-3
+
+    def loss_at(point):
+        model.flat_params[...] = point
+        return model.evaluate(x, y)[0]
+
+    second_difference = (loss_at(theta + h * v) - 2 * loss_at(theta) + loss_at(theta - h * v)) / h**2
+    np.testing.assert_allclose(second_difference, top.values[0], rtol=1e-3)
+
+
 # ---------------------------------------------------------------------------------------------- full-batch GD
 def test_sharpness_during_gd_is_plain_gradient_descent():
     rng = np.random.default_rng(0)
