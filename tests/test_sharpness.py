@@ -229,6 +229,7 @@ def test_study_refuses_unknown_optimizer_before_training(tmp_path):
 def test_density_figure_and_bad_input(tmp_path):
     a, _ = spd_with_negative()
     d = curvature.spectral_density(a, lanczos_steps=20, runs=2)
+    np.testing.assert_allclose(d.smoothed(d.grid, d.sigma), d.density, rtol=1e-12)
     figure = spectrum_plots.spectral_density({"A": d, "2A": curvature.spectral_density(2 * a, 20, 2)},
                                              save=tmp_path / "d.png")
     ax = figure.axes[0]

@@ -22,15 +22,22 @@ def _labelled(densities) -> list:
 
 
 def _density_panel(ax, labelled, colors=None) -> None:
-    peak = max(float(d.density.max()) for _, d in labelled)
-    for i, (label, d) in enumerate(labelled):
+    """Several densities share one grid and one width (1/200 of all their nodes' range), so that they compare."""
+    low = min(float(d.nodes.min()) for _, d in labelled)
+    high = max(float(d.nodes.max()) for _, d in labelled)
+    sigma = (high - low) / 200 if len(labelled) > 1 and high > low else labelled[0][1].sigma
+    low, high = low - 5 * sigma, high + 5 * sigma
+    grid = np.linspace(low, high, 2000) if len(labelled) > 1 else labelled[0][1].grid
+    curves = [d.smoothed(grid, sigma) if len(labelled) > 1 else d.density for _, d in labelled]
+    peak = max(float(c.max()) for c in curves)
+    for i, ((label, d), curve) in enumerate(zip(labelled, curves)):
         color = None if colors is None else colors[i]
         samples = f"{d.runs} run{'s' if d.runs > 1 else ''} x {d.lanczos_steps} Lanczos steps"
-        ax.plot(d.grid, np.maximum(d.density, _DENSITY_FLOOR * peak), color=color, linewidth=1.4,
+        ax.plot(grid, np.maximum(curve, _DENSITY_FLOOR * peak), color=color, linewidth=1.4,
                 label=f"{label} ({samples})" if label else samples)
     ax.set_yscale("log")
     ax.set_ylim(_DENSITY_FLOOR * peak, 2 * peak)
-    ax.set(xlabel="eigenvalue lambda", ylabel="density (log scale)")
+    ax.set(xlabel=f"eigenvalue lambda (Gaussian smoothing sigma = {sigma:.2g})", ylabel="density (log scale)")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
 
