@@ -356,8 +356,11 @@ def add_hyper_flags(p) -> None:
         The command's parser.
     """
     hyper = p.add_argument_group("optimizer hyperparameters (default: the optimizer's own)")
-    for flag, (_, kind, text) in optimizer_flags().items():
-        if kind == "flag":
+    on_by_default = {k for e in REGISTRY.values() for k, v in e.hyperparameters().items() if v is True}
+    for flag, (keyword, kind, text) in optimizer_flags().items():
+        if kind == "flag" and keyword in on_by_default:  # a switch some optimizer has on: --x and --no-x
+            hyper.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif kind == "flag":
             hyper.add_argument(flag, action="store_const", const=True, help=text)
         else:
             hyper.add_argument(flag, type=kind, help=text, metavar=flag.lstrip("-").upper().replace("-", "_"))

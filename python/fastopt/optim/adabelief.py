@@ -58,4 +58,8 @@ class AdaBelief(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 
 
-register("adabelief", AdaBelief, mnist_lr=1e-3, color="#f7b6d2", landscape_lr={})
+register("adabelief", AdaBelief, mnist_lr=1e-3, color="#f7b6d2",
+         landscape_lr={"rosenbrock": 0.03, "beale": 0.003, "himmelblau": 0.0003, "rastrigin": 0.0001,
+                       "ackley": 3e-05, "booth": 0.003, "goldstein_price": 0.003, "six_hump_camel": 0.1,
+                       "styblinski_tang": 3, "saddle": 3e-05, "monkey_saddle": 0.0001, "quadratic": 0.001,
+                       "bowl": 0.001, "extended_rosenbrock": 0.03})

@@ -78,7 +78,7 @@ class AdamW(Adam):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling; see :class:`Adam`).
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,

@@ -51,4 +51,8 @@ class Adan(Optimizer):
                                       maximize=maximize, cautious=cautious))
 
 
-register("adan", Adan, mnist_lr=1e-3, color="#c5b0d5", landscape_lr={})
+register("adan", Adan, mnist_lr=1e-3, color="#c5b0d5",
+         landscape_lr={"rosenbrock": 0.01, "beale": 0.003, "himmelblau": 0.003, "rastrigin": 0.001,
+                       "ackley": 0.0003, "booth": 0.01, "goldstein_price": 0.003, "six_hump_camel": 0.03,
+                       "styblinski_tang": 1, "saddle": 0.003, "monkey_saddle": 0.003, "quadratic": 0.003,
+                       "bowl": 0.003, "extended_rosenbrock": 0.01})

@@ -34,11 +34,11 @@ class AdEMAMix(Optimizer):
     betas : tuple of float
         Coefficients :math:`(\beta_1, \beta_2, \beta_3)` of the fast EMA, the second moment and the slow EMA.
     alpha : float
-        Weight :math:`\alpha` of the slow EMA (the authors' 2; the paper uses 4 to 10 in long runs).
+        Weight :math:`\alpha` of the slow EMA (the authors' default 2, the paper's runs 4 to 10).
     beta3_warmup : int
-        Steps :math:`T_{\beta_3}` of the half-life warmup of :math:`\beta_3`; 0: none.
+        Steps of the half-life warmup of beta3 (0: none).
     alpha_warmup : int
-        Steps :math:`T_\alpha` of the linear warmup of :math:`\alpha`; 0: none.
+        Steps of the linear warmup of alpha (0: none).
     eps : float
         Term added to the denominator for numerical stability.
     weight_decay : float
@@ -62,4 +62,8 @@ class AdEMAMix(Optimizer):
             check_hyper(g[key] >= 0, f"{key} value", g[key], "must be >= 0")
 
 
-register("ademamix", AdEMAMix, mnist_lr=1e-3, color="#9edae5", landscape_lr={})
+register("ademamix", AdEMAMix, mnist_lr=1e-3, color="#9edae5",
+         landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.003, "rastrigin": 0.001,
+                       "ackley": 0.0003, "booth": 0.03, "goldstein_price": 0.01, "six_hump_camel": 0.1,
+                       "styblinski_tang": 3, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.003,
+                       "bowl": 0.003, "extended_rosenbrock": 0.03})

@@ -33,11 +33,11 @@ class ADOPT(Optimizer):
     betas : tuple of float
         Coefficients :math:`(\beta_1, \beta_2)` of the momentum and of the second moment (optax's 0.9, 0.9999).
     eps : float
-        Floor of :math:`\sqrt{v}` in the normalisation (optax's 1e-6).
+        Floor of sqrt(v) in the normalisation (optax's 1e-6).
     weight_decay : float
         Weight decay :math:`\lambda`: an L2 term in the gradient, or decoupled (see ``decoupled_weight_decay``).
     use_clipping : bool
-        Clip the normalised gradient to :math:`\pm(t-1)^{1/4}` (optax's default).
+        Clip the normalised gradient to plus or minus (t-1)^(1/4), as optax does by default.
     nesterov : bool
         Nesterov momentum, as optax's ``nesterov``.
     maximize : bool
@@ -57,4 +57,8 @@ class ADOPT(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 
 
-register("adopt", ADOPT, mnist_lr=1e-3, color="#dbdb8d", landscape_lr={})
+register("adopt", ADOPT, mnist_lr=1e-3, color="#dbdb8d",
+         landscape_lr={"rosenbrock": 0.3, "beale": 0.03, "himmelblau": 0.003, "rastrigin": 0.001,
+                       "ackley": 0.0003, "booth": 0.03, "goldstein_price": 0.03, "six_hump_camel": 0.3,
+                       "styblinski_tang": 0.01, "saddle": 0.0003, "monkey_saddle": 0.0003, "quadratic": 0.01,
+                       "bowl": 0.01, "extended_rosenbrock": 0.3})

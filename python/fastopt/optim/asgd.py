@@ -17,7 +17,8 @@ class ASGD(Optimizer):
     .. math::
         g_t &= \pm\nabla f(\theta_{t-1}) + w\,\theta_{t-1}, \qquad
         \theta_t = \theta_{t-1}(1 - \lambda\eta_t) - \eta_t g_t \\
-        \bar\theta_t &= \bar\theta_{t-1} + \mu_t(\theta_t - \bar\theta_{t-1}) \ (\theta_t \text{ when } \mu_t = 1), \qquad
+        \bar\theta_t &= \bar\theta_{t-1} + \mu_t(\theta_t - \bar\theta_{t-1}) \ (\theta_t \text{ when } \mu_t = 1),
+        \qquad
         \eta_{t+1} = \frac{\gamma}{(1+\lambda\gamma t)^\alpha}, \qquad \mu_{t+1} = \frac{1}{\max(1, t - t_0)}
 
     with :math:`\eta_1 = \gamma` and :math:`\mu_1 = 1`.  :math:`\eta` and :math:`\mu` are carried per group
@@ -51,4 +52,8 @@ class ASGD(Optimizer):
         check_hyper(g["lambd"] >= 0, "lambd value", g["lambd"], "must be >= 0")
 
 
-register("asgd", ASGD, mnist_lr=0.1, color="#6b6ecf", landscape_lr={})
+register("asgd", ASGD, mnist_lr=0.1, color="#6b6ecf",
+         landscape_lr={"rosenbrock": 0.003, "beale": 0.001, "himmelblau": 0.0001, "rastrigin": 1e-05,
+                       "ackley": 0.1, "booth": 0.0003, "goldstein_price": 1e-07, "six_hump_camel": 0.03,
+                       "styblinski_tang": 0.0003, "saddle": 0.001, "monkey_saddle": 0.0003,
+                       "quadratic": 0.003, "bowl": 0.003, "extended_rosenbrock": 0.003})

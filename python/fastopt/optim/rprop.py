@@ -29,9 +29,9 @@ class Rprop(Optimizer):
     lr : float
         Initial step size of every element.
     etas : tuple of float
-        Multiplicative decrease and increase factors :math:`(\eta_-, \eta_+)`, with :math:`0 < \eta_- < 1 < \eta_+`.
+        Multiplicative decrease and increase factors (etaminus, etaplus), 0 < etaminus < 1 < etaplus.
     step_sizes : tuple of float
-        Smallest and largest step size :math:`(\delta_{min}, \delta_{max})`.
+        Smallest and largest step size (minimum, maximum).
     maximize : bool
         Ascend the gradient instead of descending it.
     """
@@ -48,4 +48,8 @@ class Rprop(Optimizer):
         check_hyper(0.0 <= low <= high, "step_sizes", g["step_sizes"], "need 0 <= minimum <= maximum")
 
 
-register("rprop", Rprop, mnist_lr=1e-3, color="#8c6d31", landscape_lr={})
+register("rprop", Rprop, mnist_lr=1e-3, color="#8c6d31",
+         landscape_lr={"rosenbrock": 1e-07, "beale": 1e-07, "himmelblau": 1e-07, "rastrigin": 1,
+                       "ackley": 1e-07, "booth": 1e-07, "goldstein_price": 1e-07, "six_hump_camel": 1,
+                       "styblinski_tang": 1e-07, "quadratic": 1e-07, "bowl": 1e-07,
+                       "extended_rosenbrock": 1e-07})

@@ -110,4 +110,7 @@ register("nesterov", SGD, preset={"momentum": 0.9, "nesterov": True}, mnist_lr=0
                        "quadratic": 0.0003, "bowl": 0.0003})
 # SGDW with heavy-ball momentum 0.9, as the paper runs it: momentum's MNIST rate.
 register("sgdw", SGDW, preset={"momentum": 0.9}, mnist_lr=0.05, color="#c49c94",
-         landscape_lr={})
+         landscape_lr={"rosenbrock": 0.0003, "beale": 0.0001, "himmelblau": 1e-05, "rastrigin": 1e-06,
+                       "ackley": 1e-05, "booth": 3e-05, "goldstein_price": 1e-07, "six_hump_camel": 0.01,
+                       "styblinski_tang": 0.01, "saddle": 0.0001, "monkey_saddle": 3e-05, "quadratic": 0.0003,
+                       "bowl": 0.0003, "extended_rosenbrock": 0.0003})
