@@ -48,7 +48,8 @@ _COUNT = {"pair": 2, "triple": 3}
 # Hyperparameters that must be >= 0 in every optimizer that has them, with the names the errors use.
 NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "weight_decay value",
                 "momentum": "momentum value", "lr_decay": "lr_decay value",
-                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value"}
+                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value",
+                "eps_root": "eps_root value"}
 
 
 def check_value(key: str, value, kind: str) -> None:
