@@ -291,8 +291,7 @@ def optimizer_flags() -> dict:
     optimizer (but ``lr``, the command's own) is a flag, ``--weight-decay`` for ``weight_decay``, typed
     by its default and described by the class docstrings (the description most of them share), naming the
     optimizers that take it; ``--beta1``, ``--beta2`` (and ``--beta3`` where an optimizer takes three) set
-    one of ``betas``.  A flag given to an optimizer without
-    that keyword is an error, not silently ignored.
+    one of ``betas``.  A flag given to an optimizer without that keyword is an error, not silently ignored.
 
     Returns
     -------

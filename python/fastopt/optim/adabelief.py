@@ -58,6 +58,8 @@ class AdaBelief(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 
 
+# Registry.  MNIST rate: the class default, 97.9% test accuracy after 3 epochs (constant rate, batches of 128,
+# MLP 784-512-256-10, seed 0; 3e-3: 97.8%).  Landscape rates: tools/search_default_lr.py adabelief.
 register("adabelief", AdaBelief, mnist_lr=1e-3, color="#f7b6d2",
          landscape_lr={"rosenbrock": 0.03, "beale": 0.003, "himmelblau": 0.0003, "rastrigin": 0.0001,
                        "ackley": 3e-05, "booth": 0.003, "goldstein_price": 0.003, "six_hump_camel": 0.1,

@@ -62,6 +62,8 @@ class AdEMAMix(Optimizer):
             check_hyper(g[key] >= 0, f"{key} value", g[key], "must be >= 0")
 
 
+# Registry.  MNIST rate: the class default, 97.9% test accuracy after 3 epochs (constant rate, batches of 128,
+# MLP 784-512-256-10, seed 0; 3e-4: 97.3%).  Landscape rates: tools/search_default_lr.py ademamix.
 register("ademamix", AdEMAMix, mnist_lr=1e-3, color="#9edae5",
          landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.003, "rastrigin": 0.001,
                        "ackley": 0.0003, "booth": 0.03, "goldstein_price": 0.01, "six_hump_camel": 0.1,

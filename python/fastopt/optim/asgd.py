@@ -52,7 +52,9 @@ class ASGD(Optimizer):
         check_hyper(g["lambd"] >= 0, "lambd value", g["lambd"], "must be >= 0")
 
 
-register("asgd", ASGD, mnist_lr=0.1, color="#6b6ecf",
+# Registry.  MNIST rate: the better of 0.1 and 0.2 after 3 epochs (constant rate, batches of 128, MLP
+# 784-512-256-10, seed 0): 97.4% (0.1: 96.5%, as SGD).  Landscape rates: tools/search_default_lr.py asgd.
+register("asgd", ASGD, mnist_lr=0.2, color="#6b6ecf",
          landscape_lr={"rosenbrock": 0.003, "beale": 0.001, "himmelblau": 0.0001, "rastrigin": 1e-05,
                        "ackley": 0.1, "booth": 0.0003, "goldstein_price": 1e-07, "six_hump_camel": 0.03,
                        "styblinski_tang": 0.0003, "saddle": 0.001, "monkey_saddle": 0.0003,

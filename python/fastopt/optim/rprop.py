@@ -48,7 +48,11 @@ class Rprop(Optimizer):
         check_hyper(0.0 <= low <= high, "step_sizes", g["step_sizes"], "need 0 <= minimum <= maximum")
 
 
-register("rprop", Rprop, mnist_lr=1e-3, color="#8c6d31",
+# Registry.  MNIST rate: the better of 1e-3 and 1e-4 after 3 epochs (constant rate, batches of 128, MLP
+# 784-512-256-10, seed 0): 87.5% (1e-3: 89% after one epoch, then 85%): Rprop is a full-batch method, and
+# minibatch noise flips the signs it adapts by.  Landscape rates: tools/search_default_lr.py rprop (the
+# smallest rate that arrives: the step sizes grow by 1.2 per step from it).
+register("rprop", Rprop, mnist_lr=1e-4, color="#8c6d31",
          landscape_lr={"rosenbrock": 1e-07, "beale": 1e-07, "himmelblau": 1e-07, "rastrigin": 1,
                        "ackley": 1e-07, "booth": 1e-07, "goldstein_price": 1e-07, "six_hump_camel": 1,
                        "styblinski_tang": 1e-07, "quadratic": 1e-07, "bowl": 1e-07,
