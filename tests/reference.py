@@ -101,17 +101,17 @@ def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoup
     p -= lr * _cautious(m_hat / (np.sqrt(v_hat) + eps), g, cautious)
 
 
-def adamax(p, g, state, t, lr, betas, eps, weight_decay, maximize):
+def adamax(p, g, state, t, lr, betas, eps, weight_decay, maximize, cautious):
     """Kingma & Ba (2015, section 7.1): the infinity norm u_t = max(beta2 u, |g|), PyTorch adds eps inside."""
     beta1, beta2 = betas
     g = _gradient(p, g, maximize, weight_decay)
     m = beta1 * state.get("m", np.zeros_like(p)) + (1 - beta1) * g
     u = np.maximum(beta2 * state.get("u", np.zeros_like(p)), np.abs(g) + eps)
     state["m"], state["u"] = m, u
-    p -= lr / (1 - beta1 ** t) * m / u
+    p -= lr / (1 - beta1 ** t) * _cautious(m / u, g, cautious)
 
 
-def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, cautious):
     """Dozat (2016) with PyTorch's schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) and the running product of mu."""
     beta1, beta2 = betas
     g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
@@ -120,15 +120,15 @@ def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decouple
     product, product_next = math.prod(mus[:t]), math.prod(mus)
     m, v = _moments(p, g, state, beta1, beta2)
     denom = np.sqrt(v / (1 - beta2 ** t)) + eps
-    p -= lr * ((1 - mu) / (1 - product) * g / denom + mu_next / (1 - product_next) * m / denom)
+    p -= lr * _cautious((1 - mu) / (1 - product) * g / denom + mu_next / (1 - product_next) * m / denom, g, cautious)
 
 
-def radam(p, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize):
+def radam(p, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize, cautious):
     """Liu et al. (2020): Adam's adaptive step, rectified by r_t once the variance is tractable (rho_t > 5)."""
     beta1, beta2 = betas
     g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
     m, v = _moments(p, g, state, beta1, beta2)
-    m_hat = m / (1 - beta1 ** t)
+    m_hat = _cautious(m / (1 - beta1 ** t), g, cautious)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
     if rho_t > 5:
@@ -148,7 +148,7 @@ def lion(p, g, state, t, lr, betas, weight_decay, maximize, cautious):
     state["m"] = beta2 * m + (1 - beta2) * g
 
 
-def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay, maximize):
+def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay, maximize, cautious):
     """Zaheer et al. (2018), Algorithm 2, as optax's yogi: v moves toward g^2 by (1 - beta2) g^2; no bias correction."""
     beta1, beta2 = betas
     g = _gradient(p, g, maximize, weight_decay)
@@ -156,7 +156,7 @@ def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay
     v = state.get("v", np.full_like(p, initial_accumulator_value))
     v = v - (1 - beta2) * np.sign(v - g * g) * g * g
     state["m"], state["v"] = m, v
-    p -= lr * m / (np.sqrt(v) + eps)
+    p -= lr * _cautious(m / (np.sqrt(v) + eps), g, cautious)
 
 
 def adabelief(p, g, state, t, lr, betas, eps, eps_root, weight_decay, nesterov, maximize, decoupled_weight_decay,
@@ -276,14 +276,14 @@ RULES = {
                         decoupled_weight_decay=False, cautious=False)),
     "AdamW": (adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False,
                          decoupled_weight_decay=True, cautious=False)),
-    "Adamax": (adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)),
+    "Adamax": (adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, cautious=False)),
     "NAdam": (nadam, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                          decoupled_weight_decay=False, maximize=False)),
+                          decoupled_weight_decay=False, maximize=False, cautious=False)),
     "RAdam": (radam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
-                          maximize=False)),
+                          maximize=False, cautious=False)),
     "Lion": (lion, dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False, cautious=False)),
     "Yogi": (yogi, dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6, weight_decay=0.0,
-                        maximize=False)),  # optax's defaults (torch has no Yogi)
+                        maximize=False, cautious=False)),  # optax's defaults (torch has no Yogi)
     # optax's betas and eps, the authors' lr (optax has no default rate)
     "AdaBelief": (adabelief, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-16, eps_root=1e-16, weight_decay=0.0,
                                   nesterov=False, maximize=False, decoupled_weight_decay=False, cautious=False)),
@@ -367,11 +367,14 @@ VARIANTS = {
                                   dict(betas=(0.8, 0.99), eps=1e-4), dict(cautious=True),
                                   dict(cautious=True, amsgrad=True, decoupled_weight_decay=True)]),
     "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True), dict(cautious=True)]),
-    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3)]),
-    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
-    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
+    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3), dict(cautious=True)]),
+    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True),
+                                   dict(cautious=True)]),
+    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9)),
+                                   dict(cautious=True, decoupled_weight_decay=True)]),
     "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9)), dict(cautious=True)]),
-    "Yogi": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-4), dict(initial_accumulator_value=0.5)]),
+    "Yogi": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-4), dict(initial_accumulator_value=0.5),
+                                  dict(cautious=True)]),
     "AdaBelief": (dict(lr=0.01), 0.1, [{}, dict(nesterov=True), dict(decoupled_weight_decay=True), dict(cautious=True),
                                        dict(betas=(0.8, 0.99), eps=1e-8, eps_root=1e-10)]),
     "ADOPT": (dict(lr=0.01), 0.1, [{}, dict(use_clipping=False, eps=0.1), dict(nesterov=True),

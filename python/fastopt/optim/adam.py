@@ -115,15 +115,17 @@ class Yogi(Optimizer):
         L2 penalty :math:`\lambda` added to the gradient.
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
     """
 
     spec = native("yogi")
 
     def __init__(self, params, lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6,
-                 weight_decay=0.0, *, maximize=False):
+                 weight_decay=0.0, *, maximize=False, cautious=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       initial_accumulator_value=initial_accumulator_value, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, cautious=cautious))
 
 
 # Registry.  MNIST rates (batches of 128, constant rate; fastopt.studies): the adaptive methods' usual

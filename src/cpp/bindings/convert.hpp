@@ -46,8 +46,8 @@ inline Hyper hyper_from_group(const Spec& spec, const py::dict& group, const py:
       case HyperKey::Kind::pair:
       case HyperKey::Kind::triple: {
         const std::vector<std::string> parts = key.parts();
-        const char* what_kind = parts.size() == 2 ? ": expected a pair of real numbers" : ": expected a triple of real numbers";
-        if (!py::isinstance<py::sequence>(v) || py::len(v) != parts.size()) throw py::type_error(what + what_kind);
+        const char* expected = parts.size() == 2 ? ": expected a pair of real numbers" : ": expected a triple of real numbers";
+        if (!py::isinstance<py::sequence>(v) || py::len(v) != parts.size()) throw py::type_error(what + expected);
         const auto items = py::reinterpret_borrow<py::sequence>(v);
         for (size_t i = 0; i < parts.size(); ++i) h.set(parts[i], real_value(items[i], what));
         break;

@@ -26,7 +26,8 @@ struct AdoptRule {
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), lr(h["lr"]), eps(h["eps"]),
         clip(static_cast<T>(std::pow(static_cast<double>(step - 1), 0.25))),
-        first(step == 1), clipping(h.flag("use_clipping")), nesterov(h.flag("nesterov")), cautious(h.flag("cautious")) {}
+        first(step == 1), clipping(h.flag("use_clipping")), nesterov(h.flag("nesterov")),
+        cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;

@@ -29,7 +29,9 @@ struct LionRule {
 struct Lion : NoCarry {
   static constexpr const char* name = "lion";
   static const Spec& spec() {
-    static const Spec s{name, {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"weight_decay"}, {"maximize", kFlag}, {"cautious", kFlag}}, {{"exp_avg"}}};
+    static const Spec s{name,
+            {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"weight_decay"}, {"maximize", kFlag}, {"cautious", kFlag}},
+            {{"exp_avg"}}};
     return s;
   }
   template <class T>

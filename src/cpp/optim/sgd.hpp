@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay (PyTorch's torch.optim.SGD), or decoupled
 // weight decay (SGDW, Loshchilov & Hutter, 2019).
-//   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p;  b <- mu*b + (1-dampening)*g  (b <- g on the first step with momentum)
+//   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p
+//   b <- mu*b + (1-dampening)*g  (b <- g on the first step with momentum)
 //   g <- g + mu*b (Nesterov) or b;  p <- p - lr*g
 // "momentum_steps" (carried) counts the steps taken with momentum, so a buffer that starts later
 // (momentum switched on mid-run) also starts as the gradient, as in PyTorch.
