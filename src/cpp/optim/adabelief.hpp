@@ -14,19 +14,18 @@
 
 namespace fastopt {
 
-template <class T>
+template <class T, bool Nesterov>
 struct AdaBeliefRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, eps_root, c_m, c_g, bc2_sqrt, eps;
-  bool nesterov, cautious;
+  bool cautious;
   AdaBeliefRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), eps_root(h["eps_root"]),
-        bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), nesterov(h.flag("nesterov")),
-        cautious(h.flag("cautious")) {
+        bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), cautious(h.flag("cautious")) {
     const double lr = h["lr"], b1d = h["beta1"], bc1 = 1 - std::pow(b1d, step);
     // lr * m_hat = c_m*m (+ c_g*g): Nesterov looks one step ahead with the next step's bias correction.
-    c_m = static_cast<T>(nesterov ? lr * b1d / (1 - std::pow(b1d, step + 1)) : lr / bc1);
-    c_g = static_cast<T>(nesterov ? lr * (1 - b1d) / bc1 : 0.0);
+    c_m = static_cast<T>(Nesterov ? lr * b1d / (1 - std::pow(b1d, step + 1)) : lr / bc1);
+    c_g = static_cast<T>(Nesterov ? lr * (1 - b1d) / bc1 : 0.0);
   }
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
@@ -38,7 +37,7 @@ struct AdaBeliefRule {
     const T var = b2 * s[1][i] + one_minus_b2 * err * err + eps_root;
     s[0][i] = m;
     s[1][i] = var;
-    const T update = (nesterov ? c_m * m + c_g * grad : c_m * m) / (std::sqrt(var) / bc2_sqrt + eps);
+    const T update = (Nesterov ? c_m * m + c_g * grad : c_m * m) / (std::sqrt(var) / bc2_sqrt + eps);
     p[i] = param - update * cautious_keep(cautious, update, grad);
   }
 };
@@ -54,7 +53,7 @@ struct AdaBelief : NoCarry {
   }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
-    for_each_element(t, AdaBeliefRule<T>(h, step));
+    with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdaBeliefRule<T, n()>(h, step)); });
   }
 };
 

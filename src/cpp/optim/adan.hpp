@@ -15,20 +15,19 @@
 
 namespace fastopt {
 
-template <class T>
+template <class T, bool First>
 struct AdanRule {
   T sign, decay, b1, one_minus_b1, b2, one_minus_b2, b3, one_minus_b3, c_m, c_v, bc3_sqrt, eps, lr;
-  bool first, cautious;
+  bool cautious;
   AdanRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), b3(h["beta3"]), one_minus_b3(1 - h["beta3"]),
         c_m(1 / (1 - std::pow(h["beta1"], step))), c_v((1 - h["beta2"]) / (1 - std::pow(h["beta2"], step))),
-        bc3_sqrt(std::sqrt(1 - std::pow(h["beta3"], step))), eps(h["eps"]), lr(h["lr"]), first(step == 1),
-        cautious(h.flag("cautious")) {}
+        bc3_sqrt(std::sqrt(1 - std::pow(h["beta3"], step))), eps(h["eps"]), lr(h["lr"]), cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
-    const T diff = first ? T(0) : grad - s[3][i];  // optax: zero at the first step, whatever the grad
+    const T diff = First ? T(0) : grad - s[3][i];  // optax: zero at the first step, whatever the grad
     const T m = b1 * s[0][i] + one_minus_b1 * grad;
     const T v = b2 * s[1][i] + one_minus_b2 * diff;
     const T sq = grad + one_minus_b2 * diff;
@@ -53,7 +52,7 @@ struct Adan : NoCarry {
   }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
-    for_each_element(t, AdanRule<T>(h, step));
+    with_flag(step == 1, [&](auto first) { for_each_element(t, AdanRule<T, first()>(h, step)); });
   }
 };
 

@@ -18,30 +18,42 @@
 
 namespace fastopt {
 
+// The first step: v <- g^2, and the params move only by decoupled decay.
 template <class T>
-struct AdoptRule {
-  T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, lr, eps, clip;
-  bool first, clipping, nesterov, cautious;
-  AdoptRule(const Hyper& h, int64_t step)
-      : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
-        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), lr(h["lr"]), eps(h["eps"]),
-        clip(static_cast<T>(std::pow(static_cast<double>(step - 1), 0.25))),
-        first(step == 1), clipping(h.flag("use_clipping")), nesterov(h.flag("nesterov")),
-        cautious(h.flag("cautious")) {}
+struct AdoptFirstRule {
+  T sign, decay, l2;
+  AdoptFirstRule(const Hyper& h, int64_t) : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
-    // The first step only records v; selects (not branches) keep the loop vectorisable.
-    const T v = s[1][i], m_old = s[0][i];
-    s[1][i] = first ? grad * grad : b2 * v + one_minus_b2 * grad * grad;
+    s[1][i] = grad * grad;
+    p[i] = param;
+  }
+};
+
+template <class T, bool Clipping, bool Nesterov>
+struct AdoptRule {
+  T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, lr, eps, clip;
+  bool cautious;
+  AdoptRule(const Hyper& h, int64_t step)
+      : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
+        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), lr(h["lr"]), eps(h["eps"]),
+        clip(static_cast<T>(std::pow(static_cast<double>(step - 1), 0.25))), cautious(h.flag("cautious")) {}
+
+  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+    const T param = p[i] * decay;
+    T grad = sign * g[i];
+    if (l2 != T(0)) grad += l2 * param;
+    const T v = s[1][i];
     T normed = grad / nan_max(std::sqrt(v), eps);
-    if (clipping) normed = nan_clamp(normed, -clip, clip);
-    const T m = b1 * m_old + one_minus_b1 * normed;
-    const T update = nesterov ? b1 * m + one_minus_b1 * normed : m;
-    s[0][i] = first ? m_old : m;
-    p[i] = first ? param : param - lr * (update * cautious_keep(cautious, update, grad));
+    if (Clipping) normed = nan_clamp(normed, -clip, clip);
+    const T m = b1 * s[0][i] + one_minus_b1 * normed;
+    const T update = Nesterov ? b1 * m + one_minus_b1 * normed : m;
+    s[0][i] = m;
+    s[1][i] = b2 * v + one_minus_b2 * grad * grad;
+    p[i] = param - lr * (update * cautious_keep(cautious, update, grad));
   }
 };
 
@@ -56,7 +68,10 @@ struct Adopt : NoCarry {
   }
   template <class T>
   static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
-    for_each_element(t, AdoptRule<T>(h, step));
+    if (step == 1) return for_each_element(t, AdoptFirstRule<T>(h, step));
+    with_flag(h.flag("use_clipping"), [&](auto c) {
+      with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdoptRule<T, c(), n()>(h, step)); });
+    });
   }
 };
 
