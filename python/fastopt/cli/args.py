@@ -309,9 +309,10 @@ def optimizer_flags() -> dict:
             texts.setdefault(keyword, {}).setdefault(e.describe(keyword) or keyword, []).append(name)
     flags = {}
     for keyword, kind in kinds.items():
-        # Two meanings are both shown (rmsprop's alpha, Lookahead's alpha); otherwise the description most
-        # optimizers share, then which optimizers take the flag.
-        if len(texts[keyword]) == 2:
+        # Two meanings, or several that no two optimizers share (alpha: rmsprop's, Lookahead's, AdEMAMix's,
+        # ASGD's), are all shown; otherwise the description most optimizers share, then which take the flag.
+        meanings = texts[keyword]
+        if len(meanings) == 2 or max(len(names) for names in meanings.values()) == 1:
             text = "; ".join(f"{t} ({', '.join(names)})" for t, names in texts[keyword].items())
         else:
             text = max(texts[keyword].items(), key=lambda item: len(item[1]))[0]
