@@ -15,11 +15,11 @@ void triad_in_place(float* restrict a, const float* restrict c, float s, int64_t
 }
 
 /* The memory traffic of an optimizer step with no arithmetic to speak of: read g, read and write p
-   and `states` state arrays (0 to 3; the unused pointers may be null).  An optimizer step that runs
+   and `states` state arrays (0 to 4, fastopt's kMaxStates; the unused pointers may be null).  An optimizer step that runs
    as fast as this on the same arrays is at the memory wall of its own access pattern.  (The branches
    are loop-invariant: GCC and Clang unswitch them at -O3, so each case vectorises.) */
 void same_traffic(float* restrict p, const float* restrict g, float* restrict s0, float* restrict s1,
-                  float* restrict s2, int states, int64_t n, int threads) {
+                  float* restrict s2, float* restrict s3, int states, int64_t n, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i];
@@ -27,5 +27,6 @@ void same_traffic(float* restrict p, const float* restrict g, float* restrict s0
     if (states > 0) s0[i] += gi;
     if (states > 1) s1[i] += gi;
     if (states > 2) s2[i] += gi;
+    if (states > 3) s3[i] += gi;
   }
 }

@@ -37,6 +37,7 @@ import numpy as np
 
 N = 1 << 25
 SCALAR = 3.0
+MAX_STATES = 4  # state arrays same_traffic can move: fastopt's kMaxStates (Adan keeps four)
 SOURCE = Path(__file__).with_name("triad.c")
 
 
@@ -76,7 +77,7 @@ def _compile() -> ctypes.CDLL | None:
     lib.triad_in_place.restype = None
     lib.triad_in_place.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_float, ctypes.c_int64, ctypes.c_int]
     lib.same_traffic.restype = None
-    lib.same_traffic.argtypes = [ctypes.c_void_p] * 5 + [ctypes.c_int, ctypes.c_int64, ctypes.c_int]
+    lib.same_traffic.argtypes = [ctypes.c_void_p] * (2 + MAX_STATES) + [ctypes.c_int, ctypes.c_int64, ctypes.c_int]
     return lib
 
 
@@ -131,13 +132,15 @@ def same_traffic_stepper(grad: np.ndarray, num_states: int, threads: int):
     an optimizer divided by it is the optimizer's distance to the memory wall of its own access
     pattern.  None when no native triad can be built.
     """
+    if not 0 <= num_states <= MAX_STATES:
+        raise ValueError(f"num_states: same_traffic moves 0 to {MAX_STATES} state arrays, got {num_states}")
     lib = _compile()
     if lib is None:
         return None
     arrays = [np.zeros_like(grad) for _ in range(1 + num_states)]
 
     def run():  # reads `arrays` each time, which keeps them alive as long as the stepper
-        pointers = [a.ctypes.data for a in arrays] + [None] * (3 - num_states)
+        pointers = [a.ctypes.data for a in arrays] + [None] * (MAX_STATES - num_states)
         lib.same_traffic(pointers[0], grad.ctypes.data, *pointers[1:], num_states, grad.size, threads)
 
     run()  # check that it touches every array it should, as an optimizer step would

@@ -20,9 +20,10 @@ def _gradient(p, g, maximize, weight_decay):
     return g + weight_decay * p if weight_decay else g
 
 
-def sgd(p, g, state, t, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """PyTorch's SGD: the momentum buffer starts as the first gradient; Nesterov looks one buffer ahead."""
-    g = _gradient(p, g, maximize, weight_decay)
+def sgd(p, g, state, t, lr, momentum, dampening, weight_decay, nesterov, maximize, decoupled_weight_decay):
+    """PyTorch's SGD: the momentum buffer starts as the first gradient; Nesterov looks one buffer ahead.  SGDW
+    (Loshchilov & Hutter, 2019) decays the params first, scaled by lr as AdamW."""
+    g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
     if momentum:
         buf = g.copy() if "buf" not in state else momentum * state["buf"] + (1 - dampening) * g
         state["buf"] = buf
@@ -82,7 +83,13 @@ def _decay(p, g, lr, weight_decay, decoupled, maximize):
     return _gradient(p, g, maximize, weight_decay)
 
 
-def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
+def _cautious(update, g, cautious):
+    """Liang et al. (2024): zero the update where it disagrees in sign with the gradient (no rescaling: fastopt's
+    documented variant); a multiplication, so a NaN update stays NaN."""
+    return update * (update * g > 0) if cautious else update
+
+
+def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, cautious):
     """Kingma & Ba (2015), bias-corrected moments; AMSGrad (Reddi et al., 2018) keeps the running max of v."""
     beta1, beta2 = betas
     g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
@@ -91,20 +98,20 @@ def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoup
         v = np.maximum(state.get("vmax", np.zeros_like(p)), v)
         state["vmax"] = v
     m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
-    p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    p -= lr * _cautious(m_hat / (np.sqrt(v_hat) + eps), g, cautious)
 
 
-def adamax(p, g, state, t, lr, betas, eps, weight_decay, maximize):
+def adamax(p, g, state, t, lr, betas, eps, weight_decay, maximize, cautious):
     """Kingma & Ba (2015, section 7.1): the infinity norm u_t = max(beta2 u, |g|), PyTorch adds eps inside."""
     beta1, beta2 = betas
     g = _gradient(p, g, maximize, weight_decay)
     m = beta1 * state.get("m", np.zeros_like(p)) + (1 - beta1) * g
     u = np.maximum(beta2 * state.get("u", np.zeros_like(p)), np.abs(g) + eps)
     state["m"], state["u"] = m, u
-    p -= lr / (1 - beta1 ** t) * m / u
+    p -= lr / (1 - beta1 ** t) * _cautious(m / u, g, cautious)
 
 
-def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, cautious):
     """Dozat (2016) with PyTorch's schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) and the running product of mu."""
     beta1, beta2 = betas
     g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
@@ -113,15 +120,15 @@ def nadam(p, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decouple
     product, product_next = math.prod(mus[:t]), math.prod(mus)
     m, v = _moments(p, g, state, beta1, beta2)
     denom = np.sqrt(v / (1 - beta2 ** t)) + eps
-    p -= lr * ((1 - mu) / (1 - product) * g / denom + mu_next / (1 - product_next) * m / denom)
+    p -= lr * _cautious((1 - mu) / (1 - product) * g / denom + mu_next / (1 - product_next) * m / denom, g, cautious)
 
 
-def radam(p, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize):
+def radam(p, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize, cautious):
     """Liu et al. (2020): Adam's adaptive step, rectified by r_t once the variance is tractable (rho_t > 5)."""
     beta1, beta2 = betas
     g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
     m, v = _moments(p, g, state, beta1, beta2)
-    m_hat = m / (1 - beta1 ** t)
+    m_hat = _cautious(m / (1 - beta1 ** t), g, cautious)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
     if rho_t > 5:
@@ -131,17 +138,17 @@ def radam(p, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, 
         p -= lr * m_hat
 
 
-def lion(p, g, state, t, lr, betas, weight_decay, maximize):
+def lion(p, g, state, t, lr, betas, weight_decay, maximize, cautious):
     """Chen et al. (2023), Program 1: sign of the beta1-interpolation, then the beta2 momentum update."""
     beta1, beta2 = betas
     g = -g if maximize else g
     m = state.get("m", np.zeros_like(p))
-    update = np.sign(beta1 * m + (1 - beta1) * g)
+    update = _cautious(np.sign(beta1 * m + (1 - beta1) * g), g, cautious)
     p -= lr * (update + weight_decay * p)
     state["m"] = beta2 * m + (1 - beta2) * g
 
 
-def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay, maximize):
+def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay, maximize, cautious):
     """Zaheer et al. (2018), Algorithm 2, as optax's yogi: v moves toward g^2 by (1 - beta2) g^2; no bias correction."""
     beta1, beta2 = betas
     g = _gradient(p, g, maximize, weight_decay)
@@ -149,30 +156,146 @@ def yogi(p, g, state, t, lr, betas, eps, initial_accumulator_value, weight_decay
     v = state.get("v", np.full_like(p, initial_accumulator_value))
     v = v - (1 - beta2) * np.sign(v - g * g) * g * g
     state["m"], state["v"] = m, v
-    p -= lr * m / (np.sqrt(v) + eps)
+    p -= lr * _cautious(m / (np.sqrt(v) + eps), g, cautious)
+
+
+def adabelief(p, g, state, t, lr, betas, eps, eps_root, weight_decay, nesterov, maximize, decoupled_weight_decay,
+              cautious):
+    """optax's scale_by_belief (Zhuang et al., 2020): the second moment of g - m, eps_root added to it every step."""
+    b1, b2 = betas
+    g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
+    m = (1 - b1) * g + b1 * state.get("m", np.zeros_like(p))
+    s = (1 - b2) * (g - m) ** 2 + b2 * state.get("s", np.zeros_like(p)) + eps_root
+    state["m"], state["s"] = m, s
+    if nesterov:
+        m_hat = b1 * m / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1 ** t)
+    else:
+        m_hat = m / (1 - b1 ** t)
+    p -= lr * _cautious(m_hat / (np.sqrt(s / (1 - b2 ** t)) + eps), g, cautious)
+
+
+def adopt(p, g, state, t, lr, betas, eps, weight_decay, use_clipping, nesterov, maximize, decoupled_weight_decay,
+          cautious):
+    """optax.contrib.scale_by_adopt (Taniguchi et al., 2024) at count = t - 1: the first call records v = g^2 only;
+    later ones clip g / max(sqrt(v_prev), eps) to count^(1/4).  Weight decay as the authors' PyTorch code."""
+    b1, b2 = betas
+    g = _decay(p, g, lr, weight_decay, decoupled_weight_decay, maximize)
+    if t == 1:
+        state["m"], state["v"] = np.zeros_like(p), g * g
+        return
+    u = g / np.maximum(np.sqrt(state["v"]), eps)
+    if use_clipping:
+        u = np.clip(u, -(t - 1) ** 0.25, (t - 1) ** 0.25)
+    m = (1 - b1) * u + b1 * state["m"]
+    update = (1 - b1) * u + b1 * m if nesterov else m
+    state["m"], state["v"] = m, (1 - b2) * g * g + b2 * state["v"]
+    p -= lr * _cautious(update, g, cautious)
+
+
+def _ademamix_schedules(t, betas, alpha, beta3_warmup, alpha_warmup):
+    """The AdEMAMix authors' linear_warmup_scheduler and linear_hl_warmup_scheduler (None written as 0)."""
+    b1, _, b3 = betas
+    if alpha_warmup and t < alpha_warmup:
+        a = t / float(alpha_warmup)
+        alpha = (1.0 - a) * 0 + a * alpha
+    if beta3_warmup and t < beta3_warmup:
+        def half_life(beta, eps=1e-8):
+            return math.log(0.5) / math.log(beta + eps) - 1
+
+        a = t / float(beta3_warmup)
+        b3 = math.pow(0.5, 1 / ((1.0 - a) * half_life(b1) + a * half_life(b3) + 1))
+    return alpha, b3
+
+
+def ademamix(p, g, state, t, lr, betas, alpha, beta3_warmup, alpha_warmup, eps, weight_decay, maximize, cautious):
+    """The AdEMAMix authors' PyTorch step (apple/ml-ademamix): fast and slow EMAs, decoupled decay."""
+    b1, b2, _ = betas
+    g = -g if maximize else g
+    alpha, b3 = _ademamix_schedules(t, betas, alpha, beta3_warmup, alpha_warmup)
+    fast = b1 * state.get("fast", np.zeros_like(p)) + (1 - b1) * g
+    slow = b3 * state.get("slow", np.zeros_like(p)) + (1 - b3) * g
+    v = b2 * state.get("v", np.zeros_like(p)) + (1 - b2) * g * g
+    state["fast"], state["slow"], state["v"] = fast, slow, v
+    denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps
+    update = _cautious((fast / (1 - b1 ** t) + alpha * slow) / denom, g, cautious)
+    p -= lr * (update + weight_decay * p)
+
+
+def adan(p, g, state, t, lr, betas, eps, weight_decay, maximize, cautious):
+    """optax's scale_by_adan then add_decayed_weights: difference terms weighted by 1 - b2, as optax has them."""
+    b1, b2, b3 = betas
+    g = -g if maximize else g
+    diff = np.zeros_like(g) if t == 1 else g - state["prev"]
+    m = (1 - b1) * g + b1 * state.get("m", np.zeros_like(p))
+    v = (1 - b2) * diff + b2 * state.get("v", np.zeros_like(p))
+    n = (1 - b3) * (g + (1 - b2) * diff) ** 2 + b3 * state.get("n", np.zeros_like(p))
+    state["m"], state["v"], state["n"], state["prev"] = m, v, n, g
+    m_hat, v_hat, n_hat = m / (1 - b1 ** t), v / (1 - b2 ** t), n / (1 - b3 ** t)
+    update = _cautious((m_hat + (1 - b2) * v_hat) / (np.sqrt(n_hat) + eps), g, cautious)
+    p -= lr * (update + weight_decay * p)
+
+
+def rprop(p, g, state, t, lr, etas, step_sizes, maximize):
+    """torch.optim.Rprop's single-tensor step: per-element step sizes from the sign of g * g_prev."""
+    etaminus, etaplus = etas
+    g = -g if maximize else g
+    sign = np.sign(g * state.get("prev", np.zeros_like(p)))
+    factor = np.where(sign > 0, etaplus, np.where(sign < 0, etaminus, np.where(sign == 0, 1.0, sign)))
+    step = np.clip(state.get("step", np.full_like(p, lr)) * factor, *step_sizes)
+    g = np.where(factor == etaminus, 0.0, g)
+    p -= np.sign(g) * step
+    state["prev"], state["step"] = g, step
+
+
+def asgd(p, g, state, t, lr, lambd, alpha, t0, weight_decay, maximize):
+    """torch.optim.ASGD's single-tensor step: eta and mu start at lr and 1 and are updated after each step."""
+    g = -g if maximize else g
+    eta, mu = state.get("eta", lr), state.get("mu", 1.0)
+    if weight_decay:
+        g = g + weight_decay * p
+    p *= 1 - lambd * eta
+    p += -eta * g
+    state["ax"] = state.get("ax", np.zeros_like(p)) + (p - state.get("ax", np.zeros_like(p))) * mu if mu != 1 \
+        else p.copy()
+    state["eta"], state["mu"] = lr / ((1 + lambd * lr * t) ** alpha), 1 / max(1, t - t0)
 
 
 # name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's
 # constructors must match.
 RULES = {
-    "SGD": (sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)),
+    "SGD": (sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False,
+                      decoupled_weight_decay=False)),
+    "SGDW": (sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=1e-2, nesterov=False, maximize=False,
+                       decoupled_weight_decay=True)),  # AdamW's default decay (torch has no SGDW)
     "Adagrad": (adagrad, dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
                               maximize=False)),
     "RMSprop": (rmsprop, dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                               maximize=False)),
     "Adadelta": (adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)),
     "Adam": (adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-                        decoupled_weight_decay=False)),
+                        decoupled_weight_decay=False, cautious=False)),
     "AdamW": (adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False,
-                         decoupled_weight_decay=True)),
-    "Adamax": (adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)),
+                         decoupled_weight_decay=True, cautious=False)),
+    "Adamax": (adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, cautious=False)),
     "NAdam": (nadam, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                          decoupled_weight_decay=False, maximize=False)),
+                          decoupled_weight_decay=False, maximize=False, cautious=False)),
     "RAdam": (radam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
-                          maximize=False)),
-    "Lion": (lion, dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False)),
+                          maximize=False, cautious=False)),
+    "Lion": (lion, dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False, cautious=False)),
     "Yogi": (yogi, dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6, weight_decay=0.0,
-                        maximize=False)),  # optax's defaults (torch has no Yogi)
+                        maximize=False, cautious=False)),  # optax's defaults (torch has no Yogi)
+    # optax's betas and eps, the authors' lr (optax has no default rate)
+    "AdaBelief": (adabelief, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-16, eps_root=1e-16, weight_decay=0.0,
+                                  nesterov=False, maximize=False, decoupled_weight_decay=False, cautious=False)),
+    "ADOPT": (adopt, dict(lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, weight_decay=0.0, use_clipping=True, nesterov=False,
+                          maximize=False, decoupled_weight_decay=False, cautious=False)),
+    # the authors' PyTorch defaults
+    "AdEMAMix": (ademamix, dict(lr=1e-3, betas=(0.9, 0.999, 0.9999), alpha=2.0, beta3_warmup=0, alpha_warmup=0,
+                                eps=1e-8, weight_decay=0.0, maximize=False, cautious=False)),
+    "Adan": (adan, dict(lr=1e-3, betas=(0.98, 0.92, 0.99), eps=1e-8, weight_decay=0.0, maximize=False,
+                        cautious=False)),
+    "Rprop": (rprop, dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False)),
+    "ASGD": (asgd, dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)),
 }
 
 
@@ -228,6 +351,8 @@ WRAPPED = {"Ranger": ranger}
 # What the tests run of each optimizer (fastopt class name): a learning rate large enough that the updates, and
 # so any error in them, are not tiny, the weight-decay value to cross with, and the variants (option combinations)
 # of its update rule.  Every fastopt optimizer but the Lookahead wrapper (tested over several of these) has a row.
+# A weight decay of None: the optimizer has none (Rprop).  ADOPT without clipping divides by sqrt(v_1) = |g_1|,
+# so a g_1 near zero (an L2 term cancelling the gradient) makes float32 ill-conditioned: its variant floors at 0.1.
 VARIANTS = {
     "SGD": (dict(lr=0.05), 0.1, [{}, dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
                                  dict(momentum=0.9, nesterov=True)]),
@@ -235,14 +360,30 @@ VARIANTS = {
     "RMSprop": (dict(lr=0.01), 0.1, [{}, dict(centered=True), dict(momentum=0.8), dict(centered=True, momentum=0.8),
                                      dict(alpha=0.9, eps=1e-3)]),
     "Adadelta": (dict(lr=1.0), 0.1, [{}, dict(rho=0.5, eps=1e-3)]),
+    "SGDW": (dict(lr=0.05), 0.1, [{}, dict(momentum=0.9), dict(momentum=0.9, dampening=0.3),
+                                  dict(momentum=0.9, nesterov=True)]),
     "Adam": (dict(lr=0.01), 0.1, [{}, dict(amsgrad=True), dict(decoupled_weight_decay=True),
                                   dict(amsgrad=True, decoupled_weight_decay=True),
-                                  dict(betas=(0.8, 0.99), eps=1e-4)]),
-    "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True)]),
-    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3)]),
-    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True)]),
-    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9))]),
-    "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9))]),
-    "Yogi": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-4), dict(initial_accumulator_value=0.5)]),
+                                  dict(betas=(0.8, 0.99), eps=1e-4), dict(cautious=True),
+                                  dict(cautious=True, amsgrad=True, decoupled_weight_decay=True)]),
+    "AdamW": (dict(lr=0.01), 0.3, [{}, dict(amsgrad=True), dict(cautious=True)]),
+    "Adamax": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-3), dict(cautious=True)]),
+    "NAdam": (dict(lr=0.02), 0.1, [{}, dict(momentum_decay=0.1), dict(decoupled_weight_decay=True),
+                                   dict(cautious=True)]),
+    "RAdam": (dict(lr=0.01), 0.1, [{}, dict(decoupled_weight_decay=True), dict(betas=(0.8, 0.9)),
+                                   dict(cautious=True, decoupled_weight_decay=True)]),
+    "Lion": (dict(lr=1e-3), 0.5, [{}, dict(betas=(0.5, 0.9)), dict(cautious=True)]),
+    "Yogi": (dict(lr=0.02), 0.1, [{}, dict(betas=(0.8, 0.9), eps=1e-4), dict(initial_accumulator_value=0.5),
+                                  dict(cautious=True)]),
+    "AdaBelief": (dict(lr=0.01), 0.1, [{}, dict(nesterov=True), dict(decoupled_weight_decay=True), dict(cautious=True),
+                                       dict(betas=(0.8, 0.99), eps=1e-8, eps_root=1e-10)]),
+    "ADOPT": (dict(lr=0.01), 0.1, [{}, dict(use_clipping=False, eps=0.1), dict(nesterov=True),
+                                   dict(decoupled_weight_decay=True), dict(cautious=True),
+                                   dict(betas=(0.8, 0.99), eps=1e-3)]),
+    "AdEMAMix": (dict(lr=0.01), 0.1, [{}, dict(alpha_warmup=20, beta3_warmup=30),
+                                      dict(betas=(0.0, 0.99, 0.999), alpha=5.0, beta3_warmup=10), dict(cautious=True)]),
+    "Adan": (dict(lr=0.01), 0.1, [{}, dict(betas=(0.9, 0.8, 0.95), eps=1e-4), dict(cautious=True)]),
+    "Rprop": (dict(lr=0.01), None, [{}, dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))]),
+    "ASGD": (dict(lr=0.05), 0.1, [{}, dict(t0=10, lambd=0.01, alpha=0.5)]),
     "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
 }

@@ -50,7 +50,7 @@ def exit_status(capsys, argv):
     (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
     (["--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
     (["--hidden", "512,x"], "argument --hidden: expected a positive integer, got 'x'"),
-    (["--betas", "0.9"], "argument --betas: expected two numbers separated by a comma"),
+    (["--betas", "0.9"], "argument --betas: expected numbers separated by commas (e.g. 0.9,0.999), got"),
     (["--optimizer", "adamm"], "argument --optimizer: invalid choice: 'adamm'"),
     (["--schedule", "linear"], "argument --schedule: invalid choice"),
     (["--target-accuracy", "120"], "expected a percentage in (0, 100], got '120'"),
@@ -153,11 +153,33 @@ def test_every_optimizer_is_selectable(tmp_path, fake_net, name):
     (["--optimizer", "adadelta", "--rho", "0.95"], {"rho": 0.95, "lr": 1.0}),
     (["--optimizer", "nadam", "--momentum-decay", "0.002", "--decoupled-weight-decay"],
      {"momentum_decay": 0.002, "decoupled_weight_decay": True}),
+    (["--optimizer", "ademamix", "--betas", "0.8,0.99,0.999", "--alpha", "5", "--beta3-warmup", "100", "--cautious"],
+     {"betas": (0.8, 0.99, 0.999), "alpha": 5.0, "beta3_warmup": 100, "cautious": True}),
+    (["--optimizer", "adan", "--beta3", "0.95"], {"betas": (0.98, 0.92, 0.95)}),
+    (["--optimizer", "adopt", "--no-use-clipping", "--nesterov"], {"use_clipping": False, "nesterov": True}),
+    (["--optimizer", "adopt"], {"use_clipping": True}),
+    (["--optimizer", "rprop", "--etas", "0.4,1.3", "--step-sizes", "1e-5,1"],
+     {"etas": (0.4, 1.3), "step_sizes": (1e-5, 1.0)}),
+    (["--optimizer", "asgd", "--lambd", "1e-3", "--t0", "50"], {"lambd": 1e-3, "t0": 50.0}),
+    (["--optimizer", "sgdw", "--weight-decay", "0.05"], {"weight_decay": 0.05, "momentum": 0.9}),
+    (["--optimizer", "lion", "--cautious"], {"cautious": True}),
 ])
 def test_hyperparameter_flags_reach_the_optimizer(tmp_path, fake_net, flags, expected):
     assert train(tmp_path, "--epochs", "1", "--schedule", "constant", *flags) == 0
     group = load_checkpoint(tmp_path / "checkpoint.npz")["optimizer"]["param_groups"][0]
     assert {k: group[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--optimizer", "adam", "--beta3", "0.9"], "--beta3 does not apply to optimizer 'adam' (it takes 2 betas)"),
+    (["--optimizer", "rprop", "--cautious"], "--cautious does not apply to optimizer 'rprop'"),
+    (["--optimizer", "adan", "--betas", "x,y"], "expected numbers separated by commas"),
+    (["--optimizer", "adam", "--betas", "0.9,0.99,0.5"], "Invalid betas: (0.9, 0.99, 0.5) (expected a pair (beta1, beta2))"),
+])
+def test_new_optimizer_flags_refused(tmp_path, fake_net, capsys, flags, message):
+    with pytest.raises(SystemExit) as e:
+        train(tmp_path, "--epochs", "1", *flags)
+    assert e.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_ranger_lookahead_flags(tmp_path, fake_net):

@@ -141,6 +141,20 @@ BAD_HYPER = [
     (fastopt.Ranger, dict(k=0), r"Invalid k: 0"),
     (fastopt.Ranger, dict(alpha=1.5), r"Invalid alpha: 1.5"),
     (fastopt.Ranger, dict(eps=-1.0), r"epsilon value: -1.0"),
+    (fastopt.SGDW, dict(weight_decay=-0.01), r"weight_decay value: -0.01"),
+    (fastopt.AdaBelief, dict(eps_root=-1e-16), r"eps_root value: -1e-16 \(must be >= 0\)"),
+    (fastopt.ADOPT, dict(betas=(0.9, 1.0)), r"beta parameter at index 1: 1.0"),
+    (fastopt.AdEMAMix, dict(betas=(0.9, 0.999)), r"Invalid betas: \(0.9, 0.999\) \(expected a triple"),
+    (fastopt.AdEMAMix, dict(betas=(0.9, 0.999, 1.0)), r"beta parameter at index 2: 1.0"),
+    (fastopt.AdEMAMix, dict(alpha=-1.0), r"alpha value: -1.0"),
+    (fastopt.AdEMAMix, dict(beta3_warmup=-5), r"beta3_warmup value: -5"),
+    (fastopt.Adan, dict(betas=(0.98, 0.92, 0.99, 0.9)), r"expected a triple \(beta1, beta2, beta3\)"),
+    (fastopt.Rprop, dict(etas=(1.5, 1.2)), r"Invalid eta values: \(1.5, 1.2\)"),
+    (fastopt.Rprop, dict(etas=(0.5, 1.0)), r"need 0 < etaminus < 1 < etaplus"),
+    (fastopt.Rprop, dict(step_sizes=(1.0, 0.1)), r"Invalid step_sizes: \(1.0, 0.1\) \(need 0 <= minimum <= maximum"),
+    (fastopt.Rprop, dict(step_sizes=(1e-6,)), r"step_sizes: \(1e-06,\) \(expected a pair of real numbers"),
+    (fastopt.ASGD, dict(lambd=-1e-4), r"lambd value: -0.0001"),
+    (fastopt.ASGD, dict(t0=float("inf")), r"t0: inf \(must be finite"),
 ]
 
 
@@ -172,6 +186,22 @@ def test_hyperparameter_made_invalid_before_a_step(adam, key, value, match):
     opt, params = adam
     opt.param_groups[0][key] = value
     assert_step_rejected(opt, ones_like(params), ValueError, match)
+
+
+@pytest.mark.parametrize("cls, key, value, match", [
+    (fastopt.Rprop, "etas", (0.5, 0.9), r"Invalid eta values"),
+    (fastopt.AdEMAMix, "betas", (0.9, 0.999, 1.5), r"beta parameter at index 2: 1.5"),
+    (fastopt.Adan, "betas", (0.9, 0.9), r"expected a triple"),
+    (fastopt.ADOPT, "use_clipping", 2, r"use_clipping: expected a bool, got int 2"),
+    (fastopt.ASGD, "lambd", -1.0, r"lambd value: -1.0"),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_new_optimizers_reject_a_hyperparameter_made_invalid_after_a_step(cls, key, value, match):
+    """The state exists (one step taken); the bad value is caught before anything changes."""
+    params = two_params()
+    opt = cls(params, lr=0.01)
+    opt.step(ones_like(params))
+    opt.param_groups[0][key] = value
+    assert_step_rejected(opt, ones_like(params), TypeError if key == "use_clipping" else ValueError, match)
 
 
 def test_lookahead_step_with_bad_grads_changes_nothing():

@@ -52,7 +52,10 @@ def test_lr_changed_between_steps_takes_effect(name):
     opt = getattr(fastopt, name)(constant, lr=lrs[0])
     for g in grads:
         opt.step(g)
-    assert not np.allclose(constant[0], params[0], rtol=1e-6, atol=0)  # the schedule made a difference
+    if name == "Rprop":  # lr only sets the initial step sizes: a schedule after the first step changes nothing
+        np.testing.assert_array_equal(constant[0], params[0])
+    else:
+        assert not np.allclose(constant[0], params[0], rtol=1e-6, atol=0)  # the schedule made a difference
 
 
 def test_lookahead_sees_the_inner_param_groups():

@@ -16,7 +16,7 @@ class optim:
         @property
         def name(self) -> str: ...
         @property
-        def hyperparameters(self) -> dict[str, str]: ...  # name -> "real" | "flag" | "pair"
+        def hyperparameters(self) -> dict[str, str]: ...  # name -> "real" | "flag" | "pair" | "triple"
         @property
         def slot_names(self) -> list[str]: ...
         @property

@@ -137,21 +137,21 @@ def batch_sizes(text: str) -> list[int | str]:
     return [t if t == "full" else positive_int(t) for t in (t.strip().lower() for t in text.split(","))]
 
 
-def float_pair(text: str) -> tuple[float, float]:
-    """``"0.9,0.999"`` -> ``(0.9, 0.999)``.
+def float_tuple(text: str) -> tuple[float, ...]:
+    """``"0.9,0.999"`` -> ``(0.9, 0.999)``: two or more numbers (the optimizer checks how many it takes).
 
     Parameters
     ----------
     text : str
-        Two numbers separated by a comma.
+        Numbers separated by commas.
     """
     parts = text.split(",")
     try:
-        if len(parts) == 2:
-            return float(parts[0]), float(parts[1])
+        if len(parts) >= 2:
+            return tuple(float(p) for p in parts)
     except ValueError:
         pass
-    raise argparse.ArgumentTypeError(f"expected two numbers separated by a comma (e.g. 0.9,0.999), got {text!r}")
+    raise argparse.ArgumentTypeError(f"expected numbers separated by commas (e.g. 0.9,0.999), got {text!r}")
 
 
 def percentage(text: str) -> float:
@@ -278,11 +278,11 @@ def add_threads_progress_flags(group) -> None:
 
 # ---------------------------------------------------------------------------------------------- optimizers
 def _flag_type(default):
-    """How the CLI parses a keyword, from the type of its default: a switch, a pair, an int or a float."""
+    """How the CLI parses a keyword, from the type of its default: a switch, a tuple, an int or a float."""
     if isinstance(default, bool):
         return "flag"
     if isinstance(default, tuple):
-        return float_pair
+        return float_tuple
     return positive_int if isinstance(default, int) else float
 
 
@@ -290,8 +290,8 @@ def optimizer_flags() -> dict:
     """The optimizer hyperparameter flags, derived from the registry: every constructor keyword of every
     optimizer (but ``lr``, the command's own) is a flag, ``--weight-decay`` for ``weight_decay``, typed
     by its default and described by the class docstrings (the description most of them share), naming the
-    optimizers that take it; ``--beta1`` and ``--beta2`` set one of ``betas``.  A flag given to an optimizer without
-    that keyword is an error, not silently ignored.
+    optimizers that take it; ``--beta1``, ``--beta2`` (and ``--beta3`` where an optimizer takes three) set
+    one of ``betas``.  A flag given to an optimizer without that keyword is an error, not silently ignored.
 
     Returns
     -------
@@ -309,9 +309,10 @@ def optimizer_flags() -> dict:
             texts.setdefault(keyword, {}).setdefault(e.describe(keyword) or keyword, []).append(name)
     flags = {}
     for keyword, kind in kinds.items():
-        # Two meanings are both shown (rmsprop's alpha, Lookahead's alpha); otherwise the description most
-        # optimizers share, then which optimizers take the flag.
-        if len(texts[keyword]) == 2:
+        # Two meanings, or several that no two optimizers share (alpha: rmsprop's, Lookahead's, AdEMAMix's,
+        # ASGD's), are all shown; otherwise the description most optimizers share, then which take the flag.
+        meanings = texts[keyword]
+        if len(meanings) == 2 or max(len(names) for names in meanings.values()) == 1:
             text = "; ".join(f"{t} ({', '.join(names)})" for t, names in texts[keyword].items())
         else:
             text = max(texts[keyword].items(), key=lambda item: len(item[1]))[0]
@@ -319,9 +320,15 @@ def optimizer_flags() -> dict:
             text += f" ({', '.join(names)})" if len(names) < len(REGISTRY) else ""
         flags["--" + keyword.replace("_", "-")] = (keyword, kind, text)
         if keyword == "betas":
-            flags["--beta1"] = ("betas", float, "first beta alone (the second keeps its default)")
-            flags["--beta2"] = ("betas", float, "second beta alone (the first keeps its default)")
+            flags["--beta1"] = ("betas", float, "first beta alone (the others keep their defaults)")
+            flags["--beta2"] = ("betas", float, "second beta alone (the others keep their defaults)")
+            triples = [n for n, e in REGISTRY.items() if len(e.hyperparameters().get("betas", ())) == 3]
+            if triples:
+                flags["--beta3"] = ("betas", float, f"third beta alone ({', '.join(triples)})")
     return flags
+
+
+_BETA_INDEX = {"--beta1": 0, "--beta2": 1, "--beta3": 2}
 
 
 def _dest(flag: str) -> str:
@@ -349,8 +356,11 @@ def add_hyper_flags(p) -> None:
         The command's parser.
     """
     hyper = p.add_argument_group("optimizer hyperparameters (default: the optimizer's own)")
-    for flag, (_, kind, text) in optimizer_flags().items():
-        if kind == "flag":
+    on_by_default = {k for e in REGISTRY.values() for k, v in e.hyperparameters().items() if v is True}
+    for flag, (keyword, kind, text) in optimizer_flags().items():
+        if kind == "flag" and keyword in on_by_default:  # a switch some optimizer has on: --x and --no-x
+            hyper.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif kind == "flag":
             hyper.add_argument(flag, action="store_const", const=True, help=text)
         else:
             hyper.add_argument(flag, type=kind, help=text, metavar=flag.lstrip("-").upper().replace("-", "_"))
@@ -380,11 +390,13 @@ def optimizer_hyper(args, parser) -> dict:
         if keyword not in accepted:
             takes = ["--lr"] + [f for f, (k, _, _) in optimizer_flags().items() if k in accepted]
             parser.error(f"{flag} does not apply to optimizer {args.optimizer!r} (it takes {', '.join(takes)})")
-        if flag in ("--beta1", "--beta2"):
+        if flag in _BETA_INDEX:
             if args.betas is not None:
                 parser.error(f"{flag} and --betas both given; use one or the other")
             betas = list(hyper.get("betas", accepted["betas"]))
-            betas[flag == "--beta2"] = value
+            if _BETA_INDEX[flag] >= len(betas):
+                parser.error(f"{flag} does not apply to optimizer {args.optimizer!r} (it takes {len(betas)} betas)")
+            betas[_BETA_INDEX[flag]] = value
             value = tuple(betas)
         hyper[keyword] = value
     return hyper

@@ -18,6 +18,12 @@ class Adam(Optimizer):
     With ``decoupled_weight_decay`` the params are first shrunk, :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`,
     and no L2 term enters the gradient (AdamW).
 
+    ``cautious`` (Liang et al., 2024, "Cautious Optimizers: Improving Training with One Line of Code") keeps
+    only the components of the update that point the way of the gradient: :math:`m_t` is replaced by
+    :math:`m_t \odot \mathbb{1}[m_t \odot g_t > 0]`.  fastopt does not rescale the kept components by the
+    paper's per-tensor factor :math:`d / (\mathrm{nnz} + 1)` (optax's ``n / (\sum\phi + \epsilon)``): they move
+    exactly as without the mask, the paper's general update with scaling factor 1.
+
     Parameters
     ----------
     params : list, dict or list of param groups
@@ -36,15 +42,17 @@ class Adam(Optimizer):
         Ascend the gradient instead of descending it.
     decoupled_weight_decay : bool
         Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).
     """
 
     spec = native("adam")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 maximize=False, decoupled_weight_decay=False, cautious=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 
 
 class AdamW(Adam):
@@ -69,12 +77,14 @@ class AdamW(Adam):
         Divide by the running maximum of the second moment (AMSGrad).
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, cautious=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True)
+                         maximize=maximize, decoupled_weight_decay=True, cautious=cautious)
 
 
 class Yogi(Optimizer):
@@ -105,15 +115,17 @@ class Yogi(Optimizer):
         L2 penalty :math:`\lambda` added to the gradient.
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
     """
 
     spec = native("yogi")
 
     def __init__(self, params, lr=1e-2, betas=(0.9, 0.999), eps=1e-3, initial_accumulator_value=1e-6,
-                 weight_decay=0.0, *, maximize=False):
+                 weight_decay=0.0, *, maximize=False, cautious=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       initial_accumulator_value=initial_accumulator_value, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, cautious=cautious))
 
 
 # Registry.  MNIST rates (batches of 128, constant rate; fastopt.studies): the adaptive methods' usual

@@ -27,13 +27,16 @@ class Adamax(Optimizer):
         L2 penalty :math:`\lambda` added to the gradient.
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`~fastopt.Adam`.
     """
 
     spec = native("adamax")
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False,
+                 cautious=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, cautious=cautious))
 
 
 # Registry: the MNIST rate is Adamax's default 2e-3 (not tuned); landscape rates: tools/search_default_lr.py.

@@ -137,7 +137,7 @@ class Optimizer:
             if key in self.defaults:
                 check_hyper(group[key] >= 0.0, label, group[key], "must be >= 0")
         if "betas" in self.defaults:
-            check_betas(group["betas"])
+            check_betas(group["betas"], 3 if kinds["betas"] == "triple" else 2)
         self._check(group)
 
     def _check(self, group: dict) -> None:

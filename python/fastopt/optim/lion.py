@@ -14,6 +14,10 @@ class Lion(Optimizer):
 
     Use a learning rate 3-10x smaller and a weight decay 3-10x larger than for AdamW.
 
+    ``cautious`` (Liang et al., 2024) moves an element only where the sign step agrees with the gradient
+    (:math:`\mathrm{sign}(c_t) \odot \mathbb{1}[c_t \odot g_t > 0]`), without the paper's per-tensor rescaling
+    (see :class:`~fastopt.Adam`).
+
     Parameters
     ----------
     params : list, dict or list of param groups
@@ -26,12 +30,15 @@ class Lion(Optimizer):
         Decoupled weight decay :math:`\lambda`.
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).
     """
 
     spec = native("lion")
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False, cautious=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize,
+                                      cautious=cautious))
 
 
 # Registry: the MNIST rate is ten times below Adam's, as the paper advises (not tuned); landscape rates:

@@ -34,15 +34,17 @@ class NAdam(Optimizer):
         Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
     maximize : bool
         Ascend the gradient instead of descending it.
+    cautious : bool
+        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`~fastopt.Adam`.
     """
 
     spec = native("nadam")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, *,
-                 decoupled_weight_decay=False, maximize=False):
+                 decoupled_weight_decay=False, maximize=False, cautious=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, cautious=cautious))
 
 
 # Registry: the MNIST rate is the adaptive methods' usual 1e-3 (not tuned); landscape rates:

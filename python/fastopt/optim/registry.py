@@ -11,6 +11,7 @@ plots the colour, the tests and benches the list::
 """
 from __future__ import annotations
 
+import fnmatch
 import functools
 import inspect
 import re
@@ -126,3 +127,26 @@ def create(name: str, params, **hyper):
     """
     e = entry(name)
     return e.cls(params, **{**e.preset, **hyper})
+
+
+def available(pattern="*") -> list[str]:
+    """The registry names matching ``pattern``, in registration order (pytorch-optimizer's
+    ``get_supported_optimizers``).
+
+    Parameters
+    ----------
+    pattern : str or list of str, default "*"
+        Shell-style wildcards (``fnmatch``: ``*``, ``?``, ``[seq]``), matched case-insensitively; a list
+        matches a name if any of its patterns does.
+
+    Examples
+    --------
+    >>> fastopt.optim.available("adam*")
+    ['adam', 'adamw', 'adamax']
+    >>> fastopt.optim.available(["sgd*", "*prop"])
+    ['sgd', 'sgdw', 'rmsprop', 'rprop']
+    """
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    if not all(isinstance(p, str) for p in patterns):
+        raise TypeError(f"pattern: expected a string or a list of strings, got {pattern!r}")
+    return [name for name in REGISTRY if any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)]

@@ -26,23 +26,30 @@ def check_hyper(ok: bool, name: str, value, requirement: str) -> None:
         raise ValueError(f"Invalid {name}: {value!r} ({requirement})")
 
 
-def check_betas(betas) -> None:
-    """Raise ValueError unless ``betas`` is a pair of numbers in [0, 1).
+def check_betas(betas, count: int = 2) -> None:
+    """Raise ValueError unless ``betas`` is a pair (or triple) of numbers in [0, 1).
 
     Parameters
     ----------
     betas : tuple or list
-        The pair to check.
+        The betas to check.
+    count : int, default 2
+        How many the optimizer takes: 2 (beta1, beta2) or 3 (beta1, beta2, beta3).
     """
-    check_hyper(isinstance(betas, (tuple, list)) and len(betas) == 2, "betas", betas, "expected a pair (beta1, beta2)")
+    check_hyper(isinstance(betas, (tuple, list)) and len(betas) == count, "betas", betas, _EXPECTED[count])
     for i, b in enumerate(betas):
         check_hyper(0.0 <= b < 1.0, f"beta parameter at index {i}", b, "must be in [0, 1)")
+
+
+_EXPECTED = {2: "expected a pair (beta1, beta2)", 3: "expected a triple (beta1, beta2, beta3)"}
+_COUNT = {"pair": 2, "triple": 3}
 
 
 # Hyperparameters that must be >= 0 in every optimizer that has them, with the names the errors use.
 NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "weight_decay value",
                 "momentum": "momentum value", "lr_decay": "lr_decay value",
-                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value"}
+                "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value",
+                "eps_root": "eps_root value"}
 
 
 def check_value(key: str, value, kind: str) -> None:
@@ -55,17 +62,18 @@ def check_value(key: str, value, kind: str) -> None:
     value : object
         Its value in the param group.
     kind : str
-        ``"real"`` (a finite real number, not a bool), ``"flag"`` (a bool, or the int 0 or 1) or ``"pair"``
-        (two finite reals), as ``Spec.hyperparameters`` gives it.
+        ``"real"`` (a finite real number, not a bool), ``"flag"`` (a bool, or the int 0 or 1), ``"pair"``
+        (two finite reals) or ``"triple"`` (three), as ``Spec.hyperparameters`` gives it.
     """
     if kind == "flag":
         if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))):
             raise TypeError(f"{key}: expected a bool, got {type(value).__name__} {value!r}")
         return
     label = NON_NEGATIVE.get(key, key)
-    if kind == "pair":
-        check_hyper(isinstance(value, (tuple, list)) and len(value) == 2, key, value, "expected a pair (beta1, beta2)"
-                    if key == "betas" else "expected a pair of real numbers")
+    if kind in _COUNT:
+        count = _COUNT[kind]
+        check_hyper(isinstance(value, (tuple, list)) and len(value) == count, key, value, _EXPECTED[count]
+                    if key == "betas" else f"expected a {kind} of real numbers")
         items = value
     else:
         items = (value,)

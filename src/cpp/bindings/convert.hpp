@@ -43,11 +43,13 @@ inline Hyper hyper_from_group(const Spec& spec, const py::dict& group, const py:
     switch (key.kind) {
       case HyperKey::Kind::real: h.set(key.name, real_value(v, what)); break;
       case HyperKey::Kind::flag: h.set(key.name, py::bool_(py::reinterpret_borrow<py::object>(v)) ? 1.0 : 0.0); break;
-      case HyperKey::Kind::pair: {
-        if (!py::isinstance<py::sequence>(v) || py::len(v) != 2) throw py::type_error(what + ": expected a pair of real numbers");
+      case HyperKey::Kind::pair:
+      case HyperKey::Kind::triple: {
+        const std::vector<std::string> parts = key.parts();
+        const char* expected = parts.size() == 2 ? ": expected a pair of real numbers" : ": expected a triple of real numbers";
+        if (!py::isinstance<py::sequence>(v) || py::len(v) != parts.size()) throw py::type_error(what + expected);
         const auto items = py::reinterpret_borrow<py::sequence>(v);
-        h.set(key.first, real_value(items[0], what));
-        h.set(key.second, real_value(items[1], what));
+        for (size_t i = 0; i < parts.size(); ++i) h.set(parts[i], real_value(items[i], what));
         break;
       }
     }

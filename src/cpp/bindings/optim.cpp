@@ -273,6 +273,7 @@ const char* kind_name(HyperKey::Kind kind) {
   switch (kind) {
     case HyperKey::Kind::flag: return "flag";
     case HyperKey::Kind::pair: return "pair";
+    case HyperKey::Kind::triple: return "triple";
     default: return "real";
   }
 }

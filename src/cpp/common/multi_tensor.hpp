@@ -12,7 +12,7 @@
 
 namespace fastopt {
 
-constexpr int kMaxStates = 3;
+constexpr int kMaxStates = 4;  // Adan: first moment, difference moment, second moment, previous grad
 
 // Raw pointers to one tensor's param, grad and state arrays (all with n elements).
 template <class T>
@@ -49,8 +49,9 @@ void for_each_element(const std::vector<TensorPtrs<T>>& tensors, const Rule& rul
     const int64_t b = work[w].begin, len = work[w].end - work[w].begin;
     T* __restrict p = t.param + b;
     const T* __restrict g = t.grad ? t.grad + b : nullptr;
-    T* const s[kMaxStates] = {t.state[0] ? t.state[0] + b : nullptr, t.state[1] ? t.state[1] + b : nullptr,
-                              t.state[2] ? t.state[2] + b : nullptr};
+    auto at = [&](int k) { return t.state[k] ? t.state[k] + b : nullptr; };
+    static_assert(kMaxStates == 4, "list every state slot below");
+    T* const s[kMaxStates] = {at(0), at(1), at(2), at(3)};
 #pragma omp simd
     for (int64_t i = 0; i < len; ++i) rule(p, g, s, i);
   }

@@ -12,16 +12,23 @@
 
 namespace fastopt {
 
-// A hyperparameter as a Python param group holds it: a real number, an on/off flag, or a pair of
-// reals (betas) that the rule reads under two names.
+// A hyperparameter as a Python param group holds it: a real number, an on/off flag, or a pair or
+// triple of reals (betas) that the rule reads under two or three names.
 struct HyperKey {
-  enum class Kind { real, flag, pair };
+  enum class Kind { real, flag, pair, triple };
   std::string name;
   Kind kind = Kind::real;
-  std::string first = {}, second = {};  // pair only: the names the rule reads, e.g. "beta1", "beta2"
+  // pair and triple only: the names the rule reads, e.g. "beta1", "beta2" (and "beta3")
+  std::string first = {}, second = {}, third = {};
+  std::vector<std::string> parts() const {
+    if (kind == Kind::pair) return {first, second};
+    if (kind == Kind::triple) return {first, second, third};
+    return {};
+  }
 };
 constexpr HyperKey::Kind kFlag = HyperKey::Kind::flag;
 constexpr HyperKey::Kind kPair = HyperKey::Kind::pair;
+constexpr HyperKey::Kind kTriple = HyperKey::Kind::triple;
 
 // A per-element state array, one per param.  It exists when the hyperparameter `when` is nonzero
 // (always when `when` is empty) and starts as zeros, as the value of the hyperparameter `init`, or as

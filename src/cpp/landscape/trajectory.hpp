@@ -39,7 +39,7 @@ inline void run_trajectory(const TestFunction& f, std::vector<Stage> stages, con
   std::vector<std::vector<TensorPtrs<double>>> tensors(stages.size());
   for (size_t s = 0; s < stages.size(); ++s) {
     const Spec& sp = *stages[s].kernel->spec;
-    TensorPtrs<double> tensor{x.data(), sp.reads_grad ? noisy.data() : nullptr, {nullptr, nullptr, nullptr}, n};
+    TensorPtrs<double> tensor{x.data(), sp.reads_grad ? noisy.data() : nullptr, {}, n};
     const auto slots = sp.active_slots(stages[s].hyper);
     states[s].resize(slots.size());
     for (size_t k = 0; k < slots.size(); ++k) {

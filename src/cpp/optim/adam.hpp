@@ -2,9 +2,11 @@
 //   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p
 //   m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  vmax <- max(vmax, v)  (AMSGrad)
 //   p <- p - (lr/bc1) * m / (sqrt(v or vmax)/sqrt(bc2) + eps)
+// cautious (Liang et al., 2024): m enters only where m*g > 0 (common/cautious.hpp).
 #pragma once
 #include <cmath>
 
+#include "common/cautious.hpp"
 #include "common/hyper.hpp"
 #include "common/spec.hpp"
 #include "common/ieee_math.hpp"
@@ -15,11 +17,12 @@ namespace fastopt {
 template <class T, bool Amsgrad>
 struct AdamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, step_size, bc2_sqrt, eps;
+  bool cautious;
   AdamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]),
         one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]),
         step_size(h["lr"] / (1 - std::pow(h["beta1"], step))), bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))),
-        eps(h["eps"]) {}
+        eps(h["eps"]), cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
@@ -34,7 +37,7 @@ struct AdamRule {
       v_used = nan_max(s[2][i], v);
       s[2][i] = v_used;
     }
-    p[i] = param - step_size * m / (std::sqrt(v_used) / bc2_sqrt + eps);
+    p[i] = param - step_size * (m * cautious_keep(cautious, m, grad)) / (std::sqrt(v_used) / bc2_sqrt + eps);
   }
 };
 
@@ -43,7 +46,7 @@ struct Adam : NoCarry {
   static const Spec& spec() {
     static const Spec s{name,
             {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"amsgrad", kFlag},
-             {"maximize", kFlag}, {"decoupled_weight_decay", kFlag}},
+             {"maximize", kFlag}, {"decoupled_weight_decay", kFlag}, {"cautious", kFlag}},
             {{"exp_avg"}, {"exp_avg_sq"}, {"max_exp_avg_sq", "", "amsgrad"}}};
     return s;
   }

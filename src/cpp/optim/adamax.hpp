@@ -1,8 +1,10 @@
 // Adamax (Kingma & Ba, 2015, section 7), PyTorch's semantics.
 //   g <- sign*g + wd*p;  m <- b1*m + (1-b1)*g;  u <- max(b2*u, |g| + eps);  p <- p - (lr/bc1) * m/u
+// cautious (Liang et al., 2024): m enters only where m*g > 0 (common/cautious.hpp).
 #pragma once
 #include <cmath>
 
+#include "common/cautious.hpp"
 #include "common/hyper.hpp"
 #include "common/spec.hpp"
 #include "common/ieee_math.hpp"
@@ -13,9 +15,10 @@ namespace fastopt {
 template <class T>
 struct AdamaxRule {
   T sign, wd, b1, one_minus_b1, b2, eps, clr;
+  bool cautious;
   AdamaxRule(const Hyper& h, int64_t step)
       : sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]), b2(h["beta2"]),
-        eps(h["eps"]), clr(h["lr"] / (1 - std::pow(h["beta1"], step))) {}
+        eps(h["eps"]), clr(h["lr"] / (1 - std::pow(h["beta1"], step))), cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -24,14 +27,15 @@ struct AdamaxRule {
     const T u = nan_max(b2 * s[1][i], std::fabs(grad) + eps);
     s[0][i] = m;
     s[1][i] = u;
-    p[i] -= clr * (m / u);
+    p[i] -= clr * ((m * cautious_keep(cautious, m, grad)) / u);
   }
 };
 
 struct Adamax : NoCarry {
   static constexpr const char* name = "adamax";
   static const Spec& spec() {
-    static const Spec s{name, {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"maximize", kFlag}},
+    static const Spec s{name,
+            {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"maximize", kFlag}, {"cautious", kFlag}},
             {{"exp_avg"}, {"exp_inf"}}};
     return s;
   }

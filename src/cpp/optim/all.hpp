@@ -5,21 +5,28 @@
 #include <tuple>
 #include <vector>
 
+#include "optim/adabelief.hpp"
 #include "optim/adadelta.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamax.hpp"
+#include "optim/adan.hpp"
+#include "optim/ademamix.hpp"
+#include "optim/adopt.hpp"
+#include "optim/asgd.hpp"
 #include "optim/lion.hpp"
 #include "optim/lookahead.hpp"
 #include "optim/nadam.hpp"
 #include "optim/radam.hpp"
 #include "optim/rmsprop.hpp"
+#include "optim/rprop.hpp"
 #include "optim/sgd.hpp"
 #include "optim/yogi.hpp"
 
 namespace fastopt {
 
-using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Yogi, Lookahead>;
+using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Yogi, AdaBelief,
+                                 Adopt, Ademamix, Adan, Rprop, Asgd, Lookahead>;
 
 template <class T>
 using StepFn = void (*)(const std::vector<TensorPtrs<T>>&, const Hyper&, int64_t);

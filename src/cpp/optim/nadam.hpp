@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 
+#include "common/cautious.hpp"
 #include "common/hyper.hpp"
 #include "common/spec.hpp"
 #include "common/multi_tensor.hpp"
@@ -20,9 +21,11 @@ inline double nadam_mu(const Hyper& h, int64_t step) {
 template <class T>
 struct NadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc2, eps, c_grad, c_avg;
+  bool cautious;
   NadamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
-        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc2(1 - std::pow(h["beta2"], step)), eps(h["eps"]) {
+        b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc2(1 - std::pow(h["beta2"], step)), eps(h["eps"]),
+        cautious(h.flag("cautious")) {
     const double mu = nadam_mu(h, step), mu_next = nadam_mu(h, step + 1), product = h["mu_product"] * mu;
     c_grad = static_cast<T>(h["lr"] * (1.0 - mu) / (1.0 - product));
     c_avg = static_cast<T>(h["lr"] * mu_next / (1.0 - product * mu_next));
@@ -37,7 +40,8 @@ struct NadamRule {
     s[0][i] = m;
     s[1][i] = v;
     const T denom = std::sqrt(v / bc2) + eps;
-    p[i] = param - c_grad * (grad / denom) - c_avg * (m / denom);
+    const T update = c_grad * (grad / denom) + c_avg * (m / denom);
+    p[i] = param - update * cautious_keep(cautious, update, grad);
   }
 };
 
@@ -46,7 +50,7 @@ struct Nadam {
   static const Spec& spec() {
     static const Spec s{name,
             {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"momentum_decay"},
-             {"decoupled_weight_decay", kFlag}, {"maximize", kFlag}},
+             {"decoupled_weight_decay", kFlag}, {"maximize", kFlag}, {"cautious", kFlag}},
             {{"exp_avg"}, {"exp_avg_sq"}},
             {{"mu_product", 1.0}}};
     return s;

@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 
+#include "common/cautious.hpp"
 #include "common/hyper.hpp"
 #include "common/spec.hpp"
 #include "common/multi_tensor.hpp"
@@ -26,10 +27,12 @@ struct RadamSchedule {
 template <class T, bool Rectified>
 struct RadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc1, lr, bc2_sqrt, eps, rect;
+  bool cautious;
   RadamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc1(1 - std::pow(h["beta1"], step)), lr(h["lr"]),
-        bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), rect(RadamSchedule(h, step).r_t) {}
+        bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), rect(RadamSchedule(h, step).r_t),
+        cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
@@ -39,7 +42,7 @@ struct RadamRule {
     const T v = b2 * s[1][i] + one_minus_b2 * grad * grad;
     s[0][i] = m;
     s[1][i] = v;
-    const T m_hat = m / bc1;
+    const T m_hat = m / bc1 * cautious_keep(cautious, m, grad);
     if (Rectified) p[i] = param - m_hat * lr * (bc2_sqrt / (std::sqrt(v) + eps)) * rect;
     else p[i] = param - m_hat * lr;
   }
@@ -50,7 +53,7 @@ struct Radam : NoCarry {
   static const Spec& spec() {
     static const Spec s{name,
             {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"weight_decay"}, {"decoupled_weight_decay", kFlag},
-             {"maximize", kFlag}},
+             {"maximize", kFlag}, {"cautious", kFlag}},
             {{"exp_avg"}, {"exp_avg_sq"}}};
     return s;
   }

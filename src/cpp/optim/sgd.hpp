@@ -1,5 +1,7 @@
-// SGD with momentum, dampening, Nesterov and L2 weight decay (PyTorch's torch.optim.SGD).
-//   g <- sign*g + wd*p;  b <- mu*b + (1-dampening)*g  (b <- g on the first step with momentum)
+// SGD with momentum, dampening, Nesterov and L2 weight decay (PyTorch's torch.optim.SGD), or decoupled
+// weight decay (SGDW, Loshchilov & Hutter, 2019).
+//   p <- p*(1 - lr*wd_decoupled);  g <- sign*g + wd_l2*p
+//   b <- mu*b + (1-dampening)*g  (b <- g on the first step with momentum)
 //   g <- g + mu*b (Nesterov) or b;  p <- p - lr*g
 // "momentum_steps" (carried) counts the steps taken with momentum, so a buffer that starts later
 // (momentum switched on mid-run) also starts as the gradient, as in PyTorch.
@@ -12,21 +14,22 @@ namespace fastopt {
 
 template <class T, bool Momentum, bool Nesterov>
 struct SgdRule {
-  T lr, sign, wd, mu, buf_keep, grad_scale;
+  T lr, sign, decay, l2, mu, buf_keep, grad_scale;
   SgdRule(const Hyper& h, int64_t)
-      : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), mu(h["momentum"]),
+      : lr(h["lr"]), sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), mu(h["momentum"]),
         buf_keep(first(h) ? 0.0 : h["momentum"]), grad_scale(first(h) ? 1.0 : 1.0 - h["dampening"]) {}
   static bool first(const Hyper& h) { return h["momentum_steps"] == 0.0; }
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+    const T param = p[i] * decay;
     T grad = sign * g[i];
-    if (wd != T(0)) grad += wd * p[i];
+    if (l2 != T(0)) grad += l2 * param;
     if (Momentum) {
       const T buf = buf_keep * s[0][i] + grad_scale * grad;
       s[0][i] = buf;
       grad = Nesterov ? grad + mu * buf : buf;
     }
-    p[i] -= lr * grad;
+    p[i] = param - lr * grad;
   }
 };
 
@@ -34,7 +37,8 @@ struct Sgd {
   static constexpr const char* name = "sgd";
   static const Spec& spec() {
     static const Spec s{name,
-            {{"lr"}, {"momentum"}, {"dampening"}, {"weight_decay"}, {"nesterov", kFlag}, {"maximize", kFlag}},
+            {{"lr"}, {"momentum"}, {"dampening"}, {"weight_decay"}, {"nesterov", kFlag}, {"maximize", kFlag},
+             {"decoupled_weight_decay", kFlag}},
             {{"momentum_buffer", "", "momentum"}},
             {{"momentum_steps", 0.0}}};
     return s;

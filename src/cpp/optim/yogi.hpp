@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 
+#include "common/cautious.hpp"
 #include "common/hyper.hpp"
 #include "common/multi_tensor.hpp"
 #include "common/spec.hpp"
@@ -16,9 +17,10 @@ namespace fastopt {
 template <class T>
 struct YogiRule {
   T lr, sign, wd, b1, one_minus_b1, one_minus_b2, eps;
+  bool cautious;
   YogiRule(const Hyper& h, int64_t)
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
-        one_minus_b2(1 - h["beta2"]), eps(h["eps"]) {}
+        one_minus_b2(1 - h["beta2"]), eps(h["eps"]), cautious(h.flag("cautious")) {}
 
   void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
@@ -30,7 +32,7 @@ struct YogiRule {
     const T v = v_old - one_minus_b2 * direction * g2;
     s[0][i] = m;
     s[1][i] = v;
-    p[i] -= lr * (m / (std::sqrt(v) + eps));
+    p[i] -= lr * ((m * cautious_keep(cautious, m, grad)) / (std::sqrt(v) + eps));
   }
 };
 
@@ -39,7 +41,7 @@ struct Yogi : NoCarry {
   static const Spec& spec() {
     static const Spec s{name,
             {{"lr"}, {"betas", kPair, "beta1", "beta2"}, {"eps"}, {"initial_accumulator_value"}, {"weight_decay"},
-             {"maximize", kFlag}},
+             {"maximize", kFlag}, {"cautious", kFlag}},
             {{"exp_avg"}, {"exp_avg_sq", "initial_accumulator_value"}}};
     return s;
   }

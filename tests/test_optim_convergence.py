@@ -1,0 +1,62 @@
+"""A convergence table (as optax and pytorch-optimizer keep): every optimizer added with issue 15, and the cautious
+option, on a parabola and on Rosenbrock from fixed starts, in a fixed number of steps, at a fixed learning rate.
+
+The rates are per optimizer and problem (Rprop and the sign methods move by their step sizes, not by the gradient's
+size); the bounds are on f, whose value at the start is 14 (parabola) and 24.2 (Rosenbrock).
+"""
+import numpy as np
+import pytest
+
+import fastopt
+
+PARABOLA_START, PARABOLA_STEPS, PARABOLA_BOUND = (1.0, -2.0, 3.0), 500, 1e-3
+ROSENBROCK_START, ROSENBROCK_STEPS, ROSENBROCK_BOUND = (-1.2, 1.0), 3000, 1e-2
+
+
+def parabola(x):
+    return float(x @ x), 2 * x
+
+
+def rosenbrock(x):
+    a, b = x[0], x[1] - x[0] ** 2
+    return (1 - a) ** 2 + 100 * b ** 2, np.array([-2 * (1 - a) - 400 * x[0] * b, 200 * b])
+
+
+# registry name, options, learning rate on the parabola, learning rate on Rosenbrock
+TABLE = [
+    ("sgdw", {}, 0.1, 3e-3),
+    ("adabelief", {}, 0.1, 0.03),
+    ("adopt", {}, 0.1, 0.3),
+    ("adopt", dict(use_clipping=False, nesterov=True), 0.1, 0.3),
+    ("ademamix", {}, 0.1, 0.03),
+    ("adan", {}, 0.1, 0.01),
+    ("rprop", {}, 0.01, 0.01),
+    ("asgd", {}, 0.1, 2e-3),
+    ("adam", dict(cautious=True), 0.1, 0.03),
+    ("adamw", dict(cautious=True), 0.1, 0.03),
+    ("lion", dict(cautious=True), 0.01, 3e-3),
+    ("adopt", dict(cautious=True), 0.1, 0.3),
+]
+
+
+def minimize(name, options, fn, start, steps, lr):
+    x = np.array(start, dtype=np.float64)
+    opt = fastopt.optim.create(name, [x], lr=lr, **options)
+    for _ in range(steps):
+        opt.step([fn(x)[1]])
+    return fn(x)[0]
+
+
+@pytest.mark.parametrize("name, options, lr, _", TABLE, ids=[f"{n}{o or ''}" for n, o, _, _ in TABLE])
+def test_converges_on_the_parabola(name, options, lr, _):
+    assert minimize(name, options, parabola, PARABOLA_START, PARABOLA_STEPS, lr) < PARABOLA_BOUND
+
+
+@pytest.mark.parametrize("name, options, _, lr", TABLE, ids=[f"{n}{o or ''}" for n, o, _, _ in TABLE])
+def test_converges_on_rosenbrock(name, options, _, lr):
+    assert minimize(name, options, rosenbrock, ROSENBROCK_START, ROSENBROCK_STEPS, lr) < ROSENBROCK_BOUND
+
+
+def test_the_table_covers_every_new_optimizer():
+    new = {"sgdw", "adabelief", "adopt", "ademamix", "adan", "rprop", "asgd"}
+    assert new <= {name for name, *_ in TABLE} and new <= set(fastopt.optim.available())
