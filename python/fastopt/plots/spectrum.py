@@ -161,7 +161,10 @@ def sharpness_during_training(runs, save=None, dpi: float = 120):
     sharp_axis.set(xlabel="step of full-batch gradient descent", ylabel="top Hessian eigenvalue lambda_max",
                    title=f"sharpness against the edge of stability ({samples} samples)")
     sharp_axis.grid(True, alpha=0.3)
-    sharp_axis.legend(fontsize="small")
+    edges = [2.0 / run.lr for run in runs]
+    highest = max(max(edges), max(float(np.max(run.sharpness, initial=0.0)) for run in runs))
+    sharp_axis.set_ylim(0, 1.35 * highest)  # room above the highest edge for the legend
+    sharp_axis.legend(fontsize="x-small", ncol=len(runs), loc="upper center")
     loss_axis.set(xlabel="step of full-batch gradient descent", ylabel="training loss (cross-entropy, log scale)",
                   yscale="log", title="training loss")
     loss_axis.grid(True, which="major", alpha=0.3)
