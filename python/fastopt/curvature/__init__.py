@@ -2,14 +2,17 @@
 (``minimize``), Levenberg-Marquardt for least squares (``least_squares``), manifolds and Riemannian
 optimizers; the curvature operators of a network's loss (``network``: Hessian, GGN, Fisher); and the
 spectrum tools written against any symmetric operator (``top_eigenvalues``, ``condition_number``,
-``trace``, ``diagonal``, ``spectral_density``).
+``trace``, ``diagonal``, ``spectral_density``); and the optimizers that precondition a network's training
+with its curvature (``KFAC``; their layer statistics recorded by ``LayerCapture``).
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
 """
+from .capture import LayerCapture
 from .closure import ClosureOptimizer
 from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
 from .density import SpectralDensity, lanczos_quadrature, spectral_density
+from .kfac import KFAC
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold
@@ -29,4 +32,4 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
            "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
-           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity"]
+           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "LayerCapture", "KFAC"]
