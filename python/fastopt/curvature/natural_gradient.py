@@ -85,7 +85,7 @@ class NaturalGradient(ModelOptimizer):
         L2 penalty :math:`w` added to the natural gradient.
     """
 
-    def __init__(self, model, lr=1.0, damping=0.1, cg_tol=1e-6, cg_max_iter=100, fisher="true", momentum=0.0,
+    def __init__(self, model, lr=0.2, damping=0.3, cg_tol=1e-6, cg_max_iter=100, fisher="true", momentum=0.0,
                  weight_decay=0.0):
         super().__init__(model, dict(lr=lr, damping=damping, cg_tol=cg_tol, cg_max_iter=cg_max_iter, fisher=fisher,
                                      momentum=momentum, weight_decay=weight_decay))
@@ -117,4 +117,4 @@ class NaturalGradient(ModelOptimizer):
         return self._direction_buffer
 
 
-register("ngd", NaturalGradient, takes_model=True, mnist_lr=1.0, color="#17becf")
+register("ngd", NaturalGradient, takes_model=True, mnist_lr=0.2, color="#17becf")
