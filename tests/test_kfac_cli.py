@@ -48,7 +48,8 @@ def test_kfac_trains_an_mnist_subset(mnist):
     test = (mnist.test.x[:1000], mnist.test.y[:1000])
     history = fit(model, fastopt.KFAC(model, lr=0.1), train, test, epochs=2, batch_size=100, progress=False)
     last = history[-1]  # fits the 2,000 samples in 2 epochs (and generalises about as a 2,000-sample MLP does)
-    assert last["train_accuracy"] >= 0.95 and last["train_loss"] < 0.3 and last["test_accuracy"] >= 0.8, last
+    assert last["train_accuracy"] >= 0.95 and last["test_accuracy"] >= 0.8, last
+    assert last["train_loss"] < 0.6 * history[0]["train_loss"]
 
 
 def train(tmp_path, *flags):
