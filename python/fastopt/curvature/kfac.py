@@ -159,7 +159,7 @@ class KFAC(ModelOptimizer):
         direction = self._precondition(grad, group)
         kl_clip, lr = float(group["kl_clip"]), float(group["lr"])
         if kl_clip > 0.0:
-            vg = lr * lr * float(np.dot(direction.astype(np.float64), grad.astype(np.float64)))
+            vg = lr * lr * float(np.dot(direction, grad))
             if vg != 0.0 and math.isfinite(vg):
                 direction *= direction.dtype.type(min(1.0, math.sqrt(kl_clip / abs(vg))))
         return direction
