@@ -34,4 +34,5 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "RiemannianAdam", "RiemannianResult", "riemannian_minimize", "ClosureOptimizer", "LBFGS", "BFGS",
            "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
-           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient"]
+           "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity",
+           "LayerCapture", "KFAC", "EKFAC", "NaturalGradient"]

@@ -33,7 +33,8 @@ def check_real(value, name: str, low: float, high: float | None = None, low_open
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     ok = ok and (value > low if low_open else value >= low)
     ok = ok and (high is None or (value < high if high_open else value <= high))
-    bounds = f"{'>' if low_open else '>='} {low}" + ("" if high is None else f" and {'<' if high_open else '<='} {high}")
+    upper = "" if high is None else f" and {'<' if high_open else '<='} {high}"
+    bounds = f"{'>' if low_open else '>='} {low}{upper}"
     check_hyper(ok, name, value, f"must be a finite number {bounds}")
 
 

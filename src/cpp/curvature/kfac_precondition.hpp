@@ -77,12 +77,14 @@ void precondition_layers(const std::vector<nn::Layer>& layers, const std::vector
     }
     nn::gemm(true, false, rows, cols, rows, T(1), p.qg, rows, a, cols, T(0), b, cols);   // Q_G^T M
     nn::gemm(false, false, rows, cols, cols, T(1), b, cols, p.qa, cols, T(0), a, cols);  // (.) Q_A
-    for (int64_t i = 0; i < rows; ++i)
+    for (int64_t i = 0; i < rows; ++i) {
+      const double dg = p.scale ? 0.0 : static_cast<double>(p.dg[i]) + p.shift_g;
       for (int64_t j = 0; j < cols; ++j) {
         const double s = p.scale ? static_cast<double>(p.scale[i * cols + j])
-                                 : (static_cast<double>(p.dg[i]) + p.shift_g) * (static_cast<double>(p.da[j]) + p.shift_a);
+                                 : dg * (static_cast<double>(p.da[j]) + p.shift_a);
         a[i * cols + j] = static_cast<T>(static_cast<double>(a[i * cols + j]) / (s + damping));
       }
+    }
     nn::gemm(false, false, rows, cols, rows, T(1), p.qg, rows, a, cols, T(0), b, cols);  // Q_G (.)
     nn::gemm(false, true, rows, cols, cols, T(1), b, cols, p.qa, cols, T(0), a, cols);   // (.) Q_A^T
     scatter_layer(out, a, L);

@@ -22,7 +22,8 @@ void run_layer_tasks(const std::vector<double>& flops, const Fn& fn) {
   std::iota(order.begin(), order.end(), int64_t(0));
   std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return flops[i] > flops[j]; });
   const double total = std::accumulate(flops.begin(), flops.end(), 0.0);
-  const int threads = total < kSerialBelowTaskFlops || n < 2 ? 1 : static_cast<int>(std::min<int64_t>(num_threads(), n));
+  const int threads =
+      total < kSerialBelowTaskFlops || n < 2 ? 1 : static_cast<int>(std::min<int64_t>(num_threads(), n));
 #if FASTOPT_HAVE_OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
 #endif
