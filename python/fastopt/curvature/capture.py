@@ -82,10 +82,9 @@ class LayerCapture:
         self.x, self.y, self.fresh = x, y, True
         return self.native
 
-    def consume(self) -> bool:
-        """Whether a forward_backward recorded since the last call (and mark it consumed)."""
-        fresh, self.fresh = self.fresh, False
-        return fresh
+    def consume(self) -> None:
+        """Mark the recorded batch as used by a step (the next step needs a new forward_backward)."""
+        self.fresh = False
 
     def a(self, layer: int) -> np.ndarray:
         """A copy of layer ``layer``'s inputs with the homogeneous 1, shape (B, in + 1)."""

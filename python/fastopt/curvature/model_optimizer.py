@@ -151,11 +151,11 @@ class ModelOptimizer:
             self._check(group)
             grad = self._flat_grad(grads)
             t = self.step_count + 1
-            fresh = self.capture.consume()
-            if self._needs_capture(t) and not fresh:
+            if self._needs_capture(t) and not self.capture.fresh:
                 raise ValueError(f"{type(self).__name__}.step: step {t} needs the layer statistics, but no "
                                  "forward_backward recorded them since the last step: call "
                                  "model.forward_backward(x, y, capture=optimizer.next_capture()) first")
+            self.capture.consume()  # this step uses the batch it recorded (or skips it)
             if not np.isfinite(grad).all():
                 return self._skip("the gradient")
             direction = self._direction(grad, t)
