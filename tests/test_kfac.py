@@ -197,3 +197,45 @@ def test_momentum_and_weight_decay_follow_sgd_on_the_preconditioned_gradient():
         d = v + wd * theta
         buf = d if buf is None else mu * buf + d
         np.testing.assert_allclose(model.flat_params, theta - lr * buf, rtol=1e-9, atol=1e-12)
+
+
+def test_capture_of_another_model_layout_or_dtype_is_refused():
+    model, x, y = problem()
+    other = fastopt.nn.MLP([6, 7, 3], dtype=np.float64)
+    with pytest.raises(ValueError, match="capture: made for another model"):
+        model.forward_backward(x, y, capture=LayerCapture(other))
+    native32 = fastopt._core.kfac.LayerCaptureFloat32(fastopt.nn.MLP(SIZES)._net, False, 0)
+    with pytest.raises(TypeError, match="capture: expected a LayerCapture of the model's dtype"):
+        model._net.forward_backward(x, y, True, 0.0, native32)
+    native = fastopt._core.kfac.LayerCaptureFloat64(other._net, False, 0)
+    with pytest.raises(ValueError, match="capture: made for a network of other layer sizes"):
+        model._net.forward_backward(x, y, True, 0.0, native)
+    with pytest.raises(ValueError, match="Invalid fisher: 'mc'"):
+        LayerCapture(model, fisher="mc")
+
+
+def test_native_factor_update_checks_its_arrays_before_writing():
+    model, x, y = problem()
+    capture = LayerCapture(model)
+    a = [np.zeros((n + 1, n + 1)) for n in SIZES[:-1]]
+    g = [np.zeros((n, n)) for n in SIZES[1:]]
+    with pytest.raises(ValueError, match="capture: empty"):
+        fastopt._core.kfac.update_factors(model._net, capture.native, a, g, 0.5)
+    model.forward_backward(x, y, capture=capture)
+    bad = [*a[:-1], np.zeros((3, 3))]
+    with pytest.raises(ValueError, match=r"factors_a\[2\]: expected shape \(5, 5\), got \(3, 3\)"):
+        fastopt._core.kfac.update_factors(model._net, capture.native, bad, g, 0.5)
+    with pytest.raises(TypeError, match=r"factors_g\[0\]: expected a float64 array"):
+        fastopt._core.kfac.update_factors(model._net, capture.native, a, [f.astype(np.float32) for f in g], 0.5)
+    with pytest.raises(ValueError, match="decay: must be in"):
+        fastopt._core.kfac.update_factors(model._net, capture.native, a, g, 1.0)
+    assert not any(f.any() for f in a + g)
+
+
+def test_damped_inverse_reports_an_indefinite_factor():
+    f = [np.diag([1.0, -2.0])]
+    out = [np.zeros((2, 2))]
+    with pytest.raises(ValueError, match="factor 0 plus its damping is not positive definite"):
+        fastopt._core.kfac.damped_inverse(f, [1.0], out)
+    fastopt._core.kfac.damped_inverse(f, [3.0], out)
+    np.testing.assert_allclose(out[0], np.diag([0.25, 1.0]))
