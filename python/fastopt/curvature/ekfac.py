@@ -104,4 +104,4 @@ class EKFAC(KFAC):
         self.scale_updates = counters["scale_updates"]
 
 
-register("ekfac", EKFAC, takes_model=True, mnist_lr=0.1, color="#e377c2")
+register("ekfac", EKFAC, takes_model=True, mnist_lr=0.1, color="#e6550d")

@@ -229,4 +229,4 @@ class KFAC(ModelOptimizer):
         self.factor_updates, self.decompositions = counters["factor_updates"], counters["decompositions"]
 
 
-register("kfac", KFAC, takes_model=True, mnist_lr=0.1, color="#8c564b")
+register("kfac", KFAC, takes_model=True, mnist_lr=0.1, color="#843c39")

@@ -117,4 +117,4 @@ class NaturalGradient(ModelOptimizer):
         return self._direction_buffer
 
 
-register("ngd", NaturalGradient, takes_model=True, mnist_lr=0.2, color="#17becf")
+register("ngd", NaturalGradient, takes_model=True, mnist_lr=0.2, color="#3182bd")
