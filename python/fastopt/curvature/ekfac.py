@@ -43,11 +43,11 @@ class EKFAC(KFAC):
     damping : float
         Damping :math:`\lambda` > 0 added to the rescaled diagonal.
     factor_decay : float
-        Running-average weight :math:`\xi` of the factors and of the diagonal, in [0, 1).
+        Running-average weight :math:`\xi` of the Kronecker factors, in [0, 1) (and of the rescaled diagonal).
     factor_update_steps : int
-        Steps between two factor updates.
+        Steps between two factor updates (each needs the layer statistics of its batch).
     inv_update_steps : int
-        Steps between two eigen-decompositions of the factors.
+        Steps between two eigen-decompositions (or inversions) of the factors.
     scale_update_steps : int
         Steps between two updates of the rescaled diagonal.
     kl_clip : float

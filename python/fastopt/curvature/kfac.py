@@ -85,7 +85,7 @@ class KFAC(ModelOptimizer):
         ``empirical`` (the data's labels) or ``true`` (labels drawn from the model's softmax, one
         extra backward pass per factor update).
     factored_damping : bool
-        The paper's factored damping with :math:`\pi` instead of kfac-pytorch's (see above).
+        The paper's factored Tikhonov damping (with pi, see above) instead of kfac-pytorch's.
     seed : int
         Seeds the drawn labels of ``fisher=true``.
     """
