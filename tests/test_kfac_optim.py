@@ -247,3 +247,15 @@ def test_the_model_not_its_params():
     model = fastopt.nn.MLP(SIZES)
     with pytest.raises(TypeError, match="take the model, not its params"):
         fastopt.KFAC(model.params)
+
+
+def test_an_overflowing_preconditioned_gradient_skips_the_step():
+    model = fastopt.nn.MLP(SIZES)  # float32: a tiny damping overflows the direction in flat directions
+    opt = fastopt.KFAC(model, kl_clip=0.0, damping=1e-300)
+    x, y = separable()
+    model.forward_backward(x[:40], y[:40], capture=opt.next_capture())
+    params = model.flat_params.copy()
+    with pytest.warns(RuntimeWarning, match="the preconditioned gradient holds a NaN or an infinity"):
+        opt.step(model.grads)
+    np.testing.assert_array_equal(model.flat_params, params)
+    assert opt.step_count == 0 and opt.skipped_steps == 1

@@ -10,7 +10,9 @@ under ``torch.optim.SGD``.
 Non-finite input (the rule every subclass follows): a step whose gradient, or whose captured statistics
 it would use, holds a NaN or an infinity is **skipped**: parameters, momentum, factors, decompositions and
 step counters stay as they were, ``skipped_steps`` counts it, and a ``RuntimeWarning`` says what was not
-finite. (A diverged network then shows in the loss, which :func:`fastopt.train.fit` reports.)
+finite. (A diverged network then shows in the loss, which :func:`fastopt.train.fit` reports.) Should the
+preconditioned gradient itself overflow from finite inputs, the step is skipped the same way, the
+parameters and momentum unchanged (the factors have then taken in the batch).
 """
 from __future__ import annotations
 
@@ -126,10 +128,10 @@ class ModelOptimizer:
                 self._grad[start:start + a.size] = a.reshape(-1)
         return self._grad
 
-    def _skip(self, what: str) -> None:
+    def _skip(self, what: str, unchanged: str = "parameters and optimizer state unchanged") -> None:
         self.skipped_steps += 1
         warnings.warn(f"{type(self).__name__}: step {self.step_count + 1} skipped: {what} holds a NaN or an "
-                      "infinity (parameters and optimizer state unchanged)", RuntimeWarning, stacklevel=3)
+                      f"infinity ({unchanged})", RuntimeWarning, stacklevel=3)
 
     def step(self, grads) -> None:
         """One step from ``grads`` (``model.grads`` after a ``forward_backward`` given :meth:`next_capture`).
@@ -161,6 +163,9 @@ class ModelOptimizer:
             direction = self._direction(grad, t)
             if direction is None:
                 return None
+            if not np.isfinite(direction).all():  # finite inputs, yet the preconditioner overflowed
+                return self._skip("the preconditioned gradient", "parameters and momentum unchanged; the "
+                                  "curvature statistics took in the batch")
             sgd = self._sgd.param_groups[0]
             sgd["lr"], sgd["momentum"], sgd["weight_decay"] = group["lr"], group["momentum"], group["weight_decay"]
             self._sgd.step([direction])
