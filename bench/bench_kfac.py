@@ -7,9 +7,9 @@ Timed (median of --repeats, after a warm-up), each part on its own:
 - forward_backward without a capture, with the empirical capture (copies of a and g) and with the true
   Fisher's (labels drawn from the softmax and a second backward pass): the capture's cost;
 - factor accumulation: ``_core.kfac.update_factors``, one SYRK per factor (n^2 B flops for an n x n factor);
-- eigen-decomposition of every factor (syevd; counted as 9 n^3 flops, the classical estimate for a
-  symmetric eigen-decomposition with eigenvectors) and, for the inverse method, the damped inverses
-  (potrf + potri, n^3);
+- eigen-decomposition of every factor (syevd; counted as 14/3 n^3 flops: the tridiagonal reduction
+  4/3 n^3, divide and conquer at most 4/3 n^3 (less with deflation), the back-transformation 2 n^3) and,
+  for the inverse method, the damped inverses (potrf + potri, n^3);
 - preconditioning: eigen 4 GEMMs per layer (4 out (in + 1)(out + in + 1) flops), inverse 2;
 - EKFAC's scale update (3 GEMMs per layer);
 - a whole K-FAC step with inv_update_steps=10 (the decomposition amortised) and fastopt.Adam's step.
@@ -88,7 +88,7 @@ def main(argv=None):
         sum(b * (a * a + g * g) for a, g in layers)))
     rows.append(("eigen-decompositions (syevd)", median_time(lambda: _core.kfac.eigen(factors, q, d),
                                                              max(3, args.repeats // 4)),
-                 sum(9 * (a ** 3 + g ** 3) for a, g in layers)))
+                 sum(14 / 3 * (a ** 3 + g ** 3) for a, g in layers)))
     rows.append(("damped inverses (potrf + potri)", median_time(
         lambda: _core.kfac.damped_inverse(factors, [0.03] * len(factors), inv), args.repeats),
         sum(a ** 3 + g ** 3 for a, g in layers)))
