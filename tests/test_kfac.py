@@ -239,3 +239,32 @@ def test_damped_inverse_reports_an_indefinite_factor():
         fastopt._core.kfac.damped_inverse(f, [1.0], out)
     fastopt._core.kfac.damped_inverse(f, [3.0], out)
     np.testing.assert_allclose(out[0], np.diag([0.25, 1.0]))
+
+
+@pytest.mark.parametrize("method", ["eigen", "inverse"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_blocked_preconditioning_of_a_large_layer(method, threads):
+    """A layer big enough to be cut into row blocks (one per thread) gives the unblocked matrix formula."""
+    previous = fastopt.get_num_threads()
+    fastopt.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(0)
+        model = fastopt.nn.MLP([200, 120, 10], dtype=np.float64)
+        opt = fastopt.KFAC(model, lr=1.0, momentum=0.0, kl_clip=0.0, damping=0.01, compute_method=method)
+        x, y = rng.standard_normal((64, 200)), rng.integers(0, 10, 64)
+        before = model.flat_params.copy()
+        model.forward_backward(x, y, capture=opt.next_capture())
+        grad = model.flat_grads.copy()
+        opt.step(model.grads)
+    finally:
+        fastopt.set_num_threads(previous)
+    v, s = before - model.flat_params, opt.state
+    for layer, (n_in, n_out) in enumerate([(200, 120), (120, 10)]):
+        idx = layer_indices(model, layer)
+        m = grad[idx].reshape(n_out, n_in + 1)
+        if method == "eigen":
+            qa, qg = s["QA"][layer], s["QG"][layer]
+            expected = qg @ ((qg.T @ m @ qa) / (np.outer(s["dG"][layer], s["dA"][layer]) + 0.01)) @ qa.T
+        else:
+            expected = s["G_inv"][layer] @ m @ s["A_inv"][layer]
+        np.testing.assert_allclose(v[idx].reshape(n_out, n_in + 1), expected, rtol=1e-9, atol=1e-12)
