@@ -70,7 +70,8 @@ def test_every_native_kernel_has_a_python_class_and_the_other_way_round():
 
 def test_every_registry_entry_is_complete():
     for name, e in fastopt.optim.REGISTRY.items():
-        assert e.cls.__name__ in fastopt.optim.CLASSES, name
+        # the curvature optimizers that train networks (takes_model) live in fastopt.curvature
+        assert e.cls.__name__ in (fastopt.curvature.__all__ if e.takes_model else fastopt.optim.CLASSES), name
         assert (e.mnist_lr is None or e.mnist_lr > 0) and e.color.startswith("#"), name
         assert set(e.landscape_lr) <= set(fastopt.landscape.functions()), name
         assert all(lr > 0 for lr in e.landscape_lr.values()), name

@@ -170,7 +170,7 @@ class MLP:
         return np.ascontiguousarray(y, dtype=np.int64)
 
     # ------------------------------------------------------------------ training
-    def forward_backward(self, x, y, train: bool = True) -> float:
+    def forward_backward(self, x, y, train: bool = True, capture=None) -> float:
         """Forward and backward on one batch; overwrites ``grads``.  The GIL is released.
 
         Parameters
@@ -181,13 +181,19 @@ class MLP:
             Class labels in [0, sizes[-1]).
         train : bool
             Apply dropout (and advance its seeded masks).
+        capture : fastopt.curvature.LayerCapture, optional
+            Also record what a curvature optimizer needs (each layer's inputs and per-example output
+            gradients, the batch): ``optimizer.next_capture()`` of K-FAC, EKFAC and the natural
+            gradient. None (the default) records nothing and costs nothing.
 
         Returns
         -------
         float
             The mean loss over the batch (NaN if the parameters hold a NaN).
         """
-        return self._net.forward_backward(self._inputs(x), self._labels(y), bool(train), self.label_smoothing)
+        x, y = self._inputs(x), self._labels(y)
+        native = None if capture is None else capture._bind(self, x, y)
+        return self._net.forward_backward(x, y, bool(train), self.label_smoothing, native)
 
     # ------------------------------------------------------------------ inference (no dropout)
     def forward(self, x, batch_size: int = 1024) -> np.ndarray:

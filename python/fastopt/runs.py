@@ -195,7 +195,11 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
     checkpoint = folder / "checkpoint.npz"
     lr_schedule = by_name(schedule, epochs, warmup)
     model = nn.make_model(model_config)
-    opt = create(optimizer, model.params, **hyper)
+    if entry(optimizer).takes_model:  # a curvature optimizer: built over the model (its draws seeded by the run's)
+        seeded = "seed" in entry(optimizer).hyperparameters()
+        opt = create(optimizer, model, **({"seed": model_config["seed"]} if seeded else {}), **hyper)
+    else:
+        opt = create(optimizer, model.params, **hyper)
     config = {**model_config, "optimizer": optimizer, "lr": opt.param_groups[0]["lr"], "hyper": dict(hyper),
               "epochs": epochs, "batch_size": batch_size, "schedule": schedule, "warmup": warmup,
               "target_accuracy": target_accuracy, "out": str(folder)}

@@ -219,7 +219,9 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
         ``params`` and ``grads`` (dicts name -> array), ``forward_backward(x, y) -> mean loss`` filling
         the grads, ``evaluate(x, y, batch_size=...) -> (loss, accuracy)``; optionally ``dropout_calls``.
     optimizer : fastopt.Optimizer
-        Built over ``model.params``.
+        Built over ``model.params``; or a curvature optimizer built over the model (``fastopt.KFAC``,
+        ``fastopt.EKFAC``, ``fastopt.NaturalGradient``), whose ``next_capture()`` is asked before every
+        step and passed to ``forward_backward(x, y, capture=...)`` when it is not None.
     train, test : fastopt.datasets.Split or (x, y)
         Training data and optional test data: x (N, features), y (N,) integer labels.
     epochs : int
@@ -288,6 +290,9 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
                 if train_eval is not None and train_eval < n else slice(None))
     x_eval, y_eval = x[eval_idx], y[eval_idx]
 
+    # A curvature optimizer (K-FAC, EKFAC, natural gradient) says before each step what forward_backward must
+    # record for it (its layer statistics, the batch); the others are called exactly as before.
+    next_capture = getattr(optimizer, "next_capture", None)
     history.stop_reason = "epochs"
     if target_accuracy is not None and history.first_epoch_reaching(target_accuracy):
         history.stop_reason = "target"
@@ -303,7 +308,9 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
                   disable=not progress) as bar:
             for i in range(0, n, batch_size):
                 batch = order[i:i + batch_size]
-                loss = float(model.forward_backward(x[batch], y[batch]))
+                capture = next_capture() if next_capture is not None else None
+                loss = float(model.forward_backward(x[batch], y[batch]) if capture is None
+                             else model.forward_backward(x[batch], y[batch], capture=capture))
                 optimizer.step(model.grads)
                 loss_sum += loss * len(batch)
                 bar.update(len(batch))

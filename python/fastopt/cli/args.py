@@ -283,6 +283,8 @@ def _flag_type(default):
         return "flag"
     if isinstance(default, tuple):
         return float_tuple
+    if isinstance(default, str):
+        return str
     return positive_int if isinstance(default, int) else float
 
 
@@ -301,7 +303,7 @@ def optimizer_flags() -> dict:
     kinds, texts = {}, {}
     for name, e in REGISTRY.items():
         for keyword, default in e.hyperparameters().items():
-            if keyword == "lr":
+            if keyword in ("lr", "seed"):  # the command's own flags (a curvature optimizer takes the run's --seed)
                 continue
             kind = _flag_type(default)
             if kinds.setdefault(keyword, kind) != kind:

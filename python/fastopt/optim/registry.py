@@ -38,6 +38,9 @@ class Entry:
         ``tools/search_default_lr.py`` (functions left out use the optimizer's default).
     color : str
         Its colour in every figure (a hex string).
+    takes_model : bool
+        The class is built over the model, not its params (the curvature optimizers: K-FAC, EKFAC,
+        natural gradient): :func:`create` passes it the model, and it trains only networks.
     """
 
     name: str
@@ -46,12 +49,13 @@ class Entry:
     mnist_lr: float | None = None
     landscape_lr: dict = field(default_factory=dict)
     color: str = "#000000"
+    takes_model: bool = False
 
     def hyperparameters(self) -> dict:
         """The constructor's keywords -> their defaults (the preset applied), in signature order."""
         signature = inspect.signature(self.cls.__init__)
         return {k: self.preset.get(k, p.default) for k, p in signature.parameters.items()
-                if k not in ("self", "params") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+                if k not in ("self", "params", "model") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
     def describe(self, keyword: str) -> str:
         """The first sentence of ``keyword``'s entry in the class docstring's Parameters section, or ''."""
@@ -88,7 +92,7 @@ def register(name: str, cls: type, **fields) -> Entry:
     cls : type
         The optimizer class.
     **fields
-        ``preset``, ``mnist_lr``, ``landscape_lr``, ``color``.
+        ``preset``, ``mnist_lr``, ``landscape_lr``, ``color``, ``takes_model``.
     """
     name = name.lower()
     if name in REGISTRY:
@@ -120,8 +124,8 @@ def create(name: str, params, **hyper):
     ----------
     name : str
         A registry name (``"sgd"``, ``"momentum"``, ``"adam"``, ...).
-    params : list, dict or list of param groups
-        As the optimizer's constructor takes them.
+    params : list, dict or list of param groups, or fastopt.nn.MLP
+        As the optimizer's constructor takes them: the model itself for an entry that ``takes_model``.
     **hyper
         Hyperparameters overriding the entry's preset and the class's defaults.
     """

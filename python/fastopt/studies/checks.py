@@ -53,7 +53,8 @@ def check_optimizers(optimizers, name: str = "optimizers", second_order: bool = 
     name : str
         The argument's name that starts each error message ("" for none, as argparse adds its own).
     second_order : bool, default False
-        Whether second-order methods are accepted too (the landscape paths; not the trainings).
+        Whether second-order methods are accepted too (the landscape paths; not the trainings); the
+        optimizers that train networks only (``takes_model``: K-FAC, ...) are then refused.
 
     Returns
     -------
@@ -71,6 +72,10 @@ def check_optimizers(optimizers, name: str = "optimizers", second_order: bool = 
     methods = second_order_methods()
     known = [*REGISTRY, *(methods if second_order else [])]
     unknown = [o for o in names if o not in known]
+    on_networks = [o for o in names if second_order and o in REGISTRY and REGISTRY[o].takes_model]
+    if on_networks:  # K-FAC and the like precondition with a network's layer statistics
+        raise ValueError(f"{prefix}{on_networks[0]!r} trains networks only (it needs their layer statistics), "
+                         "not test functions")
     if unknown:
         choices = f"choose from {', '.join(REGISTRY)}"
         if second_order:

@@ -11,6 +11,7 @@ void register_optim(py::module_& m);
 void register_landscape(py::module_& m);
 void register_nn(py::module_& m);
 void register_curvature(py::module_& m);
+void register_kfac(py::module_& m);
 
 namespace {
 
@@ -63,4 +64,5 @@ PYBIND11_MODULE(_core, m) {
   register_landscape(m);
   register_nn(m);
   register_curvature(m);
+  register_kfac(m);
 }

@@ -111,15 +111,25 @@ void def_mlp(py::module_& m, const char* name) {
       .def_readwrite("dropout_calls", &MLP<T>::dropout_calls)
       .def(
           "forward_backward",
-          [](MLP<T>& net, const py::array& x, const py::array& y, bool train, double smoothing) {
+          [](MLP<T>& net, const py::array& x, const py::array& y, bool train, double smoothing,
+             const py::object& capture) {
             const T* xs = checked_inputs(net, x);
             const int64_t batch = x.shape(0);
             const int64_t* labels = checked_labels(net, y, batch);
             check_smoothing(smoothing);
+            LayerCapture<T>* layers = nullptr;  // what a K-FAC-family optimizer asks to record
+            if (!capture.is_none()) {
+              if (!py::isinstance<LayerCapture<T>>(capture))
+                throw py::type_error("capture: expected a LayerCapture of the model's dtype, got " +
+                                     fastopt::bindings::type_name(capture));
+              layers = &capture.cast<LayerCapture<T>&>();
+              if (!layers->fits(net.layers()))
+                throw py::value_error("capture: made for a network of other layer sizes");
+            }
             py::gil_scoped_release release;
-            return net.forward_backward(xs, labels, batch, train, smoothing);
+            return net.forward_backward(xs, labels, batch, train, smoothing, layers);
           },
-          py::arg("x"), py::arg("y"), py::arg("train"), py::arg("label_smoothing"))
+          py::arg("x"), py::arg("y"), py::arg("train"), py::arg("label_smoothing"), py::arg("capture") = py::none())
       .def(
           "infer",
           [](MLP<T>& net, const py::array& x, const py::object& y, int64_t batch_size, double smoothing,

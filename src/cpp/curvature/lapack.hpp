@@ -54,4 +54,47 @@ inline void gram(const double* jac, int64_t m, int64_t n, double* out) {
     for (int64_t j = 0; j < i; ++j) out[i * n + j] = out[j * n + i];
 }
 
+// The K-FAC family's factor work, for float and double (the network's dtypes).
+
+// C (n, n) = alpha A^T A + beta C for a row-major A (k, n) with leading dimension lda; only C's
+// upper triangle (row-major) is written: the Gram matrix of A's rows, by SYRK.
+inline void gram_update(int64_t n, int64_t k, double alpha, const float* a, int64_t lda, double beta, float* c) {
+  scipy_cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k),
+                    static_cast<float>(alpha), a, static_cast<blasint>(lda), static_cast<float>(beta), c,
+                    static_cast<blasint>(n));
+}
+inline void gram_update(int64_t n, int64_t k, double alpha, const double* a, int64_t lda, double beta, double* c) {
+  scipy_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k), alpha,
+                    a, static_cast<blasint>(lda), beta, c, static_cast<blasint>(n));
+}
+
+// symmetric_eigen for float (ssyevd): w ascending, row j of a the unit eigenvector of w[j].
+inline bool symmetric_eigen(float* a, float* w, int64_t n) {
+  const lapack_int info =
+      scipy_LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'V', 'U', static_cast<lapack_int>(n), a, static_cast<lapack_int>(n), w);
+  check_info(info, "ssyevd");
+  return info == 0;
+}
+
+// a <- a^-1 in place for a symmetric positive definite a (Cholesky: potrf then potri; both
+// triangles filled).  Returns false, a spoiled, when a is not positive definite.
+template <class T>
+bool spd_inverse(T* a, int64_t n) {
+  const auto ni = static_cast<lapack_int>(n);
+  lapack_int info;
+  if constexpr (sizeof(T) == sizeof(float)) {
+    info = scipy_LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', ni, a, ni);
+    check_info(info, "spotrf");
+    if (info == 0) check_info(info = scipy_LAPACKE_spotri(LAPACK_COL_MAJOR, 'U', ni, a, ni), "spotri");
+  } else {
+    info = scipy_LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', ni, a, ni);
+    check_info(info, "dpotrf");
+    if (info == 0) check_info(info = scipy_LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', ni, a, ni), "dpotri");
+  }
+  if (info != 0) return false;
+  for (int64_t i = 0; i < n; ++i)  // column-major 'U' is row-major lower: mirror it to the upper
+    for (int64_t j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
+  return true;
+}
+
 }  // namespace fastopt::curvature::lapack

@@ -36,17 +36,12 @@
 #include "nn/dropout.hpp"
 #include "nn/layout.hpp"
 #include "nn/mlp.hpp"
+#include "nn/sampling.hpp"
 #include "nn/softmax_xent.hpp"
 
 namespace fastopt::curvature {
 
 enum class CurvatureKind { hessian, ggn, empirical_fisher, mc_fisher };
-
-// Uniform in [0, 1) for (key, row, draw): 53 bits of a counter hash.
-inline double uniform_draw(uint64_t key, int64_t row, int64_t draw) {
-  const uint64_t h = nn::mix64(key + nn::mix64(static_cast<uint64_t>(row)) * 3 + static_cast<uint64_t>(draw));
-  return static_cast<double>(h >> 11) * 0x1.0p-53;
-}
 
 // u (K,) = scale * mean over e in `targets` of e (e . r), e = p - t, t a target distribution; the
 // Fisher rows' output matrix applied to r = (J v)_i.  t_of(s, j): target s's probability of class j.
@@ -63,17 +58,6 @@ void outer_product_row(T* u, const T* logits, const T* r, double lse, int64_t k,
     for (int64_t j = 0; j < k; ++j) acc[j] += (std::exp(static_cast<double>(logits[j]) - lse) - t_of(s, j)) * e_dot_r;
   }
   for (int64_t j = 0; j < k; ++j) u[j] = static_cast<T>(acc[j] * scale / static_cast<double>(draws));
-}
-
-// The class drawn from softmax(logits) by inverse CDF at uniform w.
-template <class T>
-int64_t sample_class(const T* logits, double lse, int64_t k, double w) {
-  double cdf = 0.0;
-  for (int64_t j = 0; j + 1 < k; ++j) {
-    cdf += std::exp(static_cast<double>(logits[j]) - lse);
-    if (w < cdf) return j;
-  }
-  return k - 1;  // the rest of the mass, rounding included
 }
 
 template <class T>
@@ -219,7 +203,8 @@ class MLPCurvature {
       case CurvatureKind::mc_fisher: {  // t_s = onehot(y~_s)
         std::vector<int64_t>& drawn = scratch.drawn;
         drawn.resize(draws_);
-        for (int64_t s = 0; s < draws_; ++s) drawn[s] = sample_class(logits, lse, k, uniform_draw(key_, global_row, s));
+        for (int64_t s = 0; s < draws_; ++s)
+          drawn[s] = nn::sample_class(logits, lse, k, nn::uniform_draw(key_, global_row, s));
         const auto t = [&](int64_t s, int64_t j) { return j == drawn[s] ? 1.0 : 0.0; };
         outer_product_row(rdz, logits, rlogits, lse, k, draws_, scale, t, scratch.acc);
         break;

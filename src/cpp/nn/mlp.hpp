@@ -19,7 +19,9 @@
 #include "nn/bias_activation.hpp"
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
+#include "nn/layer_capture.hpp"
 #include "nn/layout.hpp"
+#include "nn/sampling.hpp"
 #include "nn/softmax_xent.hpp"
 
 namespace fastopt::nn {
@@ -67,9 +69,12 @@ class MLP {
   }
 
   // x (B, in), labels (B,) -> mean loss; overwrites the gradient buffer.  train: apply dropout.
-  double forward_backward(const T* x, const int64_t* labels, int64_t batch, bool train, double smoothing) {
+  // capture not null: also record each layer's inputs and per-example output gradients into it.
+  double forward_backward(const T* x, const int64_t* labels, int64_t batch, bool train, double smoothing,
+                          LayerCapture<T>* capture = nullptr) {
     std::lock_guard<std::mutex> lock(busy_);
     reserve(batch);
+    if (capture) capture->reserve(batch);
     const std::vector<std::optional<DropoutMask>> masks = dropout_masks(train);
     const int64_t threads = threads_for_rows(batch);
     std::vector<double> loss(threads, 0.0);
@@ -98,6 +103,7 @@ class MLP {
           bias_activation_backward_rows(dz_[l - 1].data(), z_[l - 1].data(), act, mask, keep_scale(), L.in, r0, r1);
         });
       }
+      if (capture) capture_rows(*capture, x, masks, batch, r0, r1);
 #if FASTOPT_HAVE_OPENMP
 #pragma omp barrier
 #endif
@@ -109,6 +115,7 @@ class MLP {
         bias_backward_units(&grads_[L.bias], dz_[l].data(), batch, L.out, units.begin, units.end);
       }
     }
+    if (capture) ++capture->calls;
     double total = 0.0;
     for (double v : loss) total += v;
     return total * inv_batch;
@@ -184,6 +191,49 @@ class MLP {
     for (size_t l = 0; l + 1 < layers_.size(); ++l) masks[l].emplace(seed_, dropout_calls, l, dropout_);
     ++dropout_calls;
     return masks;
+  }
+
+  // Rows [r0, r1) of a capture (nn/layer_capture.hpp), after their backward pass: each layer's input
+  // with its 1, and g = B dz (the data's labels) or the backward pass of p - onehot(y~), y~ ~ softmax.
+  void capture_rows(LayerCapture<T>& c, const T* x, const std::vector<std::optional<DropoutMask>>& masks,
+                    int64_t batch, int64_t r0, int64_t r1) {
+    const int64_t last = static_cast<int64_t>(layers_.size()) - 1;
+    for (int64_t l = 0; l <= last; ++l) {
+      const int64_t in = layers_[l].in;
+      const T* src = input(x, l);
+      T* dst = c.a[l].data();
+      for (int64_t r = r0; r < r1; ++r) {
+        std::copy(src + r * in, src + (r + 1) * in, dst + r * (in + 1));
+        dst[r * (in + 1) + in] = T(1);
+      }
+    }
+    if (!c.sampled) {
+      const T scale = static_cast<T>(batch);
+      for (int64_t l = 0; l <= last; ++l) {
+        const int64_t out = layers_[l].out;
+        const T* dz = dz_[l].data();
+        T* g = c.g[l].data();
+        for (int64_t i = r0 * out; i < r1 * out; ++i) g[i] = dz[i] * scale;
+      }
+      return;
+    }
+    const int64_t k = num_classes();
+    const uint64_t key = c.key();
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* logits = &z_[last][r * k];
+      double lse;
+      softmax_xent_forward_row(logits, 0, k, 0.0, &lse);
+      const int64_t drawn = sample_class(logits, lse, k, uniform_draw(key, r, 0));
+      softmax_xent_backward_row(&c.g[last][r * k], logits, lse, drawn, k, 0.0, 1.0);
+    }
+    for (int64_t l = last; l > 0; --l) {
+      const Layer& L = layers_[l];
+      dense_backward_input_rows(c.g[l - 1].data(), c.g[l].data(), &params_[L.weight], L.in, L.out, r0, r1);
+      const DropoutMask* mask = masks[l - 1] ? &*masks[l - 1] : nullptr;
+      with_activation<T>(activation_, activation_params_, [&](const auto& act) {
+        bias_activation_backward_rows(c.g[l - 1].data(), z_[l - 1].data(), act, mask, keep_scale(), L.in, r0, r1);
+      });
+    }
   }
 
   // Rows [r0, r1) through every layer: GEMM on the block, then bias + activation + dropout in one pass.
