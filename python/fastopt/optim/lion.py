@@ -31,7 +31,7 @@ class Lion(Optimizer):
     spec = native("lion")
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize))
 
 
 # Registry: the MNIST rate is ten times below Adam's, as the paper advises (not tuned); landscape rates:

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 import torch
 
-from .plan import DERIVED_CARRY, KEEPS_NO_STEP, GroupPlan, new_state_tensor, scalar_dtype
+from .plan import DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, initial_state, new_state_tensor, scalar_dtype
 from .tensors import check_param, grad_array
 
 # torch.optim's execution switches: fastopt's step is always one fused multi-tensor pass, so "foreach" and
@@ -56,15 +56,21 @@ class TorchOptimizer(torch.optim.Optimizer):
         for flag in IGNORED_FLAGS:
             kwargs.pop(flag, None)
         # The NumPy class checks and defaults the hyperparameters; a zero-size array stands in for the params.
+        args, kwargs = _plain(args), {k: _plain(v) for k, v in kwargs.items()}
         self._rules = self.numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
         self._plans: dict = {}
         super().__init__(params, dict(self._rules.defaults))
+        if self._rules.spec.name in EAGER_STATE:
+            for group in self.param_groups:
+                hyper = self._hyper(group)
+                for p in group["params"]:
+                    self.state[p] = initial_state(self._rules.spec, p, hyper)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         if "_rules" not in self.__dict__:  # unpickled (or deep-copied): torch pickles defaults, state and groups
             self._rules = object.__new__(self.numpy_class)
-            self._rules.defaults = dict(self.defaults)
+            self._rules.defaults = {k: v for k, v in self.defaults.items() if k in self.numpy_class.spec.hyperparameters}
         self._plans = {}
 
     # ------------------------------------------------------------------ groups
@@ -77,7 +83,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         """The group's hyperparameters as the kernel reads them, checked as the NumPy optimizer checks them
         (after a scheduler or the user changed them)."""
         try:
-            hyper = {k: _plain(group[k]) for k in self.defaults}
+            hyper = {k: _plain(group[k]) for k in self._rules.defaults}
         except KeyError as e:
             raise ValueError(f"param group lacks the hyperparameter {e.args[0]!r}") from None
         self._rules._validate(hyper)
@@ -122,21 +128,33 @@ class TorchOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         spec = self._rules.spec
-        calls, touched = [], []
-        for index, group in enumerate(self.param_groups):
-            hyper = self._hyper(group)
+        hypers = [self._hyper(group) for group in self.param_groups]
+        work = []  # every group's params with gradients and their grads' arrays, before any state is made
+        for index, (group, hyper) in enumerate(zip(self.param_groups, hypers)):
             params = group["params"]
             grads = [p.grad for p in params]
             live = [i for i, g in enumerate(grads) if g is not None]
             if not live:
                 continue
-            names = self._names(index, group)
             live_params = [params[i] for i in live]
             plan = self._plans.get(index)
-            if plan is None or not plan.matches(live_params, self.state, hyper):
-                plan = self._plans[index] = GroupPlan(spec, live_params, [names[i] for i in live], self.state, hyper)
-            grad_arrays = [grad_array(plan.names[k], p, grads[i], c)
-                           for k, (i, p, c) in enumerate(zip(live, live_params, plan.contiguous))]
+            if plan is not None and not plan.matches(live_params, self.state, hyper):
+                plan = None
+            if plan is None:
+                names = self._names(index, group)
+                names = [names[i] for i in live]
+                for name, p in zip(names, live_params):
+                    check_param(name, p)  # again: p.data may have been replaced
+                contiguous = [p.is_contiguous() for p in live_params]
+            else:
+                names, contiguous = plan.names, plan.contiguous
+            grad_arrays = [grad_array(name, p, grads[i], c)
+                           for name, i, p, c in zip(names, live, live_params, contiguous)]
+            work.append((index, hyper, plan, live_params, names, grad_arrays))
+        calls, touched = [], []
+        for index, hyper, plan, live_params, names, grad_arrays in work:
+            if plan is None:
+                plan = self._plans[index] = GroupPlan(spec, live_params, names, self.state, hyper)
             calls += [(plan, hyper, call) for call in plan.calls(grad_arrays, hyper)]
             touched += live_params
         if len(calls) > 1:  # nothing is written unless every call is valid
@@ -163,7 +181,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().load_state_dict(state_dict)
         try:
             for group in self.param_groups:
-                for key, value in self.defaults.items():
+                for key, value in self._rules.defaults.items():
                     group.setdefault(key, value)
                 self._hyper(group)
             names = [n for i, g in enumerate(self.param_groups) for n in self._names(i, g)]

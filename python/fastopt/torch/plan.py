@@ -17,11 +17,13 @@ import operator
 import numpy as np
 import torch
 
-from .tensors import array_of, check_param
+from .tensors import array_of
 
 # What torch.optim keeps otherwise than fastopt's Spec: SGD keeps no step count (its rule needs none), and
 # SGD's "momentum_steps" (whether a momentum buffer has started) is torch's "the buffer exists".
 KEEPS_NO_STEP = frozenset({"sgd"})
+# torch's Adagrad makes every param's state at construction (its step reads it without checking).
+EAGER_STATE = frozenset({"adagrad"})
 DERIVED_CARRY = {"momentum_steps": lambda state: float("momentum_buffer" in state)}
 
 
@@ -35,6 +37,12 @@ def new_state_tensor(p: torch.Tensor, fill) -> torch.Tensor:
     if fill is None:
         return p.detach().clone(memory_format=torch.preserve_format)
     return torch.full_like(p, fill, memory_format=torch.preserve_format)
+
+
+def initial_state(spec, p: torch.Tensor, hyper: dict) -> dict:
+    """A param's state before its first step, as torch.optim would make it."""
+    st = {} if spec.name in KEEPS_NO_STEP else {"step": torch.tensor(0.0, dtype=scalar_dtype())}
+    return {**st, **{slot: new_state_tensor(p, fill) for slot, fill in spec.slots(hyper)}}
 
 
 class GroupPlan:
@@ -69,8 +77,7 @@ class GroupPlan:
                       for k, v in spec.carry.items()}
         self.slots = {name: [] for name, _ in self.slot_fills}
         self.states = []
-        for i, (p, name) in enumerate(zip(live, names)):
-            check_param(name, p)
+        for i, p in enumerate(live):
             st = state[p]
             for k in DERIVED_CARRY.keys() & spec.carry.keys():
                 self.carry[k][i] = DERIVED_CARRY[k](st)
