@@ -35,7 +35,8 @@ def assert_same_state(ours, theirs):
                 continue
             assert set(got) == set(want), (set(got), set(want))
             for key, value in want.items():
-                torch.testing.assert_close(got[key].to(value.dtype), value, **TOL.get(value.dtype, {}), msg=lambda m: f"state {key!r}: {m}")
+                torch.testing.assert_close(got[key].to(value.dtype), value, **TOL.get(value.dtype, {}),
+                                           msg=lambda m: f"state {key!r}: {m}")
 
 
 def test_import_fastopt_does_not_import_torch():

@@ -70,7 +70,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().__setstate__(state)
         if "_rules" not in self.__dict__:  # unpickled (or deep-copied): torch pickles defaults, state and groups
             self._rules = object.__new__(self.numpy_class)
-            self._rules.defaults = {k: v for k, v in self.defaults.items() if k in self.numpy_class.spec.hyperparameters}
+            kinds = self.numpy_class.spec.hyperparameters
+            self._rules.defaults = {k: v for k, v in self.defaults.items() if k in kinds}
         self._plans = {}
 
     # ------------------------------------------------------------------ groups
