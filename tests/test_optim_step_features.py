@@ -117,10 +117,15 @@ def test_none_grads_match_torch(name, kwargs):
     opt = getattr(fastopt, name)(params, **kwargs)
     tensors = [torch.tensor(p, requires_grad=True) for p in params0]
     theirs = getattr(torch.optim, name)(tensors, **kwargs)
-    for g in masked(grads):
-        opt.step(g)
-        for t, a in zip(tensors, g):
-            t.grad = None if a is None else torch.tensor(a)
-        theirs.step()
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # torch keeps scalar state (NAdam's mu product) in the default dtype
+    try:
+        for g in masked(grads):
+            opt.step(g)
+            for t, a in zip(tensors, g):
+                t.grad = None if a is None else torch.tensor(a)
+            theirs.step()
+    finally:
+        torch.set_default_dtype(before)
     for p, t in zip(params, tensors):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-10, atol=1e-12)
