@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .plan import DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, initial_state, new_state_tensor, scalar_dtype
-from .tensors import check_param, grad_array
+from .tensors import check_param, grad_address
 
 # torch.optim's execution switches: fastopt's step is always one fused multi-tensor pass, so "foreach" and
 # "fused" are accepted and ignored; the others ask for something fastopt's CPU kernels do not do.
@@ -130,7 +130,8 @@ class TorchOptimizer(torch.optim.Optimizer):
                 loss = closure()
         spec = self._rules.spec
         hypers = [self._hyper(group) for group in self.param_groups]
-        work = []  # every group's params with gradients and their grads' arrays, before any state is made
+        work = []  # every group's params with gradients and their grads' addresses, before any state is made
+        keep = []  # grads copied into their param's layout: alive until the kernels have read them
         for index, (group, hyper) in enumerate(zip(self.param_groups, hypers)):
             params = group["params"]
             grads = [p.grad for p in params]
@@ -146,23 +147,24 @@ class TorchOptimizer(torch.optim.Optimizer):
                 names = [names[i] for i in live]
                 for name, p in zip(names, live_params):
                     check_param(name, p)  # again: p.data may have been replaced
-                contiguous = [p.is_contiguous() for p in live_params]
+                dtypes = [p.dtype if p.is_contiguous() else None for p in live_params]
+                numels = [p.numel() for p in live_params]
             else:
-                names, contiguous = plan.names, plan.contiguous
-            grad_arrays = [grad_array(name, p, grads[i], c)
-                           for name, i, p, c in zip(names, live, live_params, contiguous)]
-            work.append((index, hyper, plan, live_params, names, grad_arrays))
+                names, dtypes, numels = plan.names, plan.dtypes, plan.numels
+            addresses = [grad_address(name, p, grads[i], dtype, numel, keep)
+                         for name, i, p, dtype, numel in zip(names, live, live_params, dtypes, numels)]
+            work.append((index, hyper, plan, live_params, names, addresses))
         calls, touched = [], []
-        for index, hyper, plan, live_params, names, grad_arrays in work:
+        for index, hyper, plan, live_params, names, addresses in work:
             if plan is None:
                 plan = self._plans[index] = GroupPlan(spec, live_params, names, self.state, hyper)
-            calls += [(plan, hyper, call) for call in plan.calls(grad_arrays, hyper)]
+            calls += [(plan, hyper, call) for call in plan.calls(addresses, hyper)]
             touched += live_params
         if len(calls) > 1:  # nothing is written unless every call is valid
             for _, hyper, (_, arrays, grads, slots, names, carry, _) in calls:
-                spec.check(arrays, grads, slots, names, hyper, carry)
+                spec.check_addresses(arrays, grads, slots, names, hyper, carry)
         for plan, hyper, (batch, arrays, grads, slots, names, carry, step) in calls:
-            plan.advance(batch, spec.step(arrays, grads, slots, names, hyper, carry, step))
+            plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step))
         if touched:
             torch.autograd.graph.increment_version(touched)  # as torch's in-place updates do, for autograd's checks
         return loss

@@ -68,7 +68,9 @@ class GroupPlan:
         self.names = names
         self.pointers = [p.data_ptr() for p in live]
         self.slot_fills = spec.slots(hyper)
-        self.contiguous = [p.is_contiguous() for p in live]
+        # What a grad's fast path checks against: the dtype and size of each C-contiguous param (None otherwise).
+        self.dtypes = [p.dtype if p.is_contiguous() else None for p in live]
+        self.numels = [p.numel() for p in live]
         self.arrays = [array_of(p) for p in live]
         stored_carry = [k for k in spec.carry if k not in DERIVED_CARRY]
         dtype = torch.empty((), dtype=scalar_dtype()).numpy().dtype

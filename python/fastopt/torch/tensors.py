@@ -65,6 +65,36 @@ def array_of(t: torch.Tensor) -> np.ndarray:
     return t.numpy()
 
 
+def grad_address(name: str, p: torch.Tensor, g: torch.Tensor, dtype: torch.dtype, numel: int, keep: list) -> int:
+    """The data address the kernel reads ``p``'s gradient from: the grad's own memory when it is C-contiguous
+    and of the param's dtype and size (checked here, per step: the kernel trusts the address), else a copy in
+    the param's layout (appended to ``keep``, which must outlive the kernel call).
+
+    Parameters
+    ----------
+    name : str
+        How messages name the param.
+    p : torch.Tensor
+        The param.
+    g : torch.Tensor
+        Its gradient.
+    dtype, numel
+        The param's dtype and size when it is C-contiguous (as the step's plan recorded them); None for a
+        dense param laid out otherwise, whose grad takes the checked path.
+    keep : list
+        Receives the arrays made here.
+    """
+    if dtype is not None and g.dtype is dtype and g.numel() == numel:
+        try:
+            if g.is_contiguous():
+                return g.data_ptr()
+        except RuntimeError:  # a sparse grad: grad_array says so
+            pass
+    a = grad_array(name, p, g, dtype is not None)
+    keep.append(a)
+    return a.ctypes.data
+
+
 def grad_array(name: str, p: torch.Tensor, g: torch.Tensor, contiguous: bool) -> np.ndarray:
     """The NumPy view of ``p``'s gradient laid out as ``array_of(p)`` is; a copy in ``p``'s layout when the
     grad's strides differ from the param's.  Refuses sparse and non-CPU grads with a message.
