@@ -187,3 +187,19 @@ def test_bad_param_group_is_not_added():
     with pytest.raises(ValueError, match="Invalid epsilon value"):
         opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "eps": -1.0})
     assert len(opt.param_groups) == 1
+
+
+def test_replaced_state_and_replaced_param_data_are_seen_at_the_next_step():
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = fastopt.torch.Adam([p], lr=0.1)
+    p.grad = torch.ones(3)
+    opt.step()
+    opt.state[p] = {}  # a fresh state: the next step is a first step again
+    opt.step()
+    assert float(opt.state[p]["step"]) == 1
+    p.data = torch.zeros(3, dtype=torch.float64)  # as model.double() after the optimizer was made
+    p.grad = torch.ones(3, dtype=torch.float64)
+    opt.state.clear()
+    opt.step()
+    torch.testing.assert_close(p.detach(), torch.full((3,), -0.1, dtype=torch.float64))
+    assert opt.state[p]["exp_avg"].dtype == torch.float64

@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 import torch
 
-from .plan import DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, initial_state, new_state_tensor, scalar_dtype
+from .plan import (DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, TrackedState, initial_state, new_state_tensor,
+                   scalar_dtype)
 from .tensors import check_param, grad_address
 
 # torch.optim's execution switches: fastopt's step is always one fused multi-tensor pass, so "foreach" and
@@ -60,6 +61,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         self._rules = self.numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
         self._plans: dict = {}
         super().__init__(params, dict(self._rules.defaults))
+        self.state = TrackedState(self.state)
         if self._rules.spec.name in EAGER_STATE:
             for group in self.param_groups:
                 hyper = self._hyper(group)
@@ -68,6 +70,8 @@ class TorchOptimizer(torch.optim.Optimizer):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
+        if not isinstance(self.state, TrackedState):
+            self.state = TrackedState(self.state)
         if "_rules" not in self.__dict__:  # unpickled (or deep-copied): torch pickles defaults, state and groups
             self._rules = object.__new__(self.numpy_class)
             kinds = self.numpy_class.spec.hyperparameters
@@ -193,8 +197,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError):
             self.state, self.param_groups = before
             raise
-        self.state.clear()
-        self.state.update(adopted)
+        self.state = TrackedState(adopted)
 
     def _adopt(self, name: str, p: torch.Tensor, st: dict) -> dict:
         """A loaded state entry as this optimizer keeps it; ValueError naming what does not fit."""

@@ -13,6 +13,7 @@ operation instead of one torch call per param.
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 
 import numpy as np
 import torch
@@ -25,6 +26,46 @@ KEEPS_NO_STEP = frozenset({"sgd"})
 # torch's Adagrad makes every param's state at construction (its step reads it without checking).
 EAGER_STATE = frozenset({"adagrad"})
 DERIVED_CARRY = {"momentum_steps": lambda state: float("momentum_buffer" in state)}
+
+
+class TrackedState(defaultdict):
+    """torch's ``optimizer.state`` (a defaultdict of dicts, param -> its state) that counts the changes to its
+    entries, so that a step can tell in one comparison that no param's state dict was replaced or removed."""
+
+    def __init__(self, *args):
+        super().__init__(dict, *args)
+        self.version = 0
+
+    def __setitem__(self, key, value):
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.version += 1
+        super().__delitem__(key)
+
+    def clear(self):
+        self.version += 1
+        super().clear()
+
+    def update(self, *args, **kwargs):
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+    def popitem(self):
+        self.version += 1
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def __reduce__(self):  # pickled as the plain defaultdict torch keeps (the class is re-applied on load)
+        return defaultdict, (dict, dict(self))
 
 
 def scalar_dtype() -> torch.dtype:
@@ -56,7 +97,7 @@ class GroupPlan:
         The group's params that have gradients this step.
     names : list of str
         How messages name them.
-    state : dict
+    state : TrackedState
         The optimizer's ``state`` (param -> dict); entries are created here for params seen the first time.
     hyper : dict
         The group's hyperparameters (they decide which state slots exist).
@@ -78,7 +119,7 @@ class GroupPlan:
         self.carry = {k: np.full(len(live), v, dtype if k in stored_carry else np.float64)
                       for k, v in spec.carry.items()}
         self.slots = {name: [] for name, _ in self.slot_fills}
-        self.states = []
+        self.states = []  # each param's state dict
         for i, p in enumerate(live):
             st = state[p]
             for k in DERIVED_CARRY.keys() & spec.carry.keys():
@@ -101,17 +142,18 @@ class GroupPlan:
             values = torch.from_numpy(self.carry[k])
             for i, st in enumerate(self.states):
                 st[k] = values[i]
+        self.state, self.version = state, state.version  # after the entries made above
         keys = {}
         for i in range(len(live)):
             keys.setdefault((self.steps[i], *(c[i] for c in self.carry.values())), []).append(i)
         self.batches = list(keys.values())
 
-    def matches(self, live: list, state, hyper: dict) -> bool:
+    def matches(self, live: list, state: TrackedState, hyper: dict) -> bool:
         """Whether this plan still describes ``live``: the same params, in the same memory, with the same
-        state dicts, and the same slots under ``hyper``."""
-        return (len(live) == len(self.params) and all(map(operator.is_, live, self.params))
-                and all(map(operator.is_, map(state.get, live), self.states))
-                and [p.data_ptr() for p in live] == self.pointers and self.spec.slots(hyper) == self.slot_fills)
+        state dicts (none replaced since the plan was made), and the same slots under ``hyper``."""
+        return (state is self.state and state.version == self.version and len(live) == len(self.params)
+                and all(map(operator.is_, live, self.params)) and [p.data_ptr() for p in live] == self.pointers
+                and self.spec.slots(hyper) == self.slot_fills)
 
     def calls(self, grads: list, hyper: dict) -> list:
         """One kernel call per batch: (batch, params, grads, slots, names, carry, step)."""
