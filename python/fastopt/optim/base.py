@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import numbers
 import threading
 from collections.abc import Mapping
@@ -78,6 +79,7 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self.state: list[GroupState] = []
         self._lock = threading.Lock()
+        self.skipped_steps = 0  # steps skip_nonfinite left out
         if isinstance(params, np.ndarray):
             raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
                             "got a single numpy.ndarray (wrap it in a list)")
@@ -189,8 +191,13 @@ class Optimizer:
             start += len(g["params"])
         return out
 
-    def step(self, grads) -> None:
-        """Update every param in place from ``grads``.
+    def step(self, grads, *, clip_grad_norm=None, clip_grad_value=None, grad_scale=None, skip_nonfinite=False):
+        r"""Update every param in place from ``grads``.
+
+        The rule reads each gradient as :math:`\mathrm{clamp}(g \cdot c / s, -v, v)`: :math:`s` the
+        ``grad_scale``, :math:`c = \min(1, \text{clip\_grad\_norm} / (\lVert g/s \rVert + 10^{-6}))` as
+        ``torch.nn.utils.clip_grad_norm_`` computes it (the norm over every gradient of every group, one native
+        pass), :math:`v` the ``clip_grad_value``; the grads themselves are not written.
 
         Parameters
         ----------
@@ -199,9 +206,31 @@ class Optimizer:
             each of its param's shape and dtype, C-contiguous.  None for a param skips it, as torch skips a
             param whose ``.grad`` is None: its state does not advance, and it keeps its own step count.
 
+        clip_grad_norm : float, optional
+            Clip the global gradient norm to this (> 0).
+        clip_grad_value : float, optional
+            Clip every gradient element to [-clip_grad_value, clip_grad_value] (> 0), after the norm clipping.
+        grad_scale : float, optional
+            The loss scale the gradients carry (mixed precision): they are divided by it (> 0).
+        skip_nonfinite : bool
+            If any gradient element is NaN or Inf, make no step (params and state untouched) and count it in
+            ``skipped_steps``, as ``torch.amp.GradScaler`` and optax's ``apply_if_finite`` do.
+
+        Returns
+        -------
+        float or None
+            The global gradient norm (of the grads divided by ``grad_scale``, before clipping) when
+            ``clip_grad_norm`` or ``skip_nonfinite`` asked for it, else None.
+
         Either every array is updated or, on bad input, none is: all groups are validated first.
-        NaN and Inf in grads follow IEEE arithmetic (they propagate into the params and state).
+        Without ``skip_nonfinite``, NaN and Inf in grads follow IEEE arithmetic (they propagate into the params
+        and state; a non-finite norm leaves the gradients unclipped).
         """
+        for key, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value),
+                           ("grad_scale", grad_scale)):
+            if value is not None:
+                check_value(key, value, "real")
+                check_hyper(value > 0, key, value, "must be > 0")
         with self._lock:
             per_group = self._grads_per_group(grads) if self.spec.reads_grad else [None] * len(self.param_groups)
             calls = []
@@ -219,10 +248,22 @@ class Optimizer:
             if len(calls) > 1:  # one group must not be updated if a later one is bad
                 for *_, params, g, slots, names, group, carry, _ in calls:
                     self.spec.check(params, g, slots, names, group, carry)
+            scale, norm = 1.0 / (grad_scale or 1.0), None
+            if clip_grad_norm is not None or skip_nonfinite:
+                norm = math.sqrt(_core.optim.grad_sum_squares([a for _, _, _, _, _, g, *_ in calls for a in g or ()]))
+                norm *= scale
+                if skip_nonfinite and not math.isfinite(norm):
+                    self.skipped_steps += 1
+                    return norm
+                if clip_grad_norm is not None and math.isfinite(norm):
+                    scale *= min(1.0, clip_grad_norm / (norm + 1e-6))
+            limit = math.inf if clip_grad_value is None else float(clip_grad_value)
             for state, indices, n, all_slots, params, g, slots, names, group, carry, steps in calls:
-                carry = self.spec.step(params, g, slots, names, group, carry, steps + 1)
+                carry = self.spec.step(params, g, slots, names, group, carry, steps + 1, grad_scale=scale,
+                                       grad_limit=limit)
                 state.slots.update(all_slots)
                 state.advance(indices, n, carry)
+            return norm
 
     def kernel_calls(self) -> list[KernelCall] | None:
         """The native kernel calls one step makes, for loops that run the optimizer outside Python.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/convert.hpp"
+#include "common/grad_norm.hpp"
 #include "optim/all.hpp"
 
 namespace py = pybind11;
@@ -271,12 +272,15 @@ GroupPtrs checked_group(const Kernel& kernel, const Hyper& hyper, const py::list
 // runs the kernel with the GIL released.  Returns the carried values for the next step.
 py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
                      const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step_obj,
-                     Grads given = Grads::arrays) {
+                     Grads given, double grad_scale, double grad_limit) {
   const int64_t step = step_count(step_obj);
+  if (!(grad_scale >= 0.0 && grad_scale < INFINITY)) throw py::value_error("grad_scale: must be finite and >= 0");
+  if (!(grad_limit > 0.0)) throw py::value_error("grad_limit: must be > 0 (inf for none)");
   const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
   const GroupPtrs ptrs = checked_group(kernel, hyper, params, grads, states, names, given);
   {
     py::gil_scoped_release release;
+    const GradTransformScope transform({grad_scale, grad_limit});
     if (!ptrs.f32.empty()) kernel.step(ptrs.f32, hyper, step);
     if (!ptrs.f64.empty()) kernel.step(ptrs.f64, hyper, step);
   }
@@ -307,6 +311,25 @@ const char* kind_name(HyperKey::Kind kind) {
     case HyperKey::Kind::pair: return "pair";
     default: return "real";
   }
+}
+
+// The sum of squares of every element of `arrays` (float32 or float64, C-contiguous, read only), one parallel pass.
+double grad_sum_squares(const py::list& arrays) {
+  std::vector<ConstSpan<float>> f32;
+  std::vector<ConstSpan<double>> f64;
+  DtypeFacts dtypes;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const ArrayInfo a(arrays[i]);
+    const std::string where = "grads[" + std::to_string(i) + "]";
+    if (!a.is_array) throw py::type_error(where + ": expected a numpy.ndarray, got " + type_name(a.obj));
+    const int64_t itemsize = dtypes.float_itemsize(a.descr);
+    if (itemsize == 0) throw py::type_error(where + ": unsupported dtype " + dtype_str(a.array()) + " (float32 or float64)");
+    if (!a.c_contiguous()) throw py::value_error(where + ": must be C-contiguous");
+    if (itemsize == 4) f32.push_back({reinterpret_cast<const float*>(a.data), a.size});
+    else f64.push_back({reinterpret_cast<const double*>(a.data), a.size});
+  }
+  py::gil_scoped_release release;
+  return sum_of_squares(f32) + sum_of_squares(f64);
 }
 
 std::string known_names() {
@@ -353,12 +376,16 @@ void register_optim(py::module_& root) {
            }, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
            py::arg("group"), py::arg("carry"), "Validate a group exactly as step would, without writing anything.")
       .def("step", [](const Kernel& k, const py::list& params, const py::object& grads, const py::dict& states,
-                      const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step) {
-             return kernel_step(k, params, grads, states, names, group, carry, step);
+                      const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step,
+                      double grad_scale, double grad_limit) {
+             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::arrays, grad_scale,
+                                grad_limit);
            }, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
-           py::arg("group"), py::arg("carry"), py::arg("step"),
+           py::arg("group"), py::arg("carry"), py::arg("step"), py::kw_only(), py::arg("grad_scale") = 1.0,
+           py::arg("grad_limit") = INFINITY,
            "One fused in-place step over a param group (validated, GIL released, OpenMP over chunks); returns "
-           "the carried values for the next step.")
+           "the carried values for the next step.  The rule reads each gradient as "
+           "clamp(g * grad_scale, -grad_limit, grad_limit) (clipping and loss scaling; the grads are not written).")
       .def("check_addresses", [](const Kernel& k, const py::list& params, const py::list& grads,
                                  const py::dict& states, const py::list& names, const py::dict& group,
                                  const py::dict& carry) {
@@ -368,13 +395,16 @@ void register_optim(py::module_& root) {
       .def("step_addresses", [](const Kernel& k, const py::list& params, const py::list& grads,
                                 const py::dict& states, const py::list& names, const py::dict& group,
                                 const py::dict& carry, const py::handle& step) {
-             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::addresses);
+             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::addresses, 1.0, INFINITY);
            }, py::arg("params"), py::arg("grad_addresses"), py::arg("states"), py::arg("names"), py::arg("group"),
            py::arg("carry"), py::arg("step"),
            "step, with each grad given as the data address (an int) of a C-contiguous buffer of its param's dtype "
            "and size, which the caller vouches for (fastopt.torch passes tensor.data_ptr()); the params and "
            "state are validated as in step, the grads only for overlap with them.")
       .def("__repr__", [](const Kernel& k) { return "<fastopt._core.optim.Spec '" + k.spec->name + "'>"; });
+  m.def("grad_sum_squares", &grad_sum_squares, py::arg("grads"),
+        "The sum of squares of every element of a list of float32/float64 arrays, in one parallel pass (NaN or Inf "
+        "if any element is): the square of the global gradient norm.");
   m.def("names", [] {
     std::vector<std::string> out;
     for (const Kernel& k : kernels()) out.push_back(k.spec->name);
