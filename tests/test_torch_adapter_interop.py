@@ -203,3 +203,25 @@ def test_replaced_state_and_replaced_param_data_are_seen_at_the_next_step():
     opt.step()
     torch.testing.assert_close(p.detach(), torch.full((3,), -0.1, dtype=torch.float64))
     assert opt.state[p]["exp_avg"].dtype == torch.float64
+
+
+def test_grad_scaler_unscales_and_skips_nonfinite_steps():
+    """torch.amp.GradScaler drives fastopt.torch as any optimizer: unscale_, skip the step on inf, update."""
+    def train(cls):
+        net = Net(torch.float32)
+        opt = cls(net.parameters(), lr=0.01)
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+        for step, (x, y) in enumerate(batches(torch.float32, 6)):
+            opt.zero_grad()
+            scaler.scale(torch.nn.functional.cross_entropy(net(x), y)).backward()
+            if step == 2:
+                net.head.weight.grad[0, 0] = float("inf")
+            scaler.step(opt)
+            scaler.update()
+        return net, opt, scaler.get_scale()
+
+    ours, opt, scale = train(fastopt.torch.Adam)
+    theirs, _, want_scale = train(torch.optim.Adam)
+    assert scale == want_scale == 2.0**9  # halved once, at the step with inf
+    assert float(opt.state[ours.head.weight]["step"]) == 5
+    assert_same_params(ours, theirs)
