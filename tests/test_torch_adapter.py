@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 import fastopt  # noqa: E402
 import fastopt.torch  # noqa: E402
-from torch_adapter_cases import CASES, Net, implementations, torch_flags, train  # noqa: E402
+from torch_adapter_cases import CASES, Net, batches, implementations, torch_flags, train  # noqa: E402
 
 DTYPES = [torch.float32, torch.float64]
 # float64: torch.testing.assert_close's defaults.  float32: the kernels order a rule's operations otherwise than
@@ -37,6 +37,14 @@ def assert_same_state(ours, theirs):
             for key, value in want.items():
                 torch.testing.assert_close(got[key].to(value.dtype), value, **TOL.get(value.dtype, {}),
                                            msg=lambda m: f"state {key!r}: {m}")
+
+
+@pytest.fixture
+def float64_default():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 def test_import_fastopt_does_not_import_torch():
@@ -123,3 +131,25 @@ def test_state_shares_memory_with_the_kernels_arrays():
     opt.step()
     torch.testing.assert_close(exp_avg, torch.full((3,), 0.19))  # updated in place by the second step
     assert p._version > 0  # autograd sees the in-place update, as with torch's optimizers
+
+
+@pytest.mark.parametrize("name", [n for n in fastopt.torch.__all__ if n != "TorchOptimizer"])
+def test_every_adapter_steps_as_its_numpy_class(name, float64_default):
+    """Every adapter (those torch has no twin of too: Yogi, Lion, and any optimizer added to the registry)
+    makes exactly the NumPy API's steps, including over params without gradients.  (Under a float64 default
+    dtype, as torch then keeps scalar state such as NAdam's mu product in float64, as the NumPy API does.)"""
+    ours, _ = train(lambda groups: getattr(fastopt.torch, name)(groups), torch.float64, steps=16)
+    net = Net(torch.float64)
+    arrays = [p.detach().numpy() for p in net.parameters()]
+    numpy_opt = getattr(fastopt, name)([{"params": arrays[:-2]}])  # extra.* join at step 10, at half the lr
+    for step, (x, y) in enumerate(batches(torch.float64, 16)):
+        if step == 10:
+            numpy_opt.add_param_group({"params": arrays[-2:], "lr": numpy_opt.param_groups[0]["lr"] / 2})
+        net.body[0].requires_grad_(not 8 <= step < 14)
+        net.zero_grad(set_to_none=True)
+        if step != 5:
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+        grads = [None if p.grad is None else p.grad.numpy() for p in net.parameters()]
+        numpy_opt.step(grads[:-2] if step < 10 else grads)
+    for (pname, got), want in zip(ours.named_parameters(), net.parameters()):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12, msg=lambda m: f"{pname}: {m}")
