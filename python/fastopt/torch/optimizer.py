@@ -162,7 +162,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         for index, hyper, plan, live_params, names, addresses in work:
             if plan is None:
                 plan = self._plans[index] = GroupPlan(spec, live_params, names, self.state, hyper)
-            calls += [(plan, hyper, call) for call in plan.calls(addresses, hyper)]
+            calls += [(plan, hyper, call) for call in plan.calls(addresses)]
             touched += live_params
         if len(calls) > 1:  # nothing is written unless every call is valid
             for _, hyper, (_, arrays, grads, slots, names, carry, _) in calls:

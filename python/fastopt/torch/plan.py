@@ -155,7 +155,7 @@ class GroupPlan:
                 and all(map(operator.is_, live, self.params)) and [p.data_ptr() for p in live] == self.pointers
                 and self.spec.slots(hyper) == self.slot_fills)
 
-    def calls(self, grads: list, hyper: dict) -> list:
+    def calls(self, grads: list) -> list:
         """One kernel call per batch: (batch, params, grads, slots, names, carry, step)."""
         out = []
         for batch in self.batches:
