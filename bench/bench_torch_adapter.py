@@ -89,8 +89,9 @@ def main(argv=None) -> None:
         pair = {k: v for k, v in steppers(LAYOUTS[layout], False).items() if k.startswith("fastopt")}
         pair_seconds = time_steps(pair, 3 * args.repeats)
         ours, numpy_api = pair_seconds["fastopt.torch"], pair_seconds["fastopt (NumPy API, same arrays)"]
-        print(f"  wrapper overhead {(ours - numpy_api) * 1e3:.2f} ms per step ({(ours - numpy_api) / ours:.0%} of the "
-              f"fastopt.torch step; {ours * 1e3:.2f} vs {numpy_api * 1e3:.2f} ms in {3 * args.repeats} rounds of the two)")
+        overhead = ours - numpy_api
+        print(f"  wrapper overhead {overhead * 1e3:.2f} ms per step ({overhead / ours:.0%} of the fastopt.torch step; "
+              f"{ours * 1e3:.2f} vs {numpy_api * 1e3:.2f} ms in {3 * args.repeats} rounds of the two)")
 
 
 if __name__ == "__main__":
