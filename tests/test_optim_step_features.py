@@ -2,9 +2,10 @@
 and the messages a first-time user's mistakes get."""
 import copy
 
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 from optim_cases import CASES, TOL, problem
 
 SHAPES = ((3, 5), (17,), (0,), (4,))

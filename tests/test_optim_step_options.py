@@ -1,8 +1,9 @@
 """step's gradient options: clip_grad_norm (global norm, one native pass), clip_grad_value, grad_scale and
 skip_nonfinite, against the same optimizer stepped on gradients transformed in NumPy (float64)."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 from optim_cases import TOL
 
 SHAPES = ((3, 5), (32785,), (0,), (17,))  # 32785: three chunks of the driver, so its per-thread buffer is reused
