@@ -53,7 +53,7 @@ class AdaBelief(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16, eps_root=1e-16, weight_decay=0.0,
                  nesterov=False, *, maximize=False, decoupled_weight_decay=False, cautious=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, eps_root=eps_root, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, eps_root=eps_root, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 

@@ -53,7 +53,7 @@ class AdEMAMix(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999, 0.9999), alpha=2.0, beta3_warmup=0, alpha_warmup=0,
                  eps=1e-8, weight_decay=0.0, *, maximize=False, cautious=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), alpha=alpha, beta3_warmup=beta3_warmup,
+        super().__init__(params, dict(lr=lr, betas=betas, alpha=alpha, beta3_warmup=beta3_warmup,
                                       alpha_warmup=alpha_warmup, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, cautious=cautious))
 

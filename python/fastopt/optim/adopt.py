@@ -52,7 +52,7 @@ class ADOPT(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, weight_decay=0.0, use_clipping=True,
                  nesterov=False, *, maximize=False, decoupled_weight_decay=False, cautious=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       use_clipping=use_clipping, nesterov=nesterov, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay, cautious=cautious))
 

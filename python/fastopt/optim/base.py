@@ -9,6 +9,8 @@ every array, releases the GIL and runs the optimizer's fused update over all ten
 from __future__ import annotations
 
 import copy
+import difflib
+import math
 import numbers
 import threading
 from collections.abc import Mapping
@@ -29,6 +31,11 @@ def native(name: str):
         The kernel's name as its C++ header declares it (``"adam"``, ``"sgd"``, ...).
     """
     return _core.optim.spec(name)
+
+
+# Keys a param group holds besides hyperparameters: its arrays and their names, and what schedulers (fastopt's,
+# torch's OneCycleLR/CyclicLR and SWALR) keep there, which the misspelling check must not take for typos.
+GROUP_KEYS = frozenset({"params", "names", "initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"})
 
 
 def _is_array_group(params) -> bool:
@@ -65,10 +72,14 @@ class Optimizer:
         if set(defaults) != set(self.spec.hyperparameters):
             raise TypeError(f"{type(self).__name__}: defaults {sorted(defaults)} do not match its spec "
                             f"{sorted(self.spec.hyperparameters)}")
-        self.defaults = dict(defaults)
+        # A pair given as a list is kept as a tuple; anything else is left for _validate to name.
+        self.defaults = {k: tuple(v) if self.spec.hyperparameters[k] == "pair" and isinstance(v, (tuple, list)) else v
+                         for k, v in defaults.items()}
+        self._validate(dict(self.defaults))
         self.param_groups: list[dict] = []
         self.state: list[GroupState] = []
         self._lock = threading.Lock()
+        self.skipped_steps = 0  # steps skip_nonfinite left out
         if isinstance(params, np.ndarray):
             raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
                             "got a single numpy.ndarray (wrap it in a list)")
@@ -76,12 +87,18 @@ class Optimizer:
             groups = [{"params": params}]
         else:
             params = list(params)
-            if params and all(_is_array_group(g) for g in params):
+            if params and all(isinstance(g, Mapping) for g in params):
                 groups = params
             elif any(isinstance(g, Mapping) for g in params):
                 raise TypeError("params: mix of arrays and param-group dicts; pass one or the other")
             else:
                 groups = [{"params": params}]
+        for i, group in enumerate(groups):
+            if "params" not in group:
+                raise ValueError(f"params: param group {i} has no 'params' key (a group is a dict "
+                                 "{'params': [arrays...], <hyperparameter>: value, ...})")
+        if not any(len(g["params"]) for g in groups):
+            raise ValueError("params: an empty parameter list; pass the arrays to optimize")
         for group in groups:
             self.add_param_group(group)
 
@@ -95,6 +112,8 @@ class Optimizer:
             ``{"params": list or dict of arrays, <hyperparameter>: value, ...}``.
         """
         group = dict(group)
+        if "params" not in group:
+            raise ValueError("param group has no 'params' key (a group is a dict {'params': [arrays...], ...})")
         params = group["params"]
         offset = sum(len(g["params"]) for g in self.param_groups)
         if isinstance(params, np.ndarray):
@@ -104,10 +123,6 @@ class Optimizer:
         else:
             arrays = list(params)
             names = [str(offset + i) for i in range(len(arrays))]
-        unknown = set(group) - set(self.defaults) - {"params"}
-        if unknown:
-            raise ValueError(f"param group has unknown hyperparameters {sorted(unknown)}; "
-                             f"{type(self).__name__} takes {sorted(self.defaults)}")
         taken = {n for g in self.param_groups for n in g["names"]}
         for name, a in zip(names, arrays):
             check_param(name, a)
@@ -129,7 +144,15 @@ class Optimizer:
 
     def _validate(self, group: dict) -> None:
         """Every hyperparameter of its kind (finite reals, flags; TypeError/ValueError naming the key), the
-        checks shared by all optimizers (non-negative rates, betas in [0, 1)), then the optimizer's own."""
+        checks shared by all optimizers (non-negative rates, betas in [0, 1)), then the optimizer's own.
+        A key close to a hyperparameter's name but not one (``"lrr"``, set on ``param_groups``) is refused as a
+        misspelling; other keys (a group's label, a schedule's ``initial_lr``) are kept and ignored, as torch does."""
+        unknown = set(group) - set(self.defaults) - GROUP_KEYS
+        misspelt = [f"{k!r} (did you mean {close[0]!r}?)" for k in sorted(unknown)
+                    if (close := difflib.get_close_matches(k, self.defaults, n=1, cutoff=0.75))]
+        if misspelt:
+            raise ValueError(f"param group has unknown hyperparameters {', '.join(misspelt)}; "
+                             f"{type(self).__name__} takes {sorted(self.defaults)}")
         kinds = self.spec.hyperparameters
         for key in self.defaults:
             check_value(key, group[key], kinds[key])
@@ -145,6 +168,10 @@ class Optimizer:
 
     # ------------------------------------------------------------------ stepping
     def _grads_per_group(self, grads) -> list[list]:
+        if callable(grads) and not isinstance(grads, Mapping):
+            raise TypeError(f"step: got a callable; {type(self).__name__}.step takes the gradients (a list or dict of "
+                            "arrays aligned with the params), not a closure: compute them, then opt.step(grads) "
+                            "(closures drive fastopt.LBFGS, fastopt.BFGS and fastopt.minimize)")
         if isinstance(grads, np.ndarray):
             raise TypeError("grads: expected a list or dict of arrays aligned with the params, got a single array")
         if isinstance(grads, Mapping):
@@ -164,18 +191,46 @@ class Optimizer:
             start += len(g["params"])
         return out
 
-    def step(self, grads) -> None:
-        """Update every param in place from ``grads``.
+    def step(self, grads, *, clip_grad_norm=None, clip_grad_value=None, grad_scale=None, skip_nonfinite=False):
+        r"""Update every param in place from ``grads``.
+
+        The rule reads each gradient as :math:`\mathrm{clamp}(g \cdot c / s, -v, v)`: :math:`s` the
+        ``grad_scale``, :math:`c = \min(1, \text{clip\_grad\_norm} / (\lVert g/s \rVert + 10^{-6}))` as
+        ``torch.nn.utils.clip_grad_norm_`` computes it (the norm over every gradient of every group, one native
+        pass), :math:`v` the ``clip_grad_value``; the grads themselves are not written.
 
         Parameters
         ----------
-        grads : list or dict of numpy.ndarray
+        grads : list or dict of numpy.ndarray or None
             Aligned with the params (a list in their order across groups, or a dict by param name);
-            each of its param's shape and dtype, C-contiguous.
+            each of its param's shape and dtype, C-contiguous.  None for a param skips it, as torch skips a
+            param whose ``.grad`` is None: its state does not advance, and it keeps its own step count.
+
+        clip_grad_norm : float, optional
+            Clip the global gradient norm to this (> 0).
+        clip_grad_value : float, optional
+            Clip every gradient element to [-clip_grad_value, clip_grad_value] (> 0), after the norm clipping.
+        grad_scale : float, optional
+            The loss scale the gradients carry (mixed precision): they are divided by it (> 0).
+        skip_nonfinite : bool
+            If any gradient element is NaN or Inf, make no step (params and state untouched) and count it in
+            ``skipped_steps``, as ``torch.amp.GradScaler`` and optax's ``apply_if_finite`` do.
+
+        Returns
+        -------
+        float or None
+            The global gradient norm (of the grads divided by ``grad_scale``, before clipping) when
+            ``clip_grad_norm`` or ``skip_nonfinite`` asked for it, else None.
 
         Either every array is updated or, on bad input, none is: all groups are validated first.
-        NaN and Inf in grads follow IEEE arithmetic (they propagate into the params and state).
+        Without ``skip_nonfinite``, NaN and Inf in grads follow IEEE arithmetic (they propagate into the params
+        and state; a non-finite norm leaves the gradients unclipped).
         """
+        for key, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value),
+                           ("grad_scale", grad_scale)):
+            if value is not None:
+                check_value(key, value, "real")
+                check_hyper(value > 0, key, value, "must be > 0")
         with self._lock:
             per_group = self._grads_per_group(grads) if self.spec.reads_grad else [None] * len(self.param_groups)
             calls = []
@@ -183,15 +238,32 @@ class Optimizer:
                 self._validate(group)
                 if state.step >= MAX_STEP:
                     raise OverflowError(f"step: this group has taken {state.step} steps, the most a step count holds")
-                calls.append((group, state, g, new_slots(self.spec, group, state.slots)))
+                slots = new_slots(self.spec, group, state.slots)
+                n = len(group["params"])
+                live = list(range(n)) if g is None else [i for i, a in enumerate(g) if a is not None]
+                for indices, steps, carry in state.batches(live, n) if live else ():
+                    pick = (lambda xs: xs) if len(indices) == n else (lambda xs, ix=indices: [xs[i] for i in ix])
+                    calls.append((state, indices, n, slots, pick(group["params"]), g if g is None else pick(g),
+                                  {k: pick(v) for k, v in slots.items()}, pick(group["names"]), group, carry, steps))
             if len(calls) > 1:  # one group must not be updated if a later one is bad
-                for group, state, g, slots in calls:
-                    self.spec.check(group["params"], g, slots, group["names"], group, state.carry)
-            for group, state, g, slots in calls:
-                carry = self.spec.step(group["params"], g, slots, group["names"], group, state.carry, state.step + 1)
-                state.slots.update(slots)
-                state.carry.update(carry)
-                state.step += 1
+                for *_, params, g, slots, names, group, carry, _ in calls:
+                    self.spec.check(params, g, slots, names, group, carry)
+            scale, norm = 1.0 / (grad_scale or 1.0), None
+            if clip_grad_norm is not None or skip_nonfinite:
+                norm = math.sqrt(_core.optim.grad_sum_squares([a for _, _, _, _, _, g, *_ in calls for a in g or ()]))
+                norm *= scale
+                if skip_nonfinite and not math.isfinite(norm):
+                    self.skipped_steps += 1
+                    return norm
+                if clip_grad_norm is not None and math.isfinite(norm):
+                    scale *= min(1.0, clip_grad_norm / (norm + 1e-6))
+            limit = math.inf if clip_grad_value is None else float(clip_grad_value)
+            for state, indices, n, all_slots, params, g, slots, names, group, carry, steps in calls:
+                carry = self.spec.step(params, g, slots, names, group, carry, steps + 1, grad_scale=scale,
+                                       grad_limit=limit)
+                state.slots.update(all_slots)
+                state.advance(indices, n, carry)
+            return norm
 
     def kernel_calls(self) -> list[KernelCall] | None:
         """The native kernel calls one step makes, for loops that run the optimizer outside Python.
@@ -227,7 +299,7 @@ class Optimizer:
                 hyper["shapes"] = [tuple(p.shape) for p in g["params"]]
                 hyper["dtypes"] = [p.dtype.str for p in g["params"]]
                 groups.append(hyper)
-            state = [{k: ([a.copy() for a in v] if isinstance(v, list) else v) for k, v in s.as_dict().items()}
+            state = [{k: [a.copy() for a in v] if k in s.slots else copy.deepcopy(v) for k, v in s.as_dict().items()}
                      for s in self.state]
             return {"optimizer": type(self).__name__, "param_groups": groups, "state": state}
 
@@ -237,8 +309,9 @@ class Optimizer:
         if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 0 <= step <= MAX_STEP:
             raise ValueError(f"state_dict: step of group {i} must be an integer in [0, 2**63 - 1], got {step!r}")
         carry, slots = {}, {}
+        param_steps, param_carry = self._parse_uneven(i, st, group)
         for k, v in st.items():
-            if k == "step":
+            if k in ("step", "param_steps", "param_carry"):
                 continue
             if k in self.spec.carry:
                 if isinstance(v, bool) or not isinstance(v, numbers.Real):
@@ -255,7 +328,23 @@ class Optimizer:
         missing = [k for k in self.spec.carry if k not in carry]
         if missing and step:
             raise ValueError(f"state_dict: group {i} has taken {step} steps but lacks the carried values {missing}")
-        return GroupState(int(step), {**self.spec.carry, **carry}, slots)
+        return GroupState(int(step), {**self.spec.carry, **carry}, slots, param_steps, param_carry)
+
+    def _parse_uneven(self, i: int, st: Mapping, group: dict) -> tuple:
+        """Group ``i``'s per-param step counts and carried values from a state_dict (None when even)."""
+        steps, carry = st.get("param_steps"), st.get("param_carry")
+        if steps is None and carry is None:
+            return None, None
+        n = len(group["params"])
+        ok = isinstance(steps, list) and len(steps) == n and all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) and 0 <= s <= MAX_STEP for s in steps) and \
+            isinstance(carry, Mapping) and set(carry) == set(self.spec.carry) and all(
+                isinstance(v, list) and len(v) == n and all(isinstance(x, numbers.Real) for x in v)
+                for v in carry.values())
+        if not ok:
+            raise ValueError(f"state_dict: param_steps and param_carry of group {i} must give every one of its {n} "
+                             "params a step count and each carried value")
+        return [int(s) for s in steps], {k: [float(x) for x in v] for k, v in carry.items()}
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore a state_dict made by the same optimizer class over the same parameter layout.

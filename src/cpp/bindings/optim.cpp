@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/convert.hpp"
+#include "common/grad_norm.hpp"
 #include "optim/all.hpp"
 
 namespace py = pybind11;
@@ -148,11 +149,27 @@ struct GroupPtrs {
   std::vector<TensorPtrs<double>> f64;
 };
 
+// How a step is given its gradients: NumPy arrays (validated here), or the data addresses of buffers the
+// caller vouches for (fastopt.torch: torch guarantees a grad's dtype, shape and device equal its param's,
+// and the adapter checks it is dense and laid out as the param), which saves making an array per grad.
+enum class Grads { arrays, addresses };
+
+// The address in grads[i] (a Python int) as a pointer; no memory behind it is checked but its overlap.
+const void* grad_address(py::handle h, py::handle name_h) {
+  const unsigned long long v = PyLong_AsUnsignedLongLong(h.ptr());
+  if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw py::type_error("grad address for param '" + py::str(name_h).cast<std::string>() +
+                         "': expected a non-negative int, got " + type_name(h));
+  }
+  return reinterpret_cast<const void*>(static_cast<uintptr_t>(v));
+}
+
 // Validates a whole group (every check before any write) and takes its raw pointers.
-// grads is a list aligned with params, or None for rules that read no gradient;
-// slots[k][i] is the k-th existing state slot of param i.
+// grads is a list aligned with params (arrays, or addresses when `given` says so), or None for rules
+// that read no gradient; slots[k][i] is the k-th existing state slot of param i.
 GroupPtrs collect(const py::list& params, const py::object& grads, const std::vector<py::list>& slots,
-                  const py::list& names) {
+                  const py::list& names, Grads given = Grads::arrays) {
   const size_t n = params.size(), n_states = slots.size();
   if (n_states > static_cast<size_t>(kMaxStates)) throw py::value_error("too many state slots");
   if (names.size() != n) throw py::value_error("names: does not match the params");
@@ -169,7 +186,7 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const std::ve
   // (headers further ahead than shapes, which are found through the headers).
   auto prefetch = [&](size_t i, auto&& what) {
     what(item(params, i));
-    if (has_grads) what(item(grad_list, i));
+    if (has_grads && given == Grads::arrays) what(item(grad_list, i));
     for (size_t k = 0; k < n_states; ++k) what(item(slots[k], i));
   };
   auto header = [](py::handle h) { __builtin_prefetch(h.ptr()); __builtin_prefetch(reinterpret_cast<char*>(h.ptr()) + 64); };
@@ -185,11 +202,26 @@ GroupPtrs collect(const py::list& params, const py::object& grads, const std::ve
     if (i + kShapesAhead < n) prefetch(i + kShapesAhead, shape);
     ArrayInfo param(item(params, i));
     std::optional<ArrayInfo> grad;
-    if (has_grads) grad.emplace(item(grad_list, i));
+    if (has_grads && given == Grads::arrays) grad.emplace(item(grad_list, i));
     st.clear();
     for (size_t k = 0; k < n_states; ++k) st.emplace_back(item(slots[k], i));
     ArrayInfo* g = grad ? &*grad : nullptr;
-    if (check_tensor(param, g, st, item(names, i), dtypes) == DType::f32)
+    const DType dtype = check_tensor(param, g, st, item(names, i), dtypes);
+    if (has_grads && given == Grads::addresses) {  // the param's own view of the grad's memory: its size and dtype
+      ArrayInfo at = param;
+      at.data = const_cast<char*>(static_cast<const char*>(grad_address(item(grad_list, i), item(names, i))));
+      const int64_t itemsize = dtype == DType::f32 ? 4 : 8;
+      if (at.overlaps(param, itemsize))
+        throw py::value_error("grad for param '" + py::str(item(names, i)).cast<std::string>() +
+                              "': shares memory with the param itself");
+      for (const ArrayInfo& s : st)
+        if (at.overlaps(s, itemsize))
+          throw py::value_error("optimizer state for param '" + py::str(item(names, i)).cast<std::string>() +
+                                "' shares memory with the param or grad");
+      grad.emplace(at);
+      g = &*grad;
+    }
+    if (dtype == DType::f32)
       out.f32.push_back(pointers<float>(param, g, st));
     else
       out.f64.push_back(pointers<double>(param, g, st));
@@ -230,21 +262,25 @@ int64_t step_count(const py::handle& obj) {
 // Everything a step checks before writing: the hyperparameters, grads given exactly when the rule
 // reads them, the state slots by name, and every array.  Returns the arrays' pointers.
 GroupPtrs checked_group(const Kernel& kernel, const Hyper& hyper, const py::list& params, const py::object& grads,
-                        const py::dict& states, const py::list& names) {
+                        const py::dict& states, const py::list& names, Grads given = Grads::arrays) {
   if (kernel.spec->reads_grad == grads.is_none())
     throw py::value_error(kernel.spec->name + (kernel.spec->reads_grad ? ": needs grads" : ": reads no grads (pass None)"));
-  return collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names);
+  return collect(params, grads, slot_lists(*kernel.spec, hyper, states, params.size()), names, given);
 }
 
 // A group's step of one optimizer, as Python calls it: validates the group before any write, then
 // runs the kernel with the GIL released.  Returns the carried values for the next step.
 py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
-                     const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step_obj) {
+                     const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step_obj,
+                     Grads given, double grad_scale, double grad_limit) {
   const int64_t step = step_count(step_obj);
+  if (!(grad_scale >= 0.0 && grad_scale < INFINITY)) throw py::value_error("grad_scale: must be finite and >= 0");
+  if (!(grad_limit > 0.0)) throw py::value_error("grad_limit: must be > 0 (inf for none)");
   const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
-  const GroupPtrs ptrs = checked_group(kernel, hyper, params, grads, states, names);
+  const GroupPtrs ptrs = checked_group(kernel, hyper, params, grads, states, names, given);
   {
     py::gil_scoped_release release;
+    const GradTransformScope transform({grad_scale, grad_limit});
     if (!ptrs.f32.empty()) kernel.step(ptrs.f32, hyper, step);
     if (!ptrs.f64.empty()) kernel.step(ptrs.f64, hyper, step);
   }
@@ -252,8 +288,8 @@ py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::obj
 }
 
 void kernel_check(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,
-                  const py::list& names, const py::dict& group, const py::dict& carry) {
-  checked_group(kernel, hyper_from_group(*kernel.spec, group, carry), params, grads, states, names);
+                  const py::list& names, const py::dict& group, const py::dict& carry, Grads given = Grads::arrays) {
+  checked_group(kernel, hyper_from_group(*kernel.spec, group, carry), params, grads, states, names, given);
 }
 
 // (name, initial value or None for a copy of the param) of each slot that exists for this group.
@@ -276,6 +312,25 @@ const char* kind_name(HyperKey::Kind kind) {
     case HyperKey::Kind::triple: return "triple";
     default: return "real";
   }
+}
+
+// The sum of squares of every element of `arrays` (float32 or float64, C-contiguous, read only), one parallel pass.
+double grad_sum_squares(const py::list& arrays) {
+  std::vector<ConstSpan<float>> f32;
+  std::vector<ConstSpan<double>> f64;
+  DtypeFacts dtypes;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const ArrayInfo a(arrays[i]);
+    const std::string where = "grads[" + std::to_string(i) + "]";
+    if (!a.is_array) throw py::type_error(where + ": expected a numpy.ndarray, got " + type_name(a.obj));
+    const int64_t itemsize = dtypes.float_itemsize(a.descr);
+    if (itemsize == 0) throw py::type_error(where + ": unsupported dtype " + dtype_str(a.array()) + " (float32 or float64)");
+    if (!a.c_contiguous()) throw py::value_error(where + ": must be C-contiguous");
+    if (itemsize == 4) f32.push_back({reinterpret_cast<const float*>(a.data), a.size});
+    else f64.push_back({reinterpret_cast<const double*>(a.data), a.size});
+  }
+  py::gil_scoped_release release;
+  return sum_of_squares(f32) + sum_of_squares(f64);
 }
 
 std::string known_names() {
@@ -316,13 +371,41 @@ void register_optim(py::module_& root) {
       .def_property_readonly("reads_grad", [](const Kernel& k) { return k.spec->reads_grad; })
       .def("slots", &kernel_slots, py::arg("group"),
            "[(slot, initial value or None for a copy of the param)] of the slots this group's hyperparameters create.")
-      .def("check", &kernel_check, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
+      .def("check", [](const Kernel& k, const py::list& params, const py::object& grads, const py::dict& states,
+                       const py::list& names, const py::dict& group, const py::dict& carry) {
+             kernel_check(k, params, grads, states, names, group, carry);
+           }, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
            py::arg("group"), py::arg("carry"), "Validate a group exactly as step would, without writing anything.")
-      .def("step", &kernel_step, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
-           py::arg("group"), py::arg("carry"), py::arg("step"),
+      .def("step", [](const Kernel& k, const py::list& params, const py::object& grads, const py::dict& states,
+                      const py::list& names, const py::dict& group, const py::dict& carry, const py::handle& step,
+                      double grad_scale, double grad_limit) {
+             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::arrays, grad_scale,
+                                grad_limit);
+           }, py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("names"),
+           py::arg("group"), py::arg("carry"), py::arg("step"), py::kw_only(), py::arg("grad_scale") = 1.0,
+           py::arg("grad_limit") = INFINITY,
            "One fused in-place step over a param group (validated, GIL released, OpenMP over chunks); returns "
-           "the carried values for the next step.")
+           "the carried values for the next step.  The rule reads each gradient as "
+           "clamp(g * grad_scale, -grad_limit, grad_limit) (clipping and loss scaling; the grads are not written).")
+      .def("check_addresses", [](const Kernel& k, const py::list& params, const py::list& grads,
+                                 const py::dict& states, const py::list& names, const py::dict& group,
+                                 const py::dict& carry) {
+             kernel_check(k, params, grads, states, names, group, carry, Grads::addresses);
+           }, py::arg("params"), py::arg("grad_addresses"), py::arg("states"), py::arg("names"), py::arg("group"),
+           py::arg("carry"), "check, with the grads given as data addresses (see step_addresses).")
+      .def("step_addresses", [](const Kernel& k, const py::list& params, const py::list& grads,
+                                const py::dict& states, const py::list& names, const py::dict& group,
+                                const py::dict& carry, const py::handle& step) {
+             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::addresses, 1.0, INFINITY);
+           }, py::arg("params"), py::arg("grad_addresses"), py::arg("states"), py::arg("names"), py::arg("group"),
+           py::arg("carry"), py::arg("step"),
+           "step, with each grad given as the data address (an int) of a C-contiguous buffer of its param's dtype "
+           "and size, which the caller vouches for (fastopt.torch passes tensor.data_ptr()); the params and "
+           "state are validated as in step, the grads only for overlap with them.")
       .def("__repr__", [](const Kernel& k) { return "<fastopt._core.optim.Spec '" + k.spec->name + "'>"; });
+  m.def("grad_sum_squares", &grad_sum_squares, py::arg("grads"),
+        "The sum of squares of every element of a list of float32/float64 arrays, in one parallel pass (NaN or Inf "
+        "if any element is): the square of the global gradient norm.");
   m.def("names", [] {
     std::vector<std::string> out;
     for (const Kernel& k : kernels()) out.push_back(k.spec->name);

@@ -6,6 +6,7 @@
 // fork/join would cost more than it saves, so small steps stay serial.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "common/parallel.hpp"
@@ -23,8 +24,41 @@ struct TensorPtrs {
   int64_t n;
 };
 
+// |x| <= limit, keeping NaN (std::clamp's comparisons would turn it into a bound).
+template <class T>
+inline T clamp_nan_safe(T x, T limit) {
+  return x > limit ? limit : (x < -limit ? -limit : x);
+}
+
 constexpr int64_t kChunk = 16384;        // elements: 64 KiB of float32, 128 KiB of float64
 constexpr int64_t kSerialBelow = kSerialBelowElements;  // measured: see common/parallel.hpp
+
+// What a step does to the gradients before its rule reads them: g -> clamp(g * scale, -limit, limit)
+// (clipping by global norm folded into `scale` with an AMP loss scale's 1/s, clipping by value in
+// `limit`).  The driver applies it to each chunk as it hands the chunk to the rule, in a per-thread
+// buffer the chunk's size, so every rule stays as written and the identity costs one branch per step.
+// Set for one step, on the calling thread, by GradTransformScope (the bindings do).
+struct GradTransform {
+  double scale = 1.0;
+  double limit = std::numeric_limits<double>::infinity();
+  bool identity() const { return scale == 1.0 && limit == std::numeric_limits<double>::infinity(); }
+};
+
+inline GradTransform& current_grad_transform() {
+  thread_local GradTransform t;
+  return t;
+}
+
+class GradTransformScope {
+ public:
+  explicit GradTransformScope(GradTransform t) : saved_(current_grad_transform()) { current_grad_transform() = t; }
+  ~GradTransformScope() { current_grad_transform() = saved_; }
+  GradTransformScope(const GradTransformScope&) = delete;
+  GradTransformScope& operator=(const GradTransformScope&) = delete;
+
+ private:
+  GradTransform saved_;
+};
 
 // Runs rule(p, g, s, i) for every element i of every tensor.  The rule reads p[i], g[i] and
 // s[k][i] once and writes p[i] and s[k][i] once: one pass over memory, no temporaries.
@@ -41,19 +75,49 @@ void for_each_element(const std::vector<TensorPtrs<T>>& tensors, const Rule& rul
   const int64_t count = static_cast<int64_t>(work.size());
   const int threads = threads_for(total, kSerialBelow);
   (void)threads;
-#if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-#endif
-  for (int64_t w = 0; w < count; ++w) {
+  const GradTransform transform = current_grad_transform();  // read here: OpenMP's threads have their own
+  // One chunk: the rule over it, reading the gradient from `g` (the tensor's own, or the transformed copy).
+  auto run = [&](int64_t w, const T* g_chunk) {
     const TensorPtrs<T>& t = tensors[work[w].tensor];
     const int64_t b = work[w].begin, len = work[w].end - work[w].begin;
     T* __restrict p = t.param + b;
-    const T* __restrict g = t.grad ? t.grad + b : nullptr;
+    const T* __restrict g = g_chunk;
     auto at = [&](int k) { return t.state[k] ? t.state[k] + b : nullptr; };
     static_assert(kMaxStates == 4, "list every state slot below");
     T* const s[kMaxStates] = {at(0), at(1), at(2), at(3)};
 #pragma omp simd
     for (int64_t i = 0; i < len; ++i) rule(p, g, s, i);
+  };
+  auto own_grad = [&](int64_t w) {
+    const TensorPtrs<T>& t = tensors[work[w].tensor];
+    return t.grad ? t.grad + work[w].begin : nullptr;
+  };
+  if (transform.identity()) {
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#endif
+    for (int64_t w = 0; w < count; ++w) run(w, own_grad(w));
+    return;
+  }
+  const T scale = static_cast<T>(transform.scale), limit = static_cast<T>(transform.limit);
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+  {
+    std::vector<T> buffer(static_cast<size_t>(kChunk));
+#if FASTOPT_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int64_t w = 0; w < count; ++w) {
+      const T* __restrict g = own_grad(w);
+      const int64_t len = work[w].end - work[w].begin;
+      T* __restrict out = buffer.data();
+      if (g) {
+#pragma omp simd
+        for (int64_t i = 0; i < len; ++i) out[i] = clamp_nan_safe(g[i] * scale, limit);
+      }
+      run(w, g ? out : nullptr);
+    }
   }
 }
 

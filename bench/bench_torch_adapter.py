@@ -1,0 +1,98 @@
+"""fastopt.torch.Adam against torch.optim.Adam (fused, foreach, and torch's CPU default), and the adapter's own
+cost per step.
+
+    python bench/bench_torch_adapter.py [--repeats R] [--threads N] [--layouts 1e7,100x1e5,10000x1000]
+                                        [--deepspeed]
+
+Every implementation steps its own copy of the params (float32) with the same gradients.  "wrapper overhead" is
+the time of a fastopt.torch step minus a NumPy-API fastopt.Adam step on the very same arrays (zero-copy
+views of the tensors): what going from torch tensors to the kernel costs.  ``--deepspeed`` adds
+``deepspeed.ops.adam.DeepSpeedCPUAdam`` when DeepSpeed is installed (it is not a dependency; without it
+the column is left out with a note).  Times are medians of rounds that visit every implementation in turn; the
+overhead is timed apart, in rounds of the two fastopt steps only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fastopt  # noqa: E402
+import fastopt.torch  # noqa: E402
+from workloads import set_threads, time_steps  # noqa: E402
+
+LAYOUTS = {"1e7": [10_000_000], "100x1e5": [100_000] * 100, "10000x1000": [1_000] * 10_000}
+TORCH_FLAGS = {"torch fused": dict(fused=True), "torch foreach": dict(foreach=True), "torch default": {}}
+
+
+def deepspeed_adam():
+    """DeepSpeed's CPU Adam class, or None when DeepSpeed is not installed (the bench's only hook for it)."""
+    try:
+        from deepspeed.ops.adam import DeepSpeedCPUAdam
+    except ImportError:
+        return None
+    return DeepSpeedCPUAdam
+
+
+def steppers(sizes: list[int], with_deepspeed: bool) -> dict:
+    """name -> a zero-argument step, each over its own params (torch tensors) with the same gradients."""
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal(n, dtype=np.float32) for n in sizes]
+    grads = [rng.standard_normal(n, dtype=np.float32) for n in sizes]
+
+    def tensors():
+        ts = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in start]
+        for t, g in zip(ts, grads):
+            t.grad = torch.from_numpy(g.copy())
+        return ts
+
+    out = {}
+    shared = tensors()
+    adapter = fastopt.torch.Adam(shared, lr=1e-3)
+    out["fastopt.torch"] = adapter.step
+    numpy_opt = fastopt.Adam([t.detach().numpy() for t in shared], lr=1e-3)  # the same arrays, its own state
+    numpy_grads = [t.grad.numpy() for t in shared]
+    out["fastopt (NumPy API, same arrays)"] = lambda: numpy_opt.step(numpy_grads)
+    for name, flags in TORCH_FLAGS.items():
+        out[name] = torch.optim.Adam(tensors(), lr=1e-3, **flags).step
+    cls = deepspeed_adam() if with_deepspeed else None
+    if cls is not None:
+        out["DeepSpeedCPUAdam"] = cls(tensors(), lr=1e-3).step
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--layouts", default=",".join(LAYOUTS))
+    parser.add_argument("--deepspeed", action="store_true", help="add DeepSpeedCPUAdam (needs DeepSpeed installed)")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    print(f"threads {args.threads}, torch {torch.__version__}, fastopt {fastopt.__version__}, float32 Adam, "
+          f"median of {args.repeats} rounds")
+    if args.deepspeed and deepspeed_adam() is None:
+        print("DeepSpeed is not installed: its column is left out (pip install deepspeed to add it)")
+    for layout in args.layouts.split(","):
+        seconds = time_steps(steppers(LAYOUTS[layout], args.deepspeed), args.repeats)
+        ours = seconds["fastopt.torch"]
+        print(f"\n{layout}:")
+        for name, s in seconds.items():
+            ratio = "" if name == "fastopt.torch" else f"  {s / ours:6.2f}x fastopt.torch's time"
+            print(f"  {name:34s} {s * 1e3:9.2f} ms{ratio}")
+        # The overhead is a small difference of two times: measured apart from torch's implementations (which take
+        # seconds per step on many tensors, while the machine's load drifts), in rounds of just the two.
+        pair = {k: v for k, v in steppers(LAYOUTS[layout], False).items() if k.startswith("fastopt")}
+        pair_seconds = time_steps(pair, 3 * args.repeats)
+        ours, numpy_api = pair_seconds["fastopt.torch"], pair_seconds["fastopt (NumPy API, same arrays)"]
+        overhead = ours - numpy_api
+        print(f"  wrapper overhead {overhead * 1e3:.2f} ms per step ({overhead / ours:.0%} of the fastopt.torch step; "
+              f"{ours * 1e3:.2f} vs {numpy_api * 1e3:.2f} ms in {3 * args.repeats} rounds of the two)")
+
+
+if __name__ == "__main__":
+    main()
