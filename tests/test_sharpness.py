@@ -165,6 +165,19 @@ def test_cli_hessian_writes_numbers_and_density(tiny_run, tmp_path, capsys):
 
 
 @needs_mnist
+def test_cli_hessian_of_a_saved_model_file(tiny_run, tmp_path, capsys):
+    model, _, _ = runs.restore_model(tiny_run)
+    model.save(tmp_path / "model.npz")
+    assert main(["hessian", str(tmp_path / "model.npz"), "--data", str(MNIST_DIR), "--samples", "100",
+                 "--top-k", "1", "--trace-samples", "0", "--density-runs", "0", "--out", str(tmp_path / "h"),
+                 "--no-progress"]) == 0
+    saved, = json.loads((tmp_path / "h" / "hessian.json").read_text())
+    from_run, _ = studies.hessian_of_run(tiny_run, samples=100, k=1, tol=1e-3, trace_samples=0, runs=0)
+    np.testing.assert_allclose(saved["top_eigenvalues"], from_run.eigenvalues, rtol=1e-6)
+    assert "top eigenvalues" in capsys.readouterr().out
+
+
+@needs_mnist
 def test_cli_hessian_two_runs_one_figure(tiny_run, tmp_path):
     out = tmp_path / "h"
     assert main(["hessian", str(tiny_run), str(tiny_run), "--quick", "--kind", "ggn", "--density-runs", "0",

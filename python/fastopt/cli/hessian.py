@@ -25,7 +25,8 @@ QUICK = {"samples": 500, "trace_samples": 10, "lanczos_steps": 20}
 DESCRIPTION = ("The Hessian spectrum of trained networks: top eigenvalues (Lanczos with full reorthogonalisation), "
                "the trace (Hutchinson, with its standard error) and the eigenvalue density (stochastic Lanczos "
                "quadrature, log scale) of the mean loss over the first --samples samples of the run's training "
-               "split. Several RUN_DIRs share one density figure. Writes density.png and hessian.json into --out.")
+               "split (or of --dataset for a model file written by MLP.save). Several RUN_DIRs share one density "
+               "figure. Writes density.png and hessian.json into --out.")
 
 
 def add_command(subparsers) -> None:
@@ -39,7 +40,10 @@ def add_command(subparsers) -> None:
     p = subparsers.add_parser("hessian", help="Hessian spectrum of trained runs (eigenvalues, trace, density)",
                               description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     p.add_argument("folders", type=Path, nargs="+", metavar="RUN_DIR",
-                   help="run folder(s) of fastopt train (config.json, checkpoint.npz)")
+                   help="run folder(s) of fastopt train (config.json, checkpoint.npz), or model files written "
+                        "by MLP.save")
+    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist",
+                   help="the dataset of a model file (a run folder names its own)")
     p.add_argument("--samples", type=positive_int, default=10000, help="samples the loss averages (the first N)")
     p.add_argument("--split", choices=SPLITS, default="train", help="which split's loss")
     p.add_argument("--kind", choices=KINDS, default="hessian",
@@ -94,7 +98,7 @@ def run(args, parser) -> int:
         for folder in args.folders:
             summary, about = hessian_of_run(
                 folder, args.samples, args.split, args.kind, args.batch_size, args.data, args.progress,
-                k=args.top_k, tol=args.tol, trace_samples=args.trace_samples, lanczos_steps=args.lanczos_steps,
+                args.dataset, k=args.top_k, tol=args.tol, trace_samples=args.trace_samples, lanczos_steps=args.lanczos_steps,
                 runs=args.density_runs, smallest=args.smallest, seed=args.seed)
             records.append({**about, **summary.to_dict()})
             if summary.density is not None:

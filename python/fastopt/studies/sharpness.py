@@ -48,15 +48,17 @@ def _operator(model, x, y, kind: str, batch_size: int):
 
 
 def hessian_of_run(folder, samples: int = 10000, split: str = "train", kind: str = "hessian",
-                   batch_size: int = 1000, data=None, progress: bool = False, **summary) -> tuple:
-    """The spectrum of a ``fastopt train`` run's trained network: top eigenvalues, trace and density
+                   batch_size: int = 1000, data=None, progress: bool = False, dataset: str = "mnist",
+                   **summary) -> tuple:
+    """The spectrum of a trained network (a ``fastopt train`` run, or a model saved by
+    :meth:`fastopt.nn.MLP.save`): top eigenvalues, trace and density
     (:func:`fastopt.curvature.spectrum_summary`) of the loss's curvature over its first ``samples``
     samples of ``split``.
 
     Parameters
     ----------
     folder : path-like
-        A run folder (config.json and checkpoint.npz).
+        A run folder (config.json and checkpoint.npz), or a file written by ``MLP.save``.
     samples : int, default 10000
         The first ``samples`` rows of the split (all of them if fewer).
     split : {"train", "test"}
@@ -69,6 +71,8 @@ def hessian_of_run(folder, samples: int = 10000, split: str = "train", kind: str
         Where the dataset's files are (default: the run's).
     progress : bool, default False
         A progress bar counting the products.
+    dataset : str, default "mnist"
+        The dataset of a saved model (a run folder names its own).
     **summary
         Passed to :func:`~fastopt.curvature.spectrum_summary` (``k``, ``tol``, ``trace_samples``,
         ``lanczos_steps``, ``runs``, ``smallest``, ``seed``).
@@ -86,7 +90,14 @@ def hessian_of_run(folder, samples: int = 10000, split: str = "train", kind: str
     _check_choice(split, "split", SPLITS)
     _check_choice(kind, "kind", KINDS)
     samples = positive_count(samples, "samples")
-    model, train, test, _ = restore_run(folder, data)
+    if Path(folder).is_file():
+        model = nn.MLP.load(folder)
+        _, train, test = load_data(dataset, data, None, progress)
+        if train.x.shape[1] != model.sizes[0]:
+            raise ValueError(f"model: {str(folder)!r} takes {model.sizes[0]} inputs, {dataset} has "
+                             f"{train.x.shape[1]}")
+    else:
+        model, train, test, _ = restore_run(folder, data)
     chosen = train if split == "train" else test
     x, y = chosen.x[:samples], chosen.y[:samples]
     op = _operator(model, x, y, kind, batch_size)
