@@ -15,7 +15,7 @@ import numpy as np
 import fastopt
 from fastopt import landscape
 
-OPTIMIZERS = list(fastopt.optim.REGISTRY)
+OPTIMIZERS = [n for n, e in fastopt.optim.REGISTRY.items() if not e.takes_model]  # K-FAC and kin train a network
 
 
 def torch_optimizer(torch, name: str, params, lr: float):
