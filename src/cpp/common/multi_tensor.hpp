@@ -36,7 +36,7 @@ constexpr int64_t kSerialBelow = kSerialBelowElements;  // measured: see common/
 // What a step does to the gradients before its rule reads them: g -> clamp(g * scale, -limit, limit)
 // (clipping by global norm folded into `scale` with an AMP loss scale's 1/s, clipping by value in
 // `limit`).  The driver applies it to each chunk as it hands the chunk to the rule, in a per-thread
-// buffer the chunk's size, so every rule stays as written and the identity costs one branch per step.
+// buffer the chunk's size (allocated before the parallel region), so every rule stays as written and the identity costs one branch per step.
 // Set for one step, on the calling thread, by GradTransformScope (the bindings do).
 struct GradTransform {
   double scale = 1.0;
@@ -100,18 +100,20 @@ void for_each_element(const std::vector<TensorPtrs<T>>& tensors, const Rule& rul
     return;
   }
   const T scale = static_cast<T>(transform.scale), limit = static_cast<T>(transform.limit);
+  // One chunk-sized buffer per thread, allocated here: an allocation failure must not throw inside the region.
+  std::vector<T> buffers(static_cast<size_t>(threads) * static_cast<size_t>(kChunk));
 #if FASTOPT_HAVE_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
   {
-    std::vector<T> buffer(static_cast<size_t>(kChunk));
+    T* const buffer = buffers.data() + thread_index() * kChunk;
 #if FASTOPT_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
     for (int64_t w = 0; w < count; ++w) {
       const T* __restrict g = own_grad(w);
       const int64_t len = work[w].end - work[w].begin;
-      T* __restrict out = buffer.data();
+      T* __restrict out = buffer;
       if (g) {
 #pragma omp simd
         for (int64_t i = 0; i < len; ++i) out[i] = clamp_nan_safe(g[i] * scale, limit);
