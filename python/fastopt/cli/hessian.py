@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..datasets import DatasetError
 from ..studies.sharpness import KINDS, SPLITS, hessian_of_run
 from .args import (
     DefaultsHelpFormatter,
@@ -19,7 +17,7 @@ from .args import (
     positive_float,
     positive_int,
 )
-from .common import print_files, set_threads
+from .common import call_study, print_files, set_threads
 
 QUICK = {"samples": 500, "trace_samples": 10, "lanczos_steps": 20}
 DESCRIPTION = ("The Hessian spectrum of trained networks: top eigenvalues (Lanczos with full reorthogonalisation), "
@@ -71,6 +69,26 @@ def _label(folder: Path, folders) -> str:
     return folder.name if names.count(folder.name) == 1 else str(folder)
 
 
+def _measure(args) -> tuple[list, dict]:
+    """Each run's spectrum, printed as it comes: (JSON records, densities by label)."""
+    records, densities = [], {}
+    for folder in args.folders:
+        summary, about = hessian_of_run(
+            folder, args.samples, args.split, args.kind, args.batch_size, args.data, args.progress, args.dataset,
+            k=args.top_k, tol=args.tol, trace_samples=args.trace_samples, lanczos_steps=args.lanczos_steps,
+            runs=args.density_runs, smallest=args.smallest, seed=args.seed)
+        records.append({**about, **summary.to_dict()})
+        if summary.density is not None:
+            densities[_label(folder, args.folders)] = summary.density
+        line = f"{folder}: top eigenvalues {', '.join(f'{v:.5g}' for v in summary.eigenvalues)}"
+        if summary.trace is not None:
+            line += f"; trace {summary.trace.value:.5g} +- {summary.trace.stderr:.2g}"
+        if summary.bottom is not None:
+            line += f"; lambda_min {summary.bottom.values[0]:.5g}"
+        print(f"{line} ({about['samples']} {args.split} samples, {sum(summary.seconds.values()):.1f} s)")
+    return records, densities
+
+
 def run(args, parser) -> int:
     """``fastopt hessian``: measure each run's spectrum, print it, draw the densities, write the numbers.
 
@@ -93,27 +111,10 @@ def run(args, parser) -> int:
         if getattr(args, flag) < 0:
             parser.error(f"--{flag.replace('_', '-')}: must be >= 0, got {getattr(args, flag)}")
     set_threads(args)
-    records, densities = [], {}
-    try:
-        for folder in args.folders:
-            summary, about = hessian_of_run(
-                folder, args.samples, args.split, args.kind, args.batch_size, args.data, args.progress,
-                args.dataset, k=args.top_k, tol=args.tol, trace_samples=args.trace_samples, lanczos_steps=args.lanczos_steps,
-                runs=args.density_runs, smallest=args.smallest, seed=args.seed)
-            records.append({**about, **summary.to_dict()})
-            if summary.density is not None:
-                densities[_label(folder, args.folders)] = summary.density
-            line = f"{folder}: top eigenvalues {', '.join(f'{v:.5g}' for v in summary.eigenvalues)}"
-            if summary.trace is not None:
-                line += f"; trace {summary.trace.value:.5g} +- {summary.trace.stderr:.2g}"
-            if summary.bottom is not None:
-                line += f"; lambda_min {summary.bottom.values[0]:.5g}"
-            print(f"{line} ({about['samples']} {args.split} samples, {sum(summary.seconds.values()):.1f} s)")
-    except DatasetError as e:
-        print(f"{parser.prog}: error: {e}", file=sys.stderr)
-        return 1
-    except (FileNotFoundError, ValueError) as e:
-        parser.error(str(e))
+    status, measured = call_study(parser, _measure, args=args)
+    if status:
+        return status
+    records, densities = measured
     args.out.mkdir(parents=True, exist_ok=True)
     files = []
     if densities:
