@@ -180,6 +180,22 @@ class kfac:
     def update_eigen_scale(net: Any, capture: Any, qa: list[np.ndarray], qg: list[np.ndarray],
                            scale: list[np.ndarray], decay: float) -> None: ...
 
+class shampoo:
+    """Shampoo's and SOAP's matrix work over lists of blocks (src/cpp/curvature/shampoo_blocks.hpp, matrix_root.hpp)."""
+    @staticmethod
+    def update_statistics(grads: list[np.ndarray], left: list[np.ndarray], right: list[np.ndarray], alpha: float,
+                          beta: float) -> None: ...
+    @staticmethod
+    def inverse_roots(mats: list[np.ndarray], out: list[np.ndarray], root: int, epsilon: float, method: str,
+                      max_iterations: int = 100, tolerance: float = 1e-10) -> list[tuple[bool, int, float]]: ...
+    @staticmethod
+    def sandwich(a: list[np.ndarray], grads: list[np.ndarray], b: list[np.ndarray], out: list[np.ndarray],
+                 transpose_a: bool, transpose_b: bool) -> None: ...
+    @staticmethod
+    def eigenbasis(stats: list[np.ndarray], q: list[np.ndarray]) -> int: ...
+    @staticmethod
+    def power_qr_basis(stats: list[np.ndarray], q: list[np.ndarray], order: list[NDArray[np.int64]]) -> int: ...
+
 class curvature:
     class Objective:
         """A native objective: f, its gradient and, where it has them, Hessian products."""

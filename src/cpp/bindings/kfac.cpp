@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_lists.hpp"
 #include "bindings/convert.hpp"
 #include "curvature/ekfac_scale.hpp"
 #include "curvature/kfac_decompose.hpp"
@@ -20,56 +21,15 @@
 #include "nn/mlp.hpp"
 
 namespace py = pybind11;
-using fastopt::bindings::dtype_str;
-using fastopt::bindings::shape_str;
+using fastopt::bindings::as_const;
+using fastopt::bindings::checked;
+using fastopt::bindings::checked_list;
+using fastopt::bindings::dtype_name;
 using fastopt::nn::Layer;
 using fastopt::nn::LayerCapture;
 using fastopt::nn::MLP;
 
 namespace {
-
-template <class T>
-std::string dtype_name() {
-  return py::str(py::dtype::of<T>());
-}
-
-// arrays[i] as a T pointer after checking it is a C-contiguous T array of shape `shape` (writeable if asked).
-template <class T>
-T* checked(const py::handle& item, const std::string& name, const std::vector<int64_t>& shape, bool writable) {
-  if (!py::isinstance<py::array_t<T>>(item))
-    throw py::type_error(name + ": expected a " + dtype_name<T>() + " array (the model's dtype), got " +
-                         (py::isinstance<py::array>(item) ? dtype_str(py::reinterpret_borrow<py::array>(item))
-                                                          : fastopt::bindings::type_name(item)));
-  auto a = py::reinterpret_borrow<py::array>(item);
-  bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
-  for (size_t d = 0; same && d < shape.size(); ++d) same = a.shape(d) == shape[d];
-  if (!same) {
-    std::string want = "(";
-    for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
-    throw py::value_error(name + ": expected shape " + want + (shape.size() == 1 ? ",)" : ")") + ", got " +
-                          shape_str(a));
-  }
-  if (!(a.flags() & py::array::c_style)) throw py::value_error(name + ": must be C-contiguous");
-  if (writable && !a.writeable()) throw py::value_error(name + ": must be writeable");
-  return static_cast<T*>(a.mutable_data());
-}
-
-template <class T>
-std::vector<T*> checked_list(const py::sequence& arrays, const std::string& name,
-                             const std::vector<std::vector<int64_t>>& shapes, bool writable) {
-  if (static_cast<size_t>(py::len(arrays)) != shapes.size())
-    throw py::value_error(name + ": expected " + std::to_string(shapes.size()) + " arrays (one per layer), got " +
-                          std::to_string(py::len(arrays)));
-  std::vector<T*> out;
-  for (size_t i = 0; i < shapes.size(); ++i)
-    out.push_back(checked<T>(arrays[i], name + "[" + std::to_string(i) + "]", shapes[i], writable));
-  return out;
-}
-
-template <class T>
-std::vector<const T*> as_const(const std::vector<T*>& v) {
-  return std::vector<const T*>(v.begin(), v.end());
-}
 
 // Shapes per layer: A (in + 1)^2, G out^2, vectors of their sizes, a layer matrix out x (in + 1).
 enum class Piece { a_matrix, g_matrix, a_vector, g_vector, layer_matrix };

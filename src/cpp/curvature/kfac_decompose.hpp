@@ -13,15 +13,9 @@
 
 #include "curvature/lapack.hpp"
 #include "curvature/layer_tasks.hpp"
+#include "curvature/symmetric_eigen.hpp"
 
 namespace fastopt::curvature {
-
-// Swap q (n, n) to its transpose in place.
-template <class T>
-void transpose_square(T* q, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j) std::swap(q[i * n + j], q[j * n + i]);
-}
 
 // q[i] (n_i, n_i) <- eigenvectors, d[i] (n_i,) <- eigenvalues of factors[i].  Returns the index of a
 // matrix whose decomposition failed, or -1.
@@ -33,12 +27,10 @@ int64_t eigen_decompose(const std::vector<const T*>& factors, const std::vector<
   for (int64_t n : sizes) flops.push_back(9.0 * n * n * n);
   run_layer_tasks(flops, [&](int64_t i) {
     const int64_t n = sizes[i];
-    std::copy(factors[i], factors[i] + n * n, q[i]);
-    if (!lapack::symmetric_eigen(q[i], d[i], n)) {
+    if (!symmetric_eigenvectors(factors[i], q[i], d[i], n)) {
       failed = i;
       return;
     }
-    transpose_square(q[i], n);  // LAPACK leaves eigenvectors in rows (row-major view)
     for (int64_t j = 0; j < n; ++j) d[i][j] = std::max(d[i][j], T(0));
   });
   return failed;

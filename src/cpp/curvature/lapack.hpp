@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace fastopt::curvature::lapack {
 
@@ -57,15 +58,18 @@ inline void gram(const double* jac, int64_t m, int64_t n, double* out) {
 // The K-FAC family's factor work, for float and double (the network's dtypes).
 
 // C (n, n) = alpha A^T A + beta C for a row-major A (k, n) with leading dimension lda; only C's
-// upper triangle (row-major) is written: the Gram matrix of A's rows, by SYRK.
-inline void gram_update(int64_t n, int64_t k, double alpha, const float* a, int64_t lda, double beta, float* c) {
-  scipy_cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k),
-                    static_cast<float>(alpha), a, static_cast<blasint>(lda), static_cast<float>(beta), c,
-                    static_cast<blasint>(n));
+// upper triangle (row-major) is written: the Gram matrix of A's rows, by SYRK.  With rows_outer =
+// false, C = alpha A A^T + beta C for a row-major A (n, k) instead (Shampoo's left statistic G G^T).
+inline void gram_update(int64_t n, int64_t k, double alpha, const float* a, int64_t lda, double beta, float* c,
+                        bool rows_outer = true) {
+  scipy_cblas_ssyrk(CblasRowMajor, CblasUpper, rows_outer ? CblasTrans : CblasNoTrans, static_cast<blasint>(n),
+                    static_cast<blasint>(k), static_cast<float>(alpha), a, static_cast<blasint>(lda),
+                    static_cast<float>(beta), c, static_cast<blasint>(n));
 }
-inline void gram_update(int64_t n, int64_t k, double alpha, const double* a, int64_t lda, double beta, double* c) {
-  scipy_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k), alpha,
-                    a, static_cast<blasint>(lda), beta, c, static_cast<blasint>(n));
+inline void gram_update(int64_t n, int64_t k, double alpha, const double* a, int64_t lda, double beta, double* c,
+                        bool rows_outer = true) {
+  scipy_cblas_dsyrk(CblasRowMajor, CblasUpper, rows_outer ? CblasTrans : CblasNoTrans, static_cast<blasint>(n),
+                    static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), beta, c, static_cast<blasint>(n));
 }
 
 // symmetric_eigen for float (ssyevd): w ascending, row j of a the unit eigenvector of w[j].
@@ -95,6 +99,27 @@ bool spd_inverse(T* a, int64_t n) {
   for (int64_t i = 0; i < n; ++i)  // column-major 'U' is row-major lower: mirror it to the upper
     for (int64_t j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
   return true;
+}
+
+// a (n, n) <- Q of a = Q R (Householder: geqrf then orgqr; column-major, so a holds the transpose
+// of the row-major matrix while LAPACK works on it).  tau: n entries of workspace.  Returns false
+// when LAPACK could not allocate its workspace.
+template <class T>
+bool qr_orthonormal(T* a, T* tau, int64_t n) {
+  const auto ni = static_cast<lapack_int>(n);
+  for (int64_t i = 0; i < n; ++i)  // row-major -> column-major
+    for (int64_t j = i + 1; j < n; ++j) std::swap(a[i * n + j], a[j * n + i]);
+  lapack_int info;
+  if constexpr (sizeof(T) == sizeof(float)) {
+    check_info(info = scipy_LAPACKE_sgeqrf(LAPACK_COL_MAJOR, ni, ni, a, ni, tau), "sgeqrf");
+    if (info == 0) check_info(info = scipy_LAPACKE_sorgqr(LAPACK_COL_MAJOR, ni, ni, ni, a, ni, tau), "sorgqr");
+  } else {
+    check_info(info = scipy_LAPACKE_dgeqrf(LAPACK_COL_MAJOR, ni, ni, a, ni, tau), "dgeqrf");
+    if (info == 0) check_info(info = scipy_LAPACKE_dorgqr(LAPACK_COL_MAJOR, ni, ni, ni, a, ni, tau), "dorgqr");
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) std::swap(a[i * n + j], a[j * n + i]);
+  return info == 0;
 }
 
 }  // namespace fastopt::curvature::lapack
