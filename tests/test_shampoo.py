@@ -21,9 +21,9 @@ def spd(n, condition, seed):
 def test_roots_by_eigen_and_newton_agree(n, root, condition):
     mats = [spd(n, condition, seed=n + root)]
     eigen, newton = [np.empty((n, n))], [np.empty((n, n))]
-    (ok_e, _, _), = _core.shampoo.inverse_roots(mats, eigen, root, 0.0, "eigen")
-    (ok_n, iterations, residual), = _core.shampoo.inverse_roots(mats, newton, root, 0.0, "newton")
-    assert ok_e and ok_n and residual <= 1e-10 and iterations < 100
+    (ok_e, _, _, _), = _core.shampoo.inverse_roots(mats, eigen, root, 0.0, "eigen")
+    (ok_n, iterations, residual, fell_back), = _core.shampoo.inverse_roots(mats, newton, root, 0.0, "newton")
+    assert ok_e and ok_n and residual <= 1e-10 and iterations < 100 and not fell_back
     scale = np.linalg.norm(eigen[0])
     assert np.linalg.norm(newton[0] - eigen[0]) <= 1e-5 * scale
     np.testing.assert_allclose(eigen[0], inverse_root(mats[0], root, 0.0), rtol=0, atol=1e-9 * scale)
@@ -37,10 +37,20 @@ def test_roots_of_a_singular_matrix_use_epsilon_and_float32_works():
     for dtype in (np.float64, np.float32):
         out = [np.empty((5, 5), dtype)]
         for method in ("eigen", "newton"):
-            (ok, _, _), = _core.shampoo.inverse_roots([a.astype(dtype)], out, 4, 1e-3, method)
-            assert ok
+            (ok, _, _, fell_back), = _core.shampoo.inverse_roots([a.astype(dtype)], out, 4, 1e-3, method)
+            assert ok and not fell_back
             np.testing.assert_allclose(out[0], inverse_root(a, 4, 1e-3), rtol=2e-4 if dtype == np.float32 else 1e-7,
                                        atol=1e-4)
+
+
+def test_newton_falls_back_to_eigen_where_rounding_made_the_matrix_indefinite():
+    a = np.diag([1.0, 0.5, -1e-9])  # float32 statistics with a tiny epsilon look like this
+    newton, eigen = [np.empty((3, 3))], [np.empty((3, 3))]
+    (ok, _, _, fell_back), = _core.shampoo.inverse_roots([a], newton, 4, 1e-12, "newton")
+    _core.shampoo.inverse_roots([a], eigen, 4, 1e-12, "eigen")
+    assert ok and fell_back
+    np.testing.assert_array_equal(newton[0], eigen[0])
+    np.testing.assert_allclose(eigen[0], inverse_root(a, 4, 1e-12))
 
 
 def test_a_non_finite_matrix_reports_and_leaves_its_root():
@@ -172,7 +182,7 @@ def blobs(n=300, seed=0):
     return x, np.argmax(x @ rng.standard_normal((8, 4)), axis=1)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(root_method="newton", max_preconditioner_dim=5, grafting="sgd", lr=0.05)])
+@pytest.mark.parametrize("kwargs", [dict(), dict(root_method="newton", max_preconditioner_dim=5, grafting="sgd", lr=0.5)])
 def test_trains_a_linearly_separable_problem(kwargs):
     data = blobs()
     model = fastopt.nn.MLP([8, 4], seed=0)  # the classes are linear in x: a linear model separates them

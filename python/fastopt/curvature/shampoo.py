@@ -59,7 +59,9 @@ class Shampoo(ModelOptimizer):
     :math:`\hat L^{-1/4} = (L/c + \epsilon I)^{-1/4}` (and :math:`\hat R^{-1/4}`; :math:`c = 1-\beta_2^t`
     for :math:`\beta_2 < 1`, else 1) are recomputed every ``precondition_frequency`` steps (at
     :math:`t_0, t_0 + f, \dots`; ``root_method``: symmetric eigen-decomposition or the coupled Newton
-    iteration, in double, :file:`src/cpp/curvature/matrix_root.hpp`) and the block's direction is
+    iteration, in double, :file:`src/cpp/curvature/matrix_root.hpp`; where the iteration diverges or
+    stalls, as it does when float32 rounding leaves an eigenvalue negative under a tiny epsilon, that root
+    falls back to the eigen-decomposition) and the block's direction is
 
     .. math::
         P = \hat L^{-1/4}\, \hat m\, \hat R^{-1/4}, \qquad
@@ -127,7 +129,7 @@ class Shampoo(ModelOptimizer):
         self.capture = LayerCapture(model, layers=False)  # Shampoo needs only the gradient
         self._blocks = LayerBlocks(self._layers, max_preconditioner_dim)
         self.root_updates = 0
-        self.root_reports: list = []  # (ok, iterations, residual) per root of the last recomputation
+        self.root_reports: list = []  # (ok, iterations, residual, fell_back) per root of the last recomputation
         self.state = self._allocate(self.param_groups[0])
 
     # ------------------------------------------------------------------ settings
@@ -228,7 +230,7 @@ class Shampoo(ModelOptimizer):
         self.root_reports = _core.shampoo.inverse_roots(stats, roots, ROOT, float(group["epsilon"]),
                                                         group["root_method"], NEWTON_MAX_ITERATIONS, NEWTON_TOLERANCE)
         old = self.state["L_root"] + self.state["R_root"]
-        failed = [i for i, (ok, _, _) in enumerate(self.root_reports) if not ok]
+        failed = [i for i, report in enumerate(self.root_reports) if not report[0]]
         if failed:
             warnings.warn(f"Shampoo: step {t}: {len(failed)} inverse root(s) could not be computed (statistics not "
                           "finite, or the decomposition failed); the previous roots are kept", RuntimeWarning,

@@ -126,16 +126,17 @@ void register_shampoo(py::module_& root) {
             py::gil_scoped_release release;
             fastopt::curvature::inverse_roots(as_const(a), o, sizes, options, reports);
           }
-          std::vector<std::tuple<bool, int64_t, double>> out_reports;
-          for (const auto& r : reports) out_reports.emplace_back(r.ok, r.iterations, r.residual);
+          std::vector<std::tuple<bool, int64_t, double, bool>> out_reports;
+          for (const auto& r : reports) out_reports.emplace_back(r.ok, r.iterations, r.residual, r.fell_back);
           return out_reports;
         });
       },
       py::arg("mats"), py::arg("out"), py::arg("root"), py::arg("epsilon"), py::arg("method"),
       py::arg("max_iterations") = 100, py::arg("tolerance") = 1e-10,
       "out_i <- (mats_i + epsilon I)^(-1/root) by 'eigen' (syevd) or 'newton' (coupled Newton), in double; "
-      "returns (ok, iterations, residual) per matrix (out_i untouched where not ok: a non-finite input, no "
-      "convergence of syevd, or a non-finite result).");
+      "returns (ok, iterations, residual, fell_back) per matrix: newton's iterations and final max |M - I|, and "
+      "whether it fell back to eigen (diverged or stalled); out_i untouched where not ok (a non-finite input, "
+      "syevd not converging, or a non-finite result).");
   m.def(
       "sandwich",
       [](const py::sequence& a, const py::sequence& grads, const py::sequence& b, const py::sequence& out,

@@ -6,7 +6,8 @@
 //   newton  the coupled Newton iteration (Guo & Higham 2006; Anil et al. 2020): with A_e = A + eps I,
 //           z = (p + 1) / (2 |A_e|_F),  X_0 = z^(1/p) I,  M_0 = z A_e,
 //           M_p = ((p + 1) I - M_k) / p,  X_{k+1} = X_k M_p,  M_{k+1} = M_p^p M_k,
-//           until max |M_k - I| <= tolerance or max_iterations; M_k -> I and X_k -> A_e^(-1/p).
+//           until max |M_k - I| <= tolerance or max_iterations; M_k -> I and X_k -> A_e^(-1/p).  Where
+//           it diverges or stalls, the eigen method takes over (RootReport::fell_back).
 // Every GEMM is single-threaded BLAS: the matrices are the tasks (run_layer_tasks).
 #pragma once
 #include <algorithm>
@@ -23,11 +24,14 @@ namespace fastopt::curvature {
 enum class RootMethod { eigen, newton };
 
 // How one root went: ok false when the input was not finite or LAPACK did not converge (the output
-// is then left as it was); for newton, the iterations run and the final max |M - I|.
+// is then left as it was); for newton, the iterations run and the final max |M - I|, and whether it
+// fell back to the eigen method (the iteration diverges where rounding left an eigenvalue of A + eps I
+// negative, as float32 statistics with a tiny epsilon do, and stalls past max_iterations).
 struct RootReport {
   bool ok = false;
   int64_t iterations = 0;
   double residual = 0.0;
+  bool fell_back = false;
 };
 
 struct RootOptions {
@@ -76,7 +80,10 @@ inline RootReport root_newton(double* a, double* x, int64_t n, const RootOptions
   auto residual = [&] {
     double r = 0.0;
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j) r = std::max(r, std::abs(m[i * n + j] - (i == j ? 1.0 : 0.0)));
+      for (int64_t j = 0; j < n; ++j) {
+        const double e = std::abs(m[i * n + j] - (i == j ? 1.0 : 0.0));
+        if (!(e <= r)) r = e;  // a NaN propagates (std::max would drop it)
+      }
     return r;
   };
   RootReport report{true, 0, residual()};
@@ -134,8 +141,14 @@ void inverse_roots(const std::vector<const T*>& mats, const std::vector<T*>& out
     }
     if (!finite) return;
     RootReport r{true, 0, 0.0};
-    if (o.method == RootMethod::eigen) r.ok = detail::root_eigen(a, x, n, o, work);
-    else r = detail::root_newton(a, x, n, o, work);
+    if (o.method == RootMethod::newton) {
+      r = detail::root_newton(a, x, n, o, work);
+      r.fell_back = !r.ok || !(r.residual <= o.tolerance);
+      for (int64_t k = 0; !r.fell_back && k < n * n; ++k) r.fell_back = !std::isfinite(x[k]);
+      if (r.fell_back)  // a was overwritten by the iteration: copy it again
+        for (int64_t k = 0; k < n * n; ++k) a[k] = static_cast<double>(mats[i][k]);
+    }
+    if (o.method == RootMethod::eigen || r.fell_back) r.ok = detail::root_eigen(a, x, n, o, work);
     for (int64_t k = 0; r.ok && k < n * n; ++k) r.ok = std::isfinite(x[k]);
     if (r.ok)
       for (int64_t k = 0; k < n * n; ++k) out[i][k] = static_cast<T>(x[k]);
