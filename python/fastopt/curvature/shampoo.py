@@ -91,7 +91,7 @@ class Shampoo(ModelOptimizer):
         :math:`(\beta_1, \beta_2)`: the gradient's running average (0: none) and the statistics' (1: sums,
         AdaGrad's; below 1 exponential averages).
     epsilon : float
-        :math:`\epsilon` > 0 added to the statistics' diagonal before the roots.
+        Added to the statistics' diagonal before the roots, > 0.
     momentum : float
         Heavy-ball momentum :math:`\mu` of the SGD after the preconditioner, in [0, 1].
     weight_decay : float
@@ -109,11 +109,11 @@ class Shampoo(ModelOptimizer):
     grafting : str
         ``adam``, ``sgd`` or ``none``: whose step norm each block's direction takes.
     grafting_beta2 : float
-        :math:`\beta_g` of Adam grafting's second moment, in [0, 1).
+        Running-average weight of Adam grafting's second moment, in [0, 1).
     grafting_epsilon : float
-        :math:`\epsilon_g` > 0 of Adam grafting.
+        Adam grafting's epsilon, > 0.
     use_bias_correction : bool
-        Bias-correct :math:`m`, Adam grafting's :math:`v` and (for :math:`\beta_2 < 1`) the statistics.
+        Bias-correct the gradient's average, Adam grafting's second moment and (when beta2 < 1) the statistics.
     """
 
     def __init__(self, model, lr=1e-2, betas=(0.9, 1.0), epsilon=1e-12, momentum=0.0, weight_decay=0.0,

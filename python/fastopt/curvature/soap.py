@@ -64,9 +64,9 @@ class SOAP(ModelOptimizer):
     betas : tuple of float
         :math:`(\beta_1, \beta_2)` of Adam's moments in the eigenbasis, each in [0, 1).
     shampoo_beta : float
-        :math:`\beta_s` of the statistics' running average, in [0, 1); -1: :math:`\beta_2`.
+        Running-average weight of the statistics, in [0, 1); -1 takes betas[1].
     eps : float
-        :math:`\epsilon` > 0 added to Adam's :math:`\sqrt v`.
+        Added to the square root of Adam's second moment in the eigenbasis, > 0.
     weight_decay : float
         Decoupled weight decay :math:`w`.
     precondition_frequency : int
