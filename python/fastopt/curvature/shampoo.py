@@ -262,4 +262,4 @@ class Shampoo(ModelOptimizer):
         self.root_updates = counters["root_updates"]
 
 
-register("shampoo", Shampoo, takes_model=True, mnist_lr=1e-3, color="#637939", preset={"precondition_frequency": 10})
+register("shampoo", Shampoo, takes_model=True, mnist_lr=1e-3, color="#5254a3", preset={"precondition_frequency": 10})
