@@ -16,9 +16,8 @@ import os
 import statistics
 import sys
 
-import numpy as np
-
 import fastopt
+import numpy as np
 
 ADAM_BYTES_PER_ELEMENT = 28  # float32: read p, g, m, v; write p, m, v
 STEPS, REPEATS = 20, 5
@@ -53,8 +52,6 @@ def copy_bandwidth(torch, nbytes=2 * 1024**3) -> float:
     src = torch.empty(nbytes // 4, dtype=torch.float32, device="cuda").fill_(1.0)
     dst = torch.empty_like(src)
     seconds = timed(lambda: dst.copy_(src), lambda: torch.cuda.Event(enable_timing=True), steps=10)
-    del src, dst
-    torch.cuda.empty_cache()
     return 2 * nbytes / seconds
 
 
@@ -97,6 +94,7 @@ def main() -> int:
     name = torch.cuda.get_device_name(0)
     print(f"device: {name}; CUDA runtime {_cuda.runtime_version()}; fastopt {fastopt.build_info()['cuda_architectures']}")
     copy_bw = copy_bandwidth(torch)
+    torch.cuda.empty_cache()
     print(f"device-to-device copy: {copy_bw / 1e12:.3f} TB/s (read + written)")
     layouts = {"1 x 1e8": [(100_000_000,)], "10,000 x 10,000": [(10_000,)] * 10_000}
     rows = []
@@ -116,7 +114,7 @@ def main() -> int:
             bw = elements * ADAM_BYTES_PER_ELEMENT / seconds
             rows.append(dict(layout=layout, impl=impl, ms=seconds * 1e3, tb_s=bw / 1e12, of_copy=bw / copy_bw,
                              vs_torch_fused=times["torch fused"] / seconds))
-    print(f"\n| layout | implementation | ms/step | TB/s | of copy bandwidth | speed vs torch fused |")
+    print("\n| layout | implementation | ms/step | TB/s | of copy bandwidth | speed vs torch fused |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['layout']} | {r['impl']} | {r['ms']:.3f} | {r['tb_s']:.2f} | {r['of_copy']:.0%} | "

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import warnings
 
+import fastopt
 import numpy as np
 import pytest
-
-import fastopt
 from optim_cases import CASES, problem
 
 with warnings.catch_warnings():  # an optional library's import-time notices are not fastopt's warnings

@@ -8,10 +8,9 @@ import importlib.util
 import subprocess
 import sys
 
+import fastopt
 import numpy as np
 import pytest
-
-import fastopt
 from fastopt.optim import device
 
 HAVE_CUDA_MODULE = importlib.util.find_spec("fastopt._cuda") is not None
