@@ -159,6 +159,14 @@ def test_host_and_device_params_in_one_group_are_refused():
     assert float(gpu.sum()) == 3.0 and float(host.sum()) == 3.0
 
 
+def test_lookahead_on_the_gpu_is_refused_untouched():
+    params = [cp.ones(8, cp.float32)]
+    opt = fastopt.Lookahead(fastopt.Adam(params, lr=0.1))
+    with pytest.raises(TypeError, match="Lookahead: params on a GPU are not supported"):
+        opt.step([cp.ones(8, cp.float32)])
+    assert float(params[0].sum()) == 8.0
+
+
 def test_torch_cuda_tensors():
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
