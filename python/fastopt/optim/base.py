@@ -20,6 +20,7 @@ from itertools import repeat
 import numpy as np
 
 from .. import _core
+from . import device
 from .state import MAX_STEP, GroupState, KernelCall, new_slots
 from .validation import (
     NON_NEGATIVE,
@@ -45,6 +46,17 @@ def native(name: str):
 # Keys a param group holds besides hyperparameters: its arrays and their names, and what schedulers (fastopt's,
 # torch's OneCycleLR/CyclicLR and SWALR) keep there, which the misspelling check must not take for typos.
 GROUP_KEYS = frozenset({"params", "names", "initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"})
+
+
+def _explained(native_call, params, grads, *args, **kwargs):
+    """``native_call(params, grads, ...)``, with a CUDA array among a host group's grads named when it fails
+    (the native check sees only an object that is not a numpy.ndarray)."""
+    try:
+        return native_call(params, grads, *args, **kwargs)
+    except TypeError:
+        if isinstance(params[0] if params else None, np.ndarray):
+            device.explain_host_grads(args[1], grads)
+        raise
 
 
 def _is_array_group(params) -> bool:
@@ -138,8 +150,9 @@ class Optimizer:
             if name in taken:
                 raise ValueError(f"param name '{name}' appears in more than one group")
             taken.add(name)
-        existing = [(n, a) for g in self.param_groups for n, a in zip(g["names"], g["params"])]
-        clash = first_overlap(existing + list(zip(names, arrays)))
+        on_gpu = device.check_placement(names, arrays, self.spec.name)
+        existing = [(n, a) for g in self.param_groups for n, a in zip(g["names"], g["params"]) if isinstance(a, np.ndarray)]
+        clash = first_overlap(existing + ([] if on_gpu else list(zip(names, arrays))))
         if clash:
             raise ValueError(f"param '{clash[1]}': shares memory with param '{clash[0]}' (every param is updated "
                              "in place, so each must be its own array; pass a tied weight once)")
@@ -244,6 +257,7 @@ class Optimizer:
             per_group = self._grads_per_group(grads) if self.spec.reads_grad else [None] * len(self.param_groups)
             calls = []
             for group, state, g in zip(self.param_groups, self.state, per_group):
+                kernel = self._device_steps() if group["params"] and device.is_cuda_array(group["params"][0]) else self.spec
                 self._validate(group)
                 if state.step >= MAX_STEP:
                     raise OverflowError(f"step: this group has taken {state.step} steps, the most a step count holds")
@@ -254,27 +268,36 @@ class Optimizer:
                     [i for i, a in enumerate(g) if a is not None]
                 for indices, steps, carry in state.batches(live, n) if live else ():
                     pick = (lambda xs: xs) if len(indices) == n else (lambda xs, ix=indices: [xs[i] for i in ix])
-                    calls.append((state, indices, n, slots, pick(group["params"]), g if g is None else pick(g),
+                    calls.append((kernel, state, indices, n, slots, pick(group["params"]), g if g is None else pick(g),
                                   {k: pick(v) for k, v in slots.items()}, pick(group["names"]), group, carry, steps))
             if len(calls) > 1:  # one group must not be updated if a later one is bad
-                for *_, params, g, slots, names, group, carry, _ in calls:
-                    self.spec.check(params, g, slots, names, group, carry)
+                for kernel, *_, params, g, slots, names, group, carry, _ in calls:
+                    _explained(kernel.check, params, g, slots, names, group, carry)
             scale, norm = 1.0 / (grad_scale or 1.0), None
             if clip_grad_norm is not None or skip_nonfinite:
-                norm = math.sqrt(_core.optim.grad_sum_squares([a for _, _, _, _, _, g, *_ in calls for a in g or ()]))
-                norm *= scale
+                host = [a for kernel, _, _, _, _, _, g, *_ in calls if kernel is self.spec for a in g or ()]
+                norm = _core.optim.grad_sum_squares(host) + sum(
+                    kernel.grad_sum_squares(params, g, slots, names)
+                    for kernel, _, _, _, _, params, g, slots, names, *_ in calls if kernel is not self.spec and g)
+                norm = math.sqrt(norm) * scale
                 if skip_nonfinite and not math.isfinite(norm):
                     self.skipped_steps += 1
                     return norm
                 if clip_grad_norm is not None and math.isfinite(norm):
                     scale *= min(1.0, clip_grad_norm / (norm + 1e-6))
             limit = math.inf if clip_grad_value is None else float(clip_grad_value)
-            for state, indices, n, all_slots, params, g, slots, names, group, carry, steps in calls:
-                carry = self.spec.step(params, g, slots, names, group, carry, steps + 1, grad_scale=scale,
-                                       grad_limit=limit)
+            for kernel, state, indices, n, all_slots, params, g, slots, names, group, carry, steps in calls:
+                carry = _explained(kernel.step, params, g, slots, names, group, carry, steps + 1, grad_scale=scale,
+                                   grad_limit=limit)
                 state.slots.update(all_slots)
                 state.advance(indices, n, carry)
             return norm
+
+    def _device_steps(self) -> device.DeviceSteps:
+        """The CUDA steps of this optimizer's kernel (made at the first step of a group on a GPU)."""
+        if "_device" not in self.__dict__:
+            self._device = device.DeviceSteps(self.spec)
+        return self._device
 
     def kernel_calls(self) -> list[KernelCall] | None:
         """The native kernel calls one step makes, for loops that run the optimizer outside Python.
@@ -310,7 +333,7 @@ class Optimizer:
                 hyper["shapes"] = [tuple(p.shape) for p in g["params"]]
                 hyper["dtypes"] = [p.dtype.str for p in g["params"]]
                 groups.append(hyper)
-            state = [{k: [a.copy() for a in v] if k in s.slots else copy.deepcopy(v) for k, v in s.as_dict().items()}
+            state = [{k: [device.copy_of(a) for a in v] if k in s.slots else copy.deepcopy(v) for k, v in s.as_dict().items()}
                      for s in self.state]
             return {"optimizer": type(self).__name__, "param_groups": groups, "state": state}
 
@@ -376,6 +399,9 @@ class Optimizer:
                                  f"{len(self.param_groups)}")
             parsed = []
             for i, (saved, group, st) in enumerate(zip(groups, self.param_groups, states)):
+                if any(map(device.is_cuda_array, group["params"])):
+                    raise ValueError(f"state_dict: param group {i} is on a GPU; load_state_dict into CUDA params is "
+                                     "not supported yet (load into a host optimizer, or rebuild the state)")
                 layout = ([tuple(p.shape) for p in group["params"]], [p.dtype.str for p in group["params"]])
                 if list(saved["names"]) != group["names"] or \
                         (list(map(tuple, saved["shapes"])), list(saved["dtypes"])) != layout:

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 
 from .base import Optimizer, native
+from .device import is_cuda_array
 from .radam import RAdam
 from .registry import register
 from .state import KernelCall, new_slots
@@ -89,6 +90,9 @@ class Lookahead:
         """
         with self._lock:
             _check_settings(self.k, self.alpha)
+            if any(g["params"] and is_cuda_array(g["params"][0]) for g in self.param_groups):  # groups are homogeneous
+                raise TypeError("Lookahead: params on a GPU are not supported (its slow weights are synchronised by "
+                                "the CPU kernel); step the inner optimizer alone")
             # A group's slow weights start as its params before its first step (groups added to the inner
             # optimizer later start later); they are kept only if that step succeeds.
             slow = list(self.slow or [])

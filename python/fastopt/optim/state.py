@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
+from .device import copy_of, full_like
 
 MAX_STEP = 2**63 - 1
 
@@ -23,7 +23,7 @@ def new_slots(spec, group: dict, have: Mapping) -> dict:
         hyperparameter's value, or a copy of the param), not stored anywhere yet.
     """
     return {name: have[name] if name in have else
-            [np.full_like(p, fill) if fill is not None else p.copy() for p in group["params"]]
+            [full_like(p, fill) if fill is not None else copy_of(p) for p in group["params"]]
             for name, fill in spec.slots(group)}
 
 

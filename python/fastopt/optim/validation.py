@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from .device import is_cuda_array
+
 
 def check_hyper(ok: bool, name: str, value, requirement: str) -> None:
     """Raise ValueError naming a hyperparameter that fails its requirement.
@@ -85,7 +87,8 @@ def check_value(key: str, value, kind: str) -> None:
 
 def check_param(name: str, a) -> None:
     """Raise TypeError or ValueError unless ``a`` can be a parameter updated in place: a plain (not
-    masked) numpy.ndarray of float32 or float64, C-contiguous and writeable.
+    masked) numpy.ndarray of float32 or float64, C-contiguous and writeable, or a CUDA array (whose checks
+    ``device.check_placement`` makes with its group).
 
     Parameters
     ----------
@@ -94,8 +97,10 @@ def check_param(name: str, a) -> None:
     a : object
         The candidate array.
     """
+    if is_cuda_array(a):  # checked with its group, by fastopt._cuda (check_placement)
+        return
     if not isinstance(a, np.ndarray):
-        raise TypeError(f"param '{name}': expected a numpy.ndarray, got {type(a).__name__}")
+        raise TypeError(f"param '{name}': expected a numpy.ndarray or a CUDA array, got {type(a).__name__}")
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError(f"param '{name}': masked arrays are not supported (the kernels would ignore the "
                         "mask); pass the plain array")

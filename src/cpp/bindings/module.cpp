@@ -43,7 +43,9 @@ py::dict build_info() {
   d["openmp"] = static_cast<bool>(FASTOPT_HAVE_OPENMP);
   d["num_threads"] = fastopt::num_threads();
   d["simd"] = simd_level();
-  d["cuda"] = false;
+  d["cuda"] = static_cast<bool>(FASTOPT_HAVE_CUDA);  // fastopt._cuda was built beside this module
+  d["cuda_version"] = FASTOPT_HAVE_CUDA ? py::object(py::str(FASTOPT_CUDA_VERSION)) : py::object(py::none());
+  d["cuda_architectures"] = FASTOPT_HAVE_CUDA ? py::object(py::str(FASTOPT_CUDA_ARCHITECTURES)) : py::object(py::none());
   return d;
 }
 

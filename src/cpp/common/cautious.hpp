@@ -4,6 +4,7 @@
 // (the multi-tensor driver has no per-tensor reduction), i.e. with the scaling factor of the paper's
 // general update equal to 1: kept components move exactly as the base rule moves them.
 #pragma once
+#include "common/hd.hpp"
 
 namespace fastopt {
 
@@ -11,7 +12,7 @@ namespace fastopt {
 // the option is off).  Multiplied into the update rather than selecting, so a NaN update stays NaN
 // (NaN * 0), as in optax's contrib.cautious.
 template <class T>
-inline T cautious_keep(bool cautious, T update, T grad) {
+FASTOPT_HD inline T cautious_keep(bool cautious, T update, T grad) {
   return (!cautious || update * grad > T(0)) ? T(1) : T(0);
 }
 

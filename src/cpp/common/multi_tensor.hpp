@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "common/hd.hpp"
 #include "common/parallel.hpp"
 
 namespace fastopt {
@@ -26,7 +27,7 @@ struct TensorPtrs {
 
 // |x| <= limit, keeping NaN (std::clamp's comparisons would turn it into a bound).
 template <class T>
-inline T clamp_nan_safe(T x, T limit) {
+FASTOPT_HD inline T clamp_nan_safe(T x, T limit) {
   return x > limit ? limit : (x < -limit ? -limit : x);
 }
 

@@ -28,7 +28,7 @@ struct AdaBeliefRule {
     c_g = static_cast<T>(Nesterov ? lr * (1 - b1d) / bc1 : 0.0);
   }
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -51,8 +51,8 @@ struct AdaBelief : NoCarry {
             {{"exp_avg"}, {"exp_avg_var"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdaBeliefRule<T, n()>(h, step)); });
   }
 };

@@ -17,7 +17,7 @@ struct AdadeltaRule {
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), rho(h["rho"]), one_minus_rho(1 - h["rho"]),
         eps(h["eps"]) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T sq = rho * s[0][i] + one_minus_rho * grad * grad;
@@ -34,8 +34,8 @@ struct Adadelta : NoCarry {
     static const Spec s{name, {{"lr"}, {"rho"}, {"eps"}, {"weight_decay"}, {"maximize", kFlag}}, {{"square_avg"}, {"acc_delta"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdadeltaRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, AdadeltaRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

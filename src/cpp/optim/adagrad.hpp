@@ -15,7 +15,7 @@ struct AdagradRule {
   AdagradRule(const Hyper& h, int64_t step)
       : sign(h.sign()), wd(h["weight_decay"]), clr(h["lr"] / (1.0 + (step - 1) * h["lr_decay"])), eps(h["eps"]) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T sum = s[0][i] + grad * grad;
@@ -32,8 +32,8 @@ struct Adagrad : NoCarry {
             {{"sum", "initial_accumulator_value"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdagradRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, AdagradRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

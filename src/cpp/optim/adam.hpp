@@ -24,7 +24,7 @@ struct AdamRule {
         step_size(h["lr"] / (1 - std::pow(h["beta1"], step))), bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))),
         eps(h["eps"]), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -50,8 +50,8 @@ struct Adam : NoCarry {
             {{"exp_avg"}, {"exp_avg_sq"}, {"max_exp_avg_sq", "", "amsgrad"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(h, step)); });
   }
 };

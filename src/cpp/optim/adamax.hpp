@@ -20,7 +20,7 @@ struct AdamaxRule {
       : sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]), b2(h["beta2"]),
         eps(h["eps"]), clr(h["lr"] / (1 - std::pow(h["beta1"], step))), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T m = b1 * s[0][i] + one_minus_b1 * grad;
@@ -39,8 +39,8 @@ struct Adamax : NoCarry {
             {{"exp_avg"}, {"exp_inf"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, AdamaxRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, AdamaxRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

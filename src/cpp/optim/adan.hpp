@@ -25,7 +25,7 @@ struct AdanRule {
         c_m(1 / (1 - std::pow(h["beta1"], step))), c_v((1 - h["beta2"]) / (1 - std::pow(h["beta2"], step))),
         bc3_sqrt(std::sqrt(1 - std::pow(h["beta3"], step))), eps(h["eps"]), lr(h["lr"]), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
     const T diff = First ? T(0) : grad - s[3][i];  // optax: zero at the first step, whatever the grad
     const T m = b1 * s[0][i] + one_minus_b1 * grad;
@@ -50,8 +50,8 @@ struct Adan : NoCarry {
             {{"exp_avg"}, {"exp_avg_diff"}, {"exp_avg_sq"}, {"pre_grad"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(step == 1, [&](auto first) { for_each_element(t, AdanRule<T, first()>(h, step)); });
   }
 };

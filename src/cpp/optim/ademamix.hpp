@@ -41,7 +41,7 @@ struct AdemamixRule {
         alpha(ademamix_alpha(h, step)), inv_bc2_sqrt(1 / std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]),
         lr(h["lr"]), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
     const T fast = b1 * s[0][i] + one_minus_b1 * grad;
     const T slow = b3 * s[1][i] + one_minus_b3 * grad;
@@ -64,8 +64,8 @@ struct Ademamix : NoCarry {
             {{"exp_avg_fast"}, {"exp_avg_slow"}, {"exp_avg_sq"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     for_each_element(t, AdemamixRule<T>(h, step));
   }
 };

@@ -24,7 +24,7 @@ struct AdoptFirstRule {
   T sign, decay, l2;
   AdoptFirstRule(const Hyper& h, int64_t) : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -42,7 +42,7 @@ struct AdoptRule {
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), lr(h["lr"]), eps(h["eps"]),
         clip(static_cast<T>(std::pow(static_cast<double>(step - 1), 0.25))), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -66,8 +66,8 @@ struct Adopt : NoCarry {
             {{"exp_avg"}, {"exp_avg_sq"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     if (step == 1) return for_each_element(t, AdoptFirstRule<T>(h, step));
     with_flag(h.flag("use_clipping"), [&](auto c) {
       with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdoptRule<T, c(), n()>(h, step)); });

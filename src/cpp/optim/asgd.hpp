@@ -22,7 +22,7 @@ struct AsgdRule {
         mu(h["mu"]) {}
   static double eta_at(const Hyper& h, int64_t step) { return step == 1 ? h["lr"] : h["eta"]; }
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T param = p[i] * shrink - eta * grad;
@@ -42,8 +42,8 @@ struct Asgd {
     const double lr = h["lr"], t = static_cast<double>(step);
     return {{"eta", lr / std::pow(1 + h["lambd"] * lr * t, h["alpha"])}, {"mu", 1 / std::max(1.0, t - h["t0"])}};
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(h["mu"] != 1.0, [&](auto a) { for_each_element(t, AsgdRule<T, a()>(h, step)); });
   }
 };

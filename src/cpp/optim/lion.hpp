@@ -17,7 +17,7 @@ struct LionRule {
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), lr(h["lr"]), b1(h["beta1"]),
         one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
     const T c = b1 * s[0][i] + one_minus_b1 * grad;
     const T dir = c > T(0) ? T(1) : (c < T(0) ? T(-1) : c);  // sign(c); keeps 0 and NaN as they are
@@ -34,8 +34,8 @@ struct Lion : NoCarry {
             {{"exp_avg"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LionRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, LionRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

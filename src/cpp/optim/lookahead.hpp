@@ -13,7 +13,7 @@ struct LookaheadRule {
   T alpha;
   LookaheadRule(const Hyper& h, int64_t) : alpha(h["alpha"]) {}
 
-  void operator()(T* __restrict p, const T* __restrict, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict, T* const* s, int64_t i) const {
     const T slow = s[0][i] + alpha * (p[i] - s[0][i]);
     s[0][i] = slow;
     p[i] = slow;
@@ -26,8 +26,8 @@ struct Lookahead : NoCarry {
     static const Spec s{name, {{"alpha"}}, {{"slow", "param"}}, {}, /*reads_grad=*/false};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, LookaheadRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, LookaheadRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

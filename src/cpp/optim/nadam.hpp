@@ -31,7 +31,7 @@ struct NadamRule {
     c_avg = static_cast<T>(h["lr"] * mu_next / (1.0 - product * mu_next));
   }
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -56,8 +56,8 @@ struct Nadam {
     return s;
   }
   static Carry carry(const Hyper& h, int64_t step) { return {{"mu_product", h["mu_product"] * nadam_mu(h, step)}}; }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     for_each_element(t, NadamRule<T>(h, step));
   }
 };

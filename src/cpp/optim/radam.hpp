@@ -34,7 +34,7 @@ struct RadamRule {
         bc2_sqrt(std::sqrt(1 - std::pow(h["beta2"], step))), eps(h["eps"]), rect(RadamSchedule(h, step).r_t),
         cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -57,8 +57,8 @@ struct Radam : NoCarry {
             {{"exp_avg"}, {"exp_avg_sq"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(RadamSchedule(h, step).rectified(), [&](auto r) { for_each_element(t, RadamRule<T, r()>(h, step)); });
   }
 };

@@ -18,7 +18,7 @@ struct RmspropRule {
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), alpha(h["alpha"]), one_minus_alpha(1 - h["alpha"]),
         eps(h["eps"]), mu(h["momentum"]) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T sq = alpha * s[0][i] + one_minus_alpha * grad * grad;
@@ -50,8 +50,8 @@ struct Rmsprop : NoCarry {
             {{"square_avg"}, {"grad_avg", "", "centered"}, {"momentum_buffer", "", "momentum"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("centered"), [&](auto c) {
       with_flag(h.flag("momentum"), [&](auto m) { for_each_element(t, RmspropRule<T, c(), m()>(h, step)); });
     });

@@ -20,7 +20,7 @@ struct RpropRule {
       : sign(h.sign()), etaminus(h["etaminus"]), etaplus(h["etaplus"]), step_min(h["step_size_min"]),
         step_max(h["step_size_max"]) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T grad = sign * g[i];
     const T agree = grad * s[0][i];
     // torch: sign(agree) mapped to etaplus / etaminus / 1; a NaN stays NaN.
@@ -42,8 +42,8 @@ struct Rprop : NoCarry {
             {{"prev"}, {"step_size", "lr"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     for_each_element(t, RpropRule<T>(h, step));
   }
 };

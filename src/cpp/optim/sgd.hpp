@@ -20,7 +20,7 @@ struct SgdRule {
         buf_keep(first(h) ? 0.0 : h["momentum"]), grad_scale(first(h) ? 1.0 : 1.0 - h["dampening"]) {}
   static bool first(const Hyper& h) { return h["momentum_steps"] == 0.0; }
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     const T param = p[i] * decay;
     T grad = sign * g[i];
     if (l2 != T(0)) grad += l2 * param;
@@ -46,8 +46,8 @@ struct Sgd {
   static Carry carry(const Hyper& h, int64_t) {
     return {{"momentum_steps", h["momentum_steps"] + (h.flag("momentum") ? 1.0 : 0.0)}};
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) {
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) {
     with_flag(h.flag("momentum"), [&](auto m) {
       with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, SgdRule<T, m(), n()>(h, step)); });
     });

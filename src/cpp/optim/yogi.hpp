@@ -22,7 +22,7 @@ struct YogiRule {
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         one_minus_b2(1 - h["beta2"]), eps(h["eps"]), cautious(h.flag("cautious")) {}
 
-  void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
+  FASTOPT_HD void operator()(T* __restrict p, const T* __restrict g, T* const* s, int64_t i) const {
     T grad = sign * g[i];
     if (wd != T(0)) grad += wd * p[i];
     const T g2 = grad * grad, v_old = s[1][i];
@@ -45,8 +45,8 @@ struct Yogi : NoCarry {
             {{"exp_avg"}, {"exp_avg_sq", "initial_accumulator_value"}}};
     return s;
   }
-  template <class T>
-  static void step(const std::vector<TensorPtrs<T>>& t, const Hyper& h, int64_t step) { for_each_element(t, YogiRule<T>(h, step)); }
+  template <class T, class Tensors = std::vector<TensorPtrs<T>>>
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, YogiRule<T>(h, step)); }
 };
 
 }  // namespace fastopt
