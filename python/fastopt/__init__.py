@@ -20,7 +20,7 @@ from .curvature import (BFGS, EKFAC, KFAC, LBFGS, ConjugateGradient, NaturalGrad
                         RiemannianSGD, Sphere, Stiefel, least_squares, minimize)
 from .curvature import SOAP, Shampoo
 from .optim import CLASSES as _OPTIMIZER_CLASSES
-from .optim import Optimizer
+from .optim import EMA, Optimizer
 
 globals().update({name: getattr(optim, name) for name in _OPTIMIZER_CLASSES})  # fastopt.Adam, ... (optim.CLASSES)
 
@@ -32,7 +32,7 @@ def build_info() -> dict:
     return _core.build_info()
 
 
-__all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", *_OPTIMIZER_CLASSES,
+__all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "EMA", *_OPTIMIZER_CLASSES,
            "minimize", "least_squares", "OptimizeResult", "Sphere", "Stiefel", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "LBFGS", "BFGS", "ConjugateGradient", "Newton", "KFAC", "EKFAC", "NaturalGradient", "curvature", "datasets", "landscape",
            "metrics", "nn", "optim", "train"]

@@ -17,6 +17,7 @@ from .ademamix import *  # noqa: F401,F403
 from .adopt import *  # noqa: F401,F403
 from .asgd import *  # noqa: F401,F403
 from .base import Optimizer
+from .ema import EMA
 from .lion import *  # noqa: F401,F403
 from .lookahead import *  # noqa: F401,F403
 from .nadam import *  # noqa: F401,F403
@@ -32,5 +33,5 @@ CLASSES = [name for family in (sgd, adagrad, rmsprop, adadelta, adam, adamax, na
                                 adopt, ademamix, adan, rprop, asgd)
            for name in family.__all__]
 
-__all__ = ["Optimizer", *CLASSES, "GroupState", "KernelCall", "OPTIMIZERS", "REGISTRY", "Entry", "available", "create",
+__all__ = ["Optimizer", "EMA", *CLASSES, "GroupState", "KernelCall", "OPTIMIZERS", "REGISTRY", "Entry", "available", "create",
            "entry", "register", "schedules", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup"]

@@ -13,6 +13,7 @@
 #include "bindings/convert.hpp"
 #include "common/grad_norm.hpp"
 #include "optim/all.hpp"
+#include "optim/ema.hpp"
 
 namespace py = pybind11;
 using namespace fastopt;
@@ -333,6 +334,31 @@ double grad_sum_squares(const py::list& arrays) {
   return sum_of_squares(f32) + sum_of_squares(f64);
 }
 
+// shadows[i] <- shadows[i] + weight * (params[i] - shadows[i]) for every i, in one multi-tensor pass; every array
+// is checked (as a param and its grad) before any is written.
+void ema_update(const py::list& shadows, const py::list& params, double weight, const py::list& names) {
+  if (shadows.size() != params.size() || names.size() != params.size())
+    throw py::value_error("ema_update: shadows, params and names must have the same length");
+  DtypeFacts dtypes;
+  std::vector<ArrayInfo> shadow_info, param_info;
+  std::vector<DType> kinds;
+  for (size_t i = 0; i < params.size(); ++i) {
+    shadow_info.emplace_back(shadows[i]);
+    param_info.emplace_back(params[i]);
+  }
+  for (size_t i = 0; i < params.size(); ++i)
+    kinds.push_back(check_tensor(shadow_info[i], &param_info[i], {}, names[i], dtypes));
+  std::vector<TensorPtrs<float>> f32;
+  std::vector<TensorPtrs<double>> f64;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (kinds[i] == DType::f32) f32.push_back(pointers<float>(shadow_info[i], &param_info[i], {}));
+    else f64.push_back(pointers<double>(shadow_info[i], &param_info[i], {}));
+  }
+  py::gil_scoped_release release;
+  if (!f32.empty()) for_each_element(f32, EmaRule<float>{static_cast<float>(weight)});
+  if (!f64.empty()) for_each_element(f64, EmaRule<double>{weight});
+}
+
 std::string known_names() {
   std::string out;
   for (const Kernel& k : kernels()) out += (out.empty() ? "" : ", ") + k.spec->name;
@@ -406,6 +432,9 @@ void register_optim(py::module_& root) {
   m.def("grad_sum_squares", &grad_sum_squares, py::arg("grads"),
         "The sum of squares of every element of a list of float32/float64 arrays, in one parallel pass (NaN or Inf "
         "if any element is): the square of the global gradient norm.");
+  m.def("ema_update", &ema_update, py::arg("shadows"), py::arg("params"), py::arg("weight"), py::arg("names"),
+        "shadows[i] += weight * (params[i] - shadows[i]) for every array, in one multi-tensor pass (the moving "
+        "average of fastopt.EMA, weight = 1 - decay); names name the arrays in errors.");
   m.def("names", [] {
     std::vector<std::string> out;
     for (const Kernel& k : kernels()) out.push_back(k.spec->name);
