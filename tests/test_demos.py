@@ -69,7 +69,7 @@ def test_pure_newton_jumps_onto_the_quadratic_saddle_in_one_step():
 def test_plateau_deep_network_learns_mode_by_mode(tmp_path_factory):
     numbers = run_demo(tmp_path_factory, "plateau").numbers
     deep, shallow = numbers["3_layers"], numbers["1_layers"]
-    assert deep["early_drop"] < 0.2 < 0.8 < shallow["early_drop"]  # a plateau against an immediate fall
+    assert deep["early_drop"] < 0.1 < 0.5 < shallow["early_drop"]  # a plateau against an immediate fall
     times = deep["half_times"]
     assert None not in times and times == sorted(times) and times[-1] > 5 * times[0]  # strongest mode first
     assert max(shallow["half_times"]) < times[0]

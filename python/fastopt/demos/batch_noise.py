@@ -141,7 +141,7 @@ def batch_noise_demo(out, quick: bool = False, seed: int = 0, dataset: str = "mn
         curve = np.geomspace(min(batches), max(batches), 100)
         steps_ax.plot(curve, s_min * (1 + b_crit / curve), "-",
                       label=f"S_min (1 + B_crit/B): S_min={s_min:.0f}, B_crit={b_crit:.0f}")
-        steps_ax.axvline(b_crit, color="0.5", ls="--", lw=0.8)
+        steps_ax.axvline(b_crit, color="0.5", ls="--", lw=0.8, label=f"B_crit of the fit: {b_crit:.0f}")
     last = scales[checkpoints[-1]]["b_simple"]
     steps_ax.axvline(last, color="tab:red", ls=":", lw=1, label=f"B_simple at step {checkpoints[-1]}: {last:.0f}")
     steps_ax.set(xscale="log", yscale="log", xlabel="batch size B (samples)",

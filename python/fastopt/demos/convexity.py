@@ -95,7 +95,7 @@ def convex_demo(out, quick: bool = False, seed: int = 0, starts: int = 15, dpi: 
     save_figure(figure, grid_path)
     q, r = numbers["quadratic"], numbers["rastrigin"]
     text = (f"From {q['starts']} starts, gradient descent ends at the minimum of the convex quadratic from "
-            f"{100 * q['global_share']:.0f}% of them, but on Rastrigin only {100 * r['global_share']:.0f}% reach the "
+            f"{100 * q['global_share']:.1f}% of them, but on Rastrigin only {100 * r['global_share']:.1f}% reach the "
             f"global minimum; the rest stop in {r['distinct_ends'] - 1} other local minima. On a convex function "
             "any local minimum is global, and the start only changes how long the path is.")
     return DemoResult("convex", "Convex against non-convex", text, numbers, [both, grid_path]).write(out)
