@@ -55,3 +55,14 @@ mkdir -p spectrum
 cp "$scratch"/sharp_vs_flat.png "$scratch"/sharp_vs_flat.json spectrum/
 fastopt hessian "$scratch"/runs/3_adam_b128 --samples 10000 --out spectrum
 fastopt sharpness --study eos --out spectrum
+
+# The challenges of optimization (docs/demos/): every demo of fastopt demo, its figures copied here. About 10
+# minutes on two cores (vanishing/exploding gradients and symmetry train small networks; batch-noise the most).
+scratch="${TMPDIR:-/tmp}/fastopt-docs-demos"
+rm -rf "$scratch"
+mkdir -p demos
+for demo in vanishing-gradients exploding-gradients saddle-point plateau symmetry convex batch-noise; do
+  fastopt demo "$demo" --out "$scratch/$demo"
+  cp "$scratch/$demo"/*.png demos/
+done
+rm demos/convex_vs_nonconvex.png  # the convex demo redraws the landscape figure above; keep that one

@@ -116,7 +116,8 @@ def results_table(runs: Mapping, thresholds=(0.97, 0.98)) -> list[list[str]]:
     return rows
 
 
-def _table_html(rows: list[list[str]]) -> str:
+def table_html(rows: list[list[str]]) -> str:
+    """An HTML table of text cells, the first row its header (every cell escaped)."""
     header, *body = rows
     head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
     lines = ["".join(f"<td>{html.escape(cell)}</td>" for cell in row) for row in body]
@@ -167,7 +168,7 @@ def write_report(out_dir, title: str, sections, runs: Mapping | None = None, int
     if intro:
         parts.append(f"<p>{html.escape(intro)}</p>")
     if runs:
-        parts += ["<h2>Results</h2>", _table_html(results_table(runs, thresholds))]
+        parts += ["<h2>Results</h2>", table_html(results_table(runs, thresholds))]
     # Find every figure before copying any, so that a missing one leaves out_dir untouched.
     found = [(heading, [_source(figure, out_dir) for figure in figures]) for heading, figures in _sections(sections)]
     out_dir.mkdir(parents=True, exist_ok=True)
