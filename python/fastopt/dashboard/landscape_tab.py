@@ -63,9 +63,9 @@ class OptimizerControls:
 
     def reset(self) -> None:
         """Back to the tabulated rate on this function (and the preset momentum and betas)."""
-        self.tab.update(replace(self.tab.state, settings={**self.tab.state.settings,
-                                                          self.name: default_settings(self.tab.state.function,
-                                                                                      self.name)}))
+        state = self.tab.state
+        self.tab.apply(replace(state, settings={**state.settings,
+                                                self.name: default_settings(state.function, self.name)}))
 
     def show(self, state: State) -> None:
         """Move the sliders to ``state``'s values (without calling back)."""
@@ -164,6 +164,11 @@ class LandscapeTab:
         finally:
             self.syncing = False
 
+    def apply(self, state: State) -> None:
+        """Move the widgets to ``state`` and redraw (a change that did not come from the widgets)."""
+        self.show(state)
+        self.update(state)
+
     def _rebuild_controls(self) -> None:
         for name in self.state.optimizers:
             if name not in self._controls:
@@ -222,6 +227,4 @@ class LandscapeTab:
         axis = heat_axis(self.state.settings_of(name))
         lr = min(max(10.0 ** float(x), LR_RANGE[0]), LR_RANGE[1])
         value = min(max(float(y), MOMENTUM_RANGE[0]), MOMENTUM_RANGE[1])
-        state = self.state.with_settings(name, lr=lr, **{axis: value})
-        self.show(state)
-        self.update(state)
+        self.apply(self.state.with_settings(name, lr=lr, **{axis: value}))
