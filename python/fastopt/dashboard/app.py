@@ -111,4 +111,8 @@ def create_page(initial: State | None = None, runs_dir=None, data=None, limit: i
     app = DashboardApp(dict(pn.state.session_args or {}), initial, runs_dir, data, limit)
     if pn.state.curdoc is not None:
         _MESSAGE_BARS[pn.state.curdoc] = app.messages
+        # The URL the page opened with may have been clamped: once it has loaded, show the view's own query
+        # (the widget starts empty so that setting it is a change the browser's callback sees).
+        query, app.url.value = app.url.value, ""
+        pn.state.onload(lambda: setattr(app.url, "value", query))
     return app.panel

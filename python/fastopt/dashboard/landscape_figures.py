@@ -44,7 +44,8 @@ class LandscapeFigures:
                                       "height": []}, name="heat")
 
         self.contour = figure(title="", width=560, height=480, tools="pan,wheel_zoom,box_zoom,reset,tap,save",
-                              name="contour", match_aspect=False, toolbar_location="above")
+                              name="contour", match_aspect=False, toolbar_location="above",
+                              css_classes=["contour-figure"])
         self.contour.image("image", x="x", y="y", dw="dw", dh="dh", source=self.landscape,
                            color_mapper=LinearColorMapper(palette=Greys256[40:], nan_color="white"))
         self.contour.multi_line("xs", "ys", source=self.levels, line_color="#ffffff", line_alpha=0.6, line_width=1)
