@@ -72,7 +72,7 @@ class LandscapeFigures:
         self.heat_figure.rect("x", "y", width="width", height="height", source=self.heat, line_color=None,
                               fill_color={"field": "final", "transform": self.heat_mapper})
         self.heat_figure.add_layout(ColorBar(color_mapper=self.heat_mapper, width=10), "right")
-        self.heat_figure.xaxis.axis_label = "log10 learning rate"
+        self.heat_figure.xaxis.axis_label = "log10 learning rate (click a cell to use it)"
 
     def draw_function(self, function: str) -> None:
         """The background of ``function``: log-scaled values as an image, level lines, the fixed ranges."""
@@ -131,5 +131,4 @@ class LandscapeFigures:
         self.heat.data = {"x": X.ravel(), "y": Y.ravel(), "lr": LR.ravel(), "momentum": Y.ravel(),
                           "final": heat.final.ravel(), "width": np.full(X.size, dx), "height": np.full(X.size, dy)}
         self.heat_figure.yaxis.axis_label = heat.axis
-        self.heat_figure.title.text = (f"{heat.name}: final {heat.label} after the set steps (grey: diverged); "
-                                       "click a cell to use it" + (f" ({note})" if note else ""))
+        self.heat_figure.title.text = f"{heat.name}: final {heat.label}, grey: diverged" + (f" ({note})" if note else "")

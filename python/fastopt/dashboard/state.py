@@ -115,8 +115,12 @@ class State:
 def default_state(function: str = "rosenbrock", optimizers=DEFAULT_OPTIMIZERS) -> State:
     """The state a page opens with: ``function`` from its standard start, each optimizer at its default settings."""
     start = tuple(float(v) for v in landscape.get(function).start)
-    return State(function, tuple(optimizers), {n: default_settings(function, n) for n in optimizers}, start,
-                 heat=next((n for n in optimizers if _has_momentum(default_settings(function, n))), None))
+    settings = {n: default_settings(function, n) for n in optimizers}
+    with_momentum = [n for n in optimizers if _has_momentum(settings[n])]
+    # The heat map opens on the first optimizer whose momentum is in use (sgd's preset momentum is 0).
+    heat = next((n for n in with_momentum if settings[n].momentum or settings[n].beta1), None) or \
+        next(iter(with_momentum), None)
+    return State(function, tuple(optimizers), settings, start, heat=heat)
 
 
 def _has_momentum(s: Settings) -> bool:
