@@ -55,8 +55,8 @@ def test_query_as_the_server_gives_it_lists_of_bytes():
     ({"steps": "2.5"}, "steps: 2.5 is not a whole number; using 2"),
     ({"noise": "-1"}, "noise: -1 is outside [0, 10]; using 0"),
     ({"seed": "-3"}, "seed: -3 is outside [0, 2.14748e+09]; using 0"),
-    ({"optimizers": "adagrad", "heat": "adagrad"}, "heat: 'adagrad' is not a shown optimizer with a momentum or "
-                                                   "beta1; using None"),
+    ({"optimizers": "adagrad", "heat": "adagrad"},
+     "heat: 'adagrad' is not a shown optimizer with a momentum or beta1; using None"),
 ])
 def test_malformed_or_out_of_range_values_are_clamped_or_refused_with_a_message(query, expected):
     state, messages = parse(query)

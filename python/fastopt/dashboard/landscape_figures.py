@@ -131,4 +131,5 @@ class LandscapeFigures:
         self.heat.data = {"x": X.ravel(), "y": Y.ravel(), "lr": LR.ravel(), "momentum": Y.ravel(),
                           "final": heat.final.ravel(), "width": np.full(X.size, dx), "height": np.full(X.size, dy)}
         self.heat_figure.yaxis.axis_label = heat.axis
-        self.heat_figure.title.text = f"{heat.name}: final {heat.label}, grey: diverged" + (f" ({note})" if note else "")
+        suffix = f" ({note})" if note else ""
+        self.heat_figure.title.text = f"{heat.name}: final {heat.label}, grey: diverged{suffix}"
