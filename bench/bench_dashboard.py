@@ -6,7 +6,7 @@ Serves the dashboard on 127.0.0.1, opens it in Debian's chromium through Playwri
 overrides the path), and moves one learning-rate slider ``--moves`` times by setting its value in the
 page, as a drag does.  Each move is timed in the page, from the new value until the frame after the
 ``paths`` data source received the server's new paths (the server recomputes the moved optimizer's run,
-sends the paths of all of them, Bokeh redraws).  Each move goes to a new rate, so no run comes from the
+sends the paths of all of them, Bokeh redraws), and separately until they arrived.  Each move goes to a new rate, so no run comes from the
 cache.  Prints the 50th and 95th percentiles and the worst move; the target is a 95th percentile under
 100 ms with 6 optimizers x 1,000 steps.  Timings on a shared machine are noisy.
 """
@@ -26,13 +26,19 @@ MEASURE = """async ([moves, css]) => {
   const slider = Array.from(doc.all_models).find(m => m.css_classes && m.css_classes.includes(css) && 'value' in m);
   const times = [];
   for (let i = 0; i < moves; i++) {
+    let arrived = 0;
     const redrawn = new Promise(resolve => {
-      const done = () => { paths.change.disconnect(done); requestAnimationFrame(() => resolve(performance.now())); };
+      const done = () => {
+        arrived = performance.now();
+        paths.change.disconnect(done);
+        requestAnimationFrame(() => resolve(performance.now()));
+      };
       paths.change.connect(done);
     });
     const start = performance.now();
     slider.value = slider.value + (i % 2 ? -0.013 : 0.017);   // a new rate every move: no cached run
-    times.push(await redrawn - start);
+    const frame = await redrawn;
+    times.push([frame - start, arrived - start]);
     await new Promise(r => setTimeout(r, 20));                  // a drag's events come some ms apart
   }
   return times;
@@ -83,9 +89,13 @@ def main(argv=None) -> int:
             browser.close()
     finally:
         server.stop()
-    p50, p95 = np.percentile(times, [50, 95])
+    redraw, arrival = times[:, 0], times[:, 1]
+    p50, p95 = np.percentile(redraw, [50, 95])
     print(f"learning-rate slider of {moved}, {len(names)} optimizers x {args.steps} steps, {args.moves} moves: "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times.max():.1f} ms (target: p95 < 100 ms)")
+          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {redraw.max():.1f} ms (target: p95 < 100 ms)")
+    a50, a95 = np.percentile(arrival, [50, 95])
+    print(f"  of which until the new paths reached the page (server and websocket): p50 {a50:.1f} ms, "
+          f"p95 {a95:.1f} ms; the rest is Bokeh's redraw")
     return 0
 
 
