@@ -1,5 +1,5 @@
 """The ``fastopt`` command line: ``train``, ``landscape``, ``compare``, ``batchsize``, ``plot``, ``logreg``,
-``riemannian``, ``surface``, ``hessian``, ``sharpness``, ``demo`` and ``study``.
+``riemannian``, ``surface``, ``hessian``, ``sharpness``, ``demo``, ``study`` and ``dashboard``.
 
 One module per command, each with ``add_command(subparsers)``, which declares its flags and sets
 ``run`` to its ``run(args, parser) -> exit status`` (bound to its own parser, so errors read
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 
-from . import batchsize, compare, demo, hessian, landscape, logreg, plot, riemannian, sharpness, study, surface, train
+from . import (batchsize, compare, dashboard, demo, hessian, landscape, logreg, plot, riemannian, sharpness, study,
+               surface, train)
 
-COMMANDS = (train.add_command, landscape.add_command, compare.add_command, batchsize.add_command, plot.add_command,
-            logreg.add_command, riemannian.add_command, surface.add_command, hessian.add_command,
-            sharpness.add_command, demo.add_command, study.add_command)
+# In the order `fastopt --help` lists them.
+COMMANDS = tuple(command.add_command for command in (train, landscape, compare, batchsize, plot, logreg, riemannian,
+                                                     surface, hessian, sharpness, demo, study, dashboard))
 
 
 def build_parser() -> argparse.ArgumentParser:
