@@ -6,9 +6,10 @@ from pathlib import Path
 
 from .. import landscape, studies
 from ..optim import REGISTRY
-from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, lr_map, path_optimizer_list,
+from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, path_optimizer_list,
                    positive_int)
 from .common import call_study, print_files
+from .rates import add_lr_flag, rates_for
 
 LANDSCAPE_FIGURES = ("paths", "lr-sensitivity", "momentum", "convex", "evaluations")
 
@@ -46,7 +47,7 @@ def add_command(subparsers) -> None:
                         "with evaluations also every second-order method)")
     p.add_argument("--steps", type=positive_int, default=2000,
                    help="steps per optimizer (the most iterations of a second-order method)")
-    p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
+    add_lr_flag(p, "each optimizer's tabulated rate for the function")
     p.add_argument("--lrs", type=float_list, metavar="R1,R2,...",
                    help="learning rates of --figure lr-sensitivity (default: the tabulated rate times "
                         f"{', '.join(f'{f:g}' for f in studies.LR_FACTORS)})")
@@ -101,6 +102,7 @@ def run(args, parser) -> int:
         optimizers = args.optimizers or ["sgd"]
         if len(optimizers) != 1:
             parser.error(f"--figure lr-sensitivity takes one optimizer, got --optimizers {','.join(optimizers)}")
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         lrs = args.lrs if args.lrs is not None else ([args.lr[optimizers[0]]] if args.lr else None)
         _, result = call_study(parser, studies.lr_sensitivity_study, function=args.function,
@@ -108,6 +110,7 @@ def run(args, parser) -> int:
         files = result.files
     elif figure == "momentum":
         optimizers = args.optimizers or list(studies.MOMENTUM_OPTIMIZERS)
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         _, result = call_study(parser, studies.momentum_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, **common)
@@ -129,6 +132,7 @@ def run(args, parser) -> int:
         files = [args.out]
     else:
         optimizers = args.optimizers or list(studies.LANDSCAPE_OPTIMIZERS)
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         _, result = call_study(parser, studies.landscape_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, surface=args.surface, animate=args.animate, frames=args.frames,

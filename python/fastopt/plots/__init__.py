@@ -15,6 +15,7 @@ from .loss_surface import loss_contour, loss_line, loss_surface_3d
 from .spectrum import sharp_vs_flat, sharpness_during_training, spectral_density
 from .second_order import evaluations_vs_loss, first_vs_second_order
 from .training import batch_size_tradeoff, confusion, history, misclassified, optimizer_comparison
+from .schedules import lr_find, schedule_curves, schedule_trainings
 
 __all__ = [
            "OPTIMIZER_COLORS",
@@ -32,11 +33,14 @@ __all__ = [
            "loss_curves",
            "loss_line",
            "loss_surface_3d",
+           "lr_find",
            "lr_sensitivity",
            "misclassified",
            "momentum_vs_gd",
            "optimizer_comparison",
            "save_figure",
+           "schedule_curves",
+           "schedule_trainings",
            "sharp_vs_flat",
            "sharpness_during_training",
            "spectral_density",
