@@ -1,4 +1,5 @@
 """`fastopt landscape`, `compare`, `batchsize` and `plot` through cli.main([...]) on tiny settings."""
+import base64
 import contextlib
 import io
 import json
@@ -114,7 +115,12 @@ def test_compare_trains_each_optimizer_and_writes_report(compared):
                        "history_sgd.png", "misclassified.png"]
     for name in figures:
         image(out / name)
-    assert sorted(parse_report(out / "report.html")) == figures
+    sources = parse_report(out / "report.html")  # self-contained: every figure embedded, in its section's order
+    assert len(sources) == len(figures) and all(src.startswith("data:image/png;base64,") for src in sources)
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in sources}
+    assert embedded == {(out / name).read_bytes() for name in figures}
+    text = (out / "report.html").read_text()
+    assert "Confusion matrix of the best run" in text and "<figcaption>comparison</figcaption>" not in text
     rows = report_table(out / "report.html")
     assert [row[0] for row in rows] == ["run", "sgd", "momentum", "adam"]
     assert rows[0][-1] == "time per epoch" and "epoch to 97%" in rows[0] and "time to 98%" in rows[0]

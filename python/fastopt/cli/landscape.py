@@ -59,6 +59,8 @@ def add_command(subparsers) -> None:
     p.add_argument("--out", type=Path, help="figure file, .png or .svg (default: <function>.png, or "
                                             "<function>_<figure>.png for the other figures)")
     p.add_argument("--surface", action="store_true", help="also draw the 3-D surface (--figure paths)")
+    p.add_argument("--panels", action="store_true",
+                   help="also draw small multiples, one contour panel per optimizer, to <out>_panels (--figure paths)")
     p.add_argument("--animate", type=Path, metavar="PATH", help="also write an animation, .gif or .mp4 "
                                                                 "(--figure paths)")
     p.add_argument("--frames", type=positive_int, default=60, help="frames of the animation (--animate)")
@@ -88,6 +90,7 @@ def run(args, parser) -> int:
     check_figure_path(parser, "--out", args.out)
     check_figure_path(parser, "--animate", args.animate, (".gif", ".mp4"))
     for flag, given, applies in (("--surface", args.surface, "paths"), ("--animate", args.animate, "paths"),
+                                 ("--panels", args.panels, "paths"),
                                  ("--lrs", args.lrs, "lr-sensitivity")):
         if given and figure != applies:
             parser.error(f"{flag} applies to --figure {applies}, not {figure}")
@@ -136,6 +139,7 @@ def run(args, parser) -> int:
         check_lrs(parser, args.lr, optimizers)
         _, result = call_study(parser, studies.landscape_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, surface=args.surface, animate=args.animate, frames=args.frames,
+                               panels=args.panels,
                                **common)
         _print_runs(result.trajectories)
         files = result.files

@@ -8,7 +8,7 @@ figure (:func:`color_for`).  Needs the ``plot`` extra: ``pip install 'fastopt[pl
 # .style first: it gives the clear error when matplotlib is missing.
 from .style import OPTIMIZER_COLORS, color_for, save_figure
 from .animation import animate
-from .landscape import contour, loss_curves, surface
+from .landscape import contour, contour_panels, loss_curves, surface
 from .comparisons import convex_vs_nonconvex, lr_sensitivity, momentum_vs_gd
 from .curvature import curvature_along_path
 from .loss_surface import loss_contour, loss_line, loss_surface_3d
@@ -24,6 +24,7 @@ __all__ = [
            "color_for",
            "confusion",
            "contour",
+           "contour_panels",
            "convex_vs_nonconvex",
            "curvature_along_path",
            "evaluations_vs_loss",

@@ -92,8 +92,8 @@ def is_second_order(result) -> bool:
 
 
 def legend_label(label: str, result, mixed: bool) -> str:
-    """A run's legend entry: a second-order method's label with its iteration count; where the runs mix
-    first- and second-order methods (``mixed``), a first-order run's with its learning rate.
+    """A run's legend entry: a second-order method's label with its iteration count, a first-order run's
+    with its learning rate (unless the label already holds it).
 
     Parameters
     ----------
@@ -102,7 +102,8 @@ def legend_label(label: str, result, mixed: bool) -> str:
     result : trajectory result
         The run.
     mixed : bool
-        Whether the figure also shows runs of the other order.
+        Whether the figure also shows runs of the other order (kept for the callers; every first-order
+        entry now names its rate, so that two figures of the same optimizers can be compared).
 
     Returns
     -------
@@ -110,7 +111,10 @@ def legend_label(label: str, result, mixed: bool) -> str:
     """
     if is_second_order(result):
         return f"{label} ({len(result.path) - 1} iterations)"
-    return f"{label} lr={result.lr:g}" if mixed and "lr=" not in label else label
+    lr = getattr(result, "lr", None)
+    if lr is None or not np.isfinite(lr) or "lr=" in label:
+        return label
+    return f"{label} lr={lr:g}"
 
 
 def mixes_orders(colored) -> bool:
@@ -312,6 +316,45 @@ def contour(function, trajectories, resolution: int = 200, save=None, dpi: float
     return save_figure(figure, save)
 
 
+def contour_panels(function, trajectories, columns: int = 3, resolution: int = 120, save=None, dpi: float = 100):
+    """Small multiples: one contour panel per run, for paths that overlap in :func:`contour`.
+
+    Parameters
+    ----------
+    function : TestFunction
+        A 2-D test function.
+    trajectories : Trajectory, sequence or mapping
+        The runs, as :func:`runs_of` takes them.
+    columns : int, default 3
+        Panels per row (>= 1).
+    resolution : int, default 120
+        Grid points per axis of each panel.
+    save : path-like or list of path-like, optional
+    dpi : float, default 100
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(columns, int) or isinstance(columns, bool) or columns < 1:
+        raise ValueError(f"columns: expected a positive integer, got {columns!r}")
+    colored = colored_runs(trajectories)
+    columns = min(columns, len(colored))
+    rows = -(-len(colored) // columns)
+    figure = new_figure(3.6 * columns, 3.3 * rows + 0.4, dpi)
+    axes = np.asarray(figure.subplots(rows, columns, squeeze=False)).ravel()
+    mixed = mixes_orders(colored)
+    for ax, run in zip(axes, colored):
+        draw_landscape(ax, function, resolution)
+        draw_minima(ax, function)
+        _draw_paths(ax, [run])
+        ax.set_title(legend_label(run[0], run[1], mixed), fontsize="medium")  # the title names the run
+    for ax in axes[len(colored):]:
+        ax.set_visible(False)
+    figure.suptitle(f"{function.name}: one panel per optimizer (o start, x end)")
+    return save_figure(figure, save)
+
+
 def surface(function, trajectories, resolution: int = 80, save=None, dpi: float = 100):
     """3-D surface of ``function`` over its domain with each path lifted to its loss.
 
@@ -353,8 +396,8 @@ def surface(function, trajectories, resolution: int = 80, save=None, dpi: float 
         # 3-D axes do not clip lines: hide the parts of a path that leave the plotted domain.
         outside = (path[:, 0] < xmin) | (path[:, 0] > xmax) | (path[:, 1] < ymin) | (path[:, 1] > ymax)
         height = np.where(outside, np.nan, height)
-        ax.plot(path[:, 0], path[:, 1], height, color=color, linewidth=2.0, label=label, gid=f"path:{label}",
-                zorder=10)
+        ax.plot(path[:, 0], path[:, 1], height, color=color, linewidth=2.0, label=legend_label(label, result, False),
+                gid=f"path:{label}", zorder=10)
     ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="x", ylabel="y", zlabel="f(x, y)", title=function.name)
     ax.legend(fontsize="small", loc="upper left")
     return save_figure(figure, save)
