@@ -4,7 +4,10 @@ The time is the history's summed ``train_time`` (the optimisation steps; evaluat
 including the first epoch whose test accuracy reaches the target.  The machine may be shared: every
 candidate is measured in the same run as the current default, and the table shows times relative to it.
 
-    nice -n 10 python tools/search_recipe.py --out recipe.json [--seeds 0,1,2] [--only NAME,...]
+    OMP_NUM_THREADS=1 nice -n 10 python tools/search_recipe.py --out recipe.json [--seeds 0,1,2] [--only "A;B"]
+
+(One thread: on a machine shared with other jobs, two OpenMP threads spin against them and every time
+grows several-fold; one thread keeps the comparison fair.)
 """
 from __future__ import annotations
 
@@ -31,6 +34,9 @@ CANDIDATES = {
     "cosine/step 3 ep, 2e-3, b256, warmup 50": ("cosine", "step", 3, 2e-3, 256, 50),
     "linear/step 3 ep, 2e-3, b128, warmup 100": ("linear", "step", 3, 2e-3, 128, 100),
     "onecycle/step 2 ep, 3e-3, b128": ("onecycle", "step", 2, 3e-3, 128, 0),
+    "onecycle/step 2 ep, 2e-3, b128": ("onecycle", "step", 2, 2e-3, 128, 0),
+    "onecycle/step 2 ep, 2e-3, b64": ("onecycle", "step", 2, 2e-3, 64, 0),
+    "wsd/step 2 ep, 2e-3, b64, warmup 100": ("wsd", "step", 2, 2e-3, 64, 100),
 }
 
 
@@ -51,13 +57,13 @@ def measure(train, test, schedule, unit, epochs, lr, batch_size, warmup, seed):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--only", default=None, help="substrings of candidate names, comma-separated")
+    parser.add_argument("--only", default=None, help="substrings of candidate names, separated by ';'")
     parser.add_argument("--out", default="recipe.json")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     _, train, test = load_data("mnist", progress=False)
     names = [n for n in CANDIDATES if n.startswith("default") or args.only is None
-             or any(part in n for part in args.only.split(","))]
+             or any(part in n for part in args.only.split(";"))]
     results = {n: [] for n in names}
     for seed in seeds:  # interleaved, so a load spike hits every candidate alike
         for name in names:
