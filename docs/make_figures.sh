@@ -58,8 +58,8 @@ fastopt sharpness --study eos --out spectrum
 
 # Learning-rate schedules (fastopt.optim.schedules): every schedule's curve (seconds), and the default network
 # trained under constant, step, cosine, one-cycle and WSD schedules, each per step with the same peak rate
-# (docs/schedules/training.png: 5 trainings of 4 epochs, about a minute on two idle cores).
+# (docs/schedules/training.png: 5 trainings of 3 epochs, about a minute on two idle cores).
 python ../tools/schedule_figures.py curves --out schedules/curves.png
-python ../tools/schedule_figures.py training --epochs 4 --out schedules/training.png
+python ../tools/schedule_figures.py training --epochs 3 --out schedules/training.png
 # The learning-rate range test (docs/schedules/lrfind.png and lrfind.json).
 fastopt lr-find --dataset mnist --optimizer adam --out schedules/lrfind.png

@@ -8,7 +8,8 @@ figure (:func:`color_for`).  Needs the ``plot`` extra: ``pip install 'fastopt[pl
 # .style first: it gives the clear error when matplotlib is missing.
 from .style import OPTIMIZER_COLORS, color_for, save_figure
 from .animation import animate
-from .landscape import contour, contour_panels, loss_curves, surface
+from .landscape import contour, loss_curves, surface
+from .landscape_panels import contour_panels
 from .comparisons import convex_vs_nonconvex, lr_sensitivity, momentum_vs_gd
 from .curvature import curvature_along_path
 from .loss_surface import loss_contour, loss_line, loss_surface_3d
