@@ -180,3 +180,14 @@ def test_lr_find_writes_the_figure_and_the_curve(tmp_path, capsys):
 def test_lr_find_bad_flags_exit_2_before_loading_data(capsys, no_data, flags, message):
     code, err = exit_status(capsys, ["lr-find", *flags])
     assert code == 2 and message in err
+
+
+@needs_mnist
+@pytest.mark.parametrize("changed, flag", [(["--clip-grad-norm", "2"], "--clip-grad-norm"),
+                                           (["--schedule-unit", "step"], "--schedule-unit")])
+def test_resume_refuses_other_schedule_or_clipping_flags(tmp_path, fake_net, capsys, changed, flag):
+    assert train(tmp_path, "--clip-grad-norm", "1") == 0
+    with pytest.raises(SystemExit) as e:
+        train(tmp_path, "--resume", "--epochs", "2", *([] if flag == "--clip-grad-norm" else ["--clip-grad-norm", "1"]),
+              *changed)
+    assert e.value.code == 2 and f"{flag} conflicts with the checkpoint's run" in capsys.readouterr().err
