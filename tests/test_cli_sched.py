@@ -191,3 +191,13 @@ def test_resume_refuses_other_schedule_or_clipping_flags(tmp_path, fake_net, cap
         train(tmp_path, "--resume", "--epochs", "2", *([] if flag == "--clip-grad-norm" else ["--clip-grad-norm", "1"]),
               *changed)
     assert e.value.code == 2 and f"{flag} conflicts with the checkpoint's run" in capsys.readouterr().err
+
+
+def test_landscape_panels_and_rates_in_the_printed_runs(tmp_path, capsys):
+    out = tmp_path / "himmelblau.png"
+    assert cli.main(["landscape", "--function", "himmelblau", "--steps", "50", "--panels", "--lr", "0.001",
+                     "--optimizers", "sgd,adam", "--out", str(out), "--dpi", "40"]) == 0
+    printed = capsys.readouterr().out
+    assert (tmp_path / "himmelblau_panels.png").is_file() and "sgd: lr 0.001" in printed and "adam: lr 0.001" in printed
+    code, err = exit_status(capsys, ["landscape", "--figure", "convex", "--panels", "--out", str(out)])
+    assert code == 2 and "--panels applies to --figure paths" in err
