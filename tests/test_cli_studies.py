@@ -37,7 +37,7 @@ def test_landscape_surface_animation_noise_and_lrs(tmp_path, capsys):
                      "--lr", "adam=0.05", "--noise", "0.1", "--seed", "2", "--surface", "--animate",
                      str(tmp_path / "h.gif"), "--frames", "3", "--out", str(tmp_path / "h.svg"), "--dpi", "40"]) == 0
     printed = capsys.readouterr().out
-    assert "adam: lr 0.05 " in printed and "sgd: lr 0.0001 " in printed
+    assert "adam: lr 0.05 " in printed and f"sgd: lr {landscape.default_lr('himmelblau', 'sgd'):<8g}" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.gif", "h.svg", "h_loss.svg", "h_surface.svg"]
     assert gif_frames(tmp_path / "h.gif") == 3
     assert "<svg" in (tmp_path / "h_surface.svg").read_text()
