@@ -6,9 +6,10 @@
 set -e
 cd "$(dirname "$0")"
 
-# Optimizer paths on Rosenbrock's valley: contour (+ rosenbrock_loss.png, rosenbrock_surface.png) and a GIF.
+# Optimizer paths on Rosenbrock's valley: contour (+ rosenbrock_loss.png, rosenbrock_surface.png, one panel per
+# optimizer in rosenbrock_panels.png) and a GIF.
 fastopt landscape --function rosenbrock --optimizers sgd,momentum,nesterov,adagrad,rmsprop,adam --steps 2000 \
-    --out rosenbrock.png --surface --animate rosenbrock.gif --frames 30 --dpi 80
+    --out rosenbrock.png --surface --panels --animate rosenbrock.gif --frames 30 --dpi 80
 # Four minima: where each optimizer ends depends on its path (+ himmelblau_loss.png).
 fastopt landscape --function himmelblau --steps 2000 --out himmelblau.png --dpi 80
 # One optimizer, learning rates from too small to too large.

@@ -7,7 +7,7 @@ at each learning rate of the grid {1, 2, 5} x 10^k, k = -7..0.  A rate is a cand
 - *stable with a margin*: the next rate of the grid (2 to 2.5x larger) is in view too, so the default
   is never on the edge of divergence;
 - *calm*: the path does not scribble: over its last quarter its length is at most 20 times the
-  distance it covers, and over the whole run at most 4 times (plus 1% of the domain's diagonal each):
+  distance it covers, and over the whole run at most 3 times (plus 1% of the domain's diagonal each):
   an oscillating path is no picture of the optimizer's way down;
 - *visibly moving*: its end is at least 5% of the domain's diagonal away from its start (an
   inert path shows nothing).
@@ -15,8 +15,9 @@ at each learning rate of the grid {1, 2, 5} x 10^k, k = -7..0.  A rate is a cand
 A path's progress is the number of orders of magnitude by which the gap f - f* shrank from the start
 to the mean loss of its last 50 steps (where f* is known; else f(start) minus that mean): the mean
 discounts paths that merely oscillate through a low point, and the logarithm makes following a valley
-to its minimum count as much as descending into it.  The default is the smallest candidate rate whose progress is at
-least 90% of the best candidate's: fast enough to arrive, slow enough that the path shows how the
+to its minimum count as much as descending into it.  The default is the smallest candidate rate whose
+progress is at least 3 orders of magnitude (the path has arrived), or 90% of the best candidate's when
+none gets that far (or f* is unknown): fast enough to arrive, slow enough that the path shows how the
 optimizer gets there.  On the saddles, which are unbounded below, this picks the smallest rate that
 runs to the edge of the view.  Functions where no rate is a candidate get no default (the optimizer's
 own rate applies).  On multimodal functions (Ackley, Rastrigin) stable paths may all stop in the
@@ -39,6 +40,7 @@ from fastopt.optim.registry import REGISTRY
 
 GRID = sorted(m * 10.0**k for k in range(-7, 1) for m in (1, 2, 5))
 STEPS = 1000
+ENOUGH = 3.0  # orders of magnitude of f - f*: a path that shrinks the gap 1000x has arrived
 
 
 def in_view(fn, path) -> bool:
@@ -61,7 +63,7 @@ def calm(fn, path) -> bool:
     tail = path[-len(path) // 4:]
     slack = 0.01 * diagonal(fn)
     return (length(tail) <= 20 * float(np.linalg.norm(tail[-1] - tail[0])) + slack
-            and length(path) <= 4 * float(np.linalg.norm(path[-1] - path[0])) + slack)
+            and length(path) <= 3 * float(np.linalg.norm(path[-1] - path[0])) + slack)
 
 
 def moves(fn, path) -> bool:
@@ -91,8 +93,9 @@ def best_lr(fn, optimizer: str) -> tuple[float | None, str]:
         progress = {lr: gain(fn, runs[lr].losses) for lr in GRID[:-1]
                     if viewed[lr] and moves(fn, runs[lr].path) and ok(lr)}
         if progress:
-            best = max(progress.values())
-            return min(lr for lr, p in progress.items() if p >= 0.9 * best), tier
+            enough = min(ENOUGH, 0.9 * max(progress.values())) if fn.min_value is not None else \
+                0.9 * max(progress.values())
+            return min(lr for lr, p in progress.items() if p >= enough), tier
     return None, "no rate moves visibly and stays in view"
 
 

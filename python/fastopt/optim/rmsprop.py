@@ -50,6 +50,6 @@ class RMSprop(Optimizer):
 # landscape rates: tools/search_default_lr.py.
 register("rmsprop", RMSprop, mnist_lr=1e-3, color="#9467bd",
          landscape_lr={"rosenbrock": 0.005, "beale": 0.005, "himmelblau": 0.005, "rastrigin": 0.1, "ackley": 0.2,
-                       "booth": 0.02, "goldstein_price": 0.01, "six_hump_camel": 0.001, "styblinski_tang": 0.002,
-                       "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.005, "bowl": 0.005,
-                       "extended_rosenbrock": 0.005})
+                       "booth": 0.02, "goldstein_price": 0.005, "six_hump_camel": 0.001,
+                       "styblinski_tang": 0.002, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.002,
+                       "bowl": 0.005, "extended_rosenbrock": 0.005})
