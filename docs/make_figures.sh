@@ -6,9 +6,10 @@
 set -e
 cd "$(dirname "$0")"
 
-# Optimizer paths on Rosenbrock's valley: contour (+ rosenbrock_loss.png, rosenbrock_surface.png) and a GIF.
+# Optimizer paths on Rosenbrock's valley: contour (+ rosenbrock_loss.png, rosenbrock_surface.png, one panel per
+# optimizer in rosenbrock_panels.png) and a GIF.
 fastopt landscape --function rosenbrock --optimizers sgd,momentum,nesterov,adagrad,rmsprop,adam --steps 2000 \
-    --out rosenbrock.png --surface --animate rosenbrock.gif --frames 30 --dpi 80
+    --out rosenbrock.png --surface --panels --animate rosenbrock.gif --frames 30 --dpi 80
 # Four minima: where each optimizer ends depends on its path (+ himmelblau_loss.png).
 fastopt landscape --function himmelblau --steps 2000 --out himmelblau.png --dpi 80
 # One optimizer, learning rates from too small to too large.
@@ -55,6 +56,14 @@ mkdir -p spectrum
 cp "$scratch"/sharp_vs_flat.png "$scratch"/sharp_vs_flat.json spectrum/
 fastopt hessian "$scratch"/runs/3_adam_b128 --samples 10000 --out spectrum
 fastopt sharpness --study eos --out spectrum
+
+# Learning-rate schedules (fastopt.optim.schedules): every schedule's curve (seconds), and the default network
+# trained under constant, step, cosine, one-cycle and WSD schedules, each per step with the same peak rate
+# (docs/schedules/training.png: 5 trainings of 3 epochs, about a minute on two idle cores).
+python ../tools/schedule_figures.py curves --out schedules/curves.png
+python ../tools/schedule_figures.py training --epochs 3 --out schedules/training.png
+# The learning-rate range test (docs/schedules/lrfind.png and lrfind.json).
+fastopt lr-find --dataset mnist --optimizer adam --out schedules/lrfind.png
 
 # The challenges of optimization (docs/demos/): every demo of fastopt demo, its figures copied here. About 10
 # minutes on two cores (vanishing/exploding gradients and symmetry train small networks; batch-noise the most).

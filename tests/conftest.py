@@ -24,7 +24,7 @@ def mnist():
 @pytest.fixture
 def served_mnist(monkeypatch, mnist):
     """Every dataset load (of the studies, the CLI) returns the MNIST already loaded."""
-    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
+    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True, **kwargs: mnist)
     return mnist
 
 

@@ -29,7 +29,7 @@ def fake_net(monkeypatch, mnist):
         return models[-1]
 
     monkeypatch.setattr(nn, "make_model", make_model)
-    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
+    monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True, **kwargs: mnist)
     return models
 
 
@@ -48,16 +48,22 @@ def exit_status(capsys, argv):
 @pytest.mark.parametrize("flags, message", [
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
-    (["--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
+    (["--lr", "abc"], "argument --lr: expected a positive learning rate or OPT=RATE pairs, got 'abc'"),
+    (["--lr", "-1"], "argument --lr: expected a positive learning rate or OPT=RATE pairs, got '-1'"),
+    (["--lr", "sgd=0.1"], "--lr names sgd, but this run uses optimizer 'adam'"),
+    (["--betas", "1.0,0.9"], "Invalid beta parameter at index 0: 1.0"),
+    (["--dropout", "1.5"], "dropout"),
+    (["--clip-grad-norm", "0"], "argument --clip-grad-norm: expected a positive number, got '0'"),
+    (["--schedule", "onecycle", "--warmup", "2"], "must be 0 with onecycle"),
     (["--hidden", "512,x"], "argument --hidden: expected a positive integer, got 'x'"),
     (["--betas", "0.9"], "argument --betas: expected numbers separated by commas (e.g. 0.9,0.999), got"),
     (["--optimizer", "adamm"], "argument --optimizer: invalid choice: 'adamm'"),
-    (["--schedule", "linear"], "argument --schedule: invalid choice"),
+    (["--schedule", "sawtooth"], "argument --schedule: invalid choice"),
     (["--target-accuracy", "120"], "expected a percentage in (0, 100], got '120'"),
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum does not apply to optimizer 'adam' (it takes --lr,"),
     (["--optimizer", "sgd", "--betas", "0.9,0.99"], "--betas does not apply to optimizer 'sgd'"),
     (["--betas", "0.9,0.99", "--beta1", "0.8"], "--beta1 and --betas both given"),
-    (["--warmup", "10"], "--warmup: Invalid warmup: 10"),
+    (["--warmup", "10"], "Invalid warmup: 10"),
 ])
 def test_invalid_flags_exit_2_with_a_clear_message(capsys, tmp_path, flags, message):
     code, err = exit_status(capsys, ["train", "--out", str(tmp_path), *flags])
@@ -66,9 +72,7 @@ def test_invalid_flags_exit_2_with_a_clear_message(capsys, tmp_path, flags, mess
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--lr", "-1"], "Invalid learning rate: -1.0"),
     (["--optimizer", "adam", "--beta2", "1.5"], "Invalid beta parameter at index 1: 1.5"),
-    (["--batch-size", "301"], "--batch-size 301 is larger than the 300 training samples"),
     (["--resume"], "--resume: no checkpoint at"),
 ])
 def test_invalid_values_exit_2(capsys, tmp_path, fake_net, flags, message):
@@ -212,6 +216,10 @@ def test_a_missing_dataset_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("FASTOPT_DATA", raising=False)
     monkeypatch.setattr(dataset_files, "SYSTEM_DIR", tmp_path / "system")
     monkeypatch.setattr(dataset_files.time, "sleep", lambda s: None)
+    assert cli.main(["train", "--out", str(tmp_path / "run"), "--no-progress"]) == 1
+    assert "fastopt train: error: could not download mnist's train-images-idx3-ubyte" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()  # no empty cache folder left behind
     assert cli.main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"),
                      "--no-progress"]) == 1
-    assert "fastopt train: error: could not download mnist's train-images-idx3-ubyte" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"not found in '{tmp_path / 'empty'}'" in err and "download" not in err

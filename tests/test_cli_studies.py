@@ -1,4 +1,5 @@
 """`fastopt landscape`, `compare`, `batchsize` and `plot` through cli.main([...]) on tiny settings."""
+import base64
 import contextlib
 import io
 import json
@@ -36,7 +37,7 @@ def test_landscape_surface_animation_noise_and_lrs(tmp_path, capsys):
                      "--lr", "adam=0.05", "--noise", "0.1", "--seed", "2", "--surface", "--animate",
                      str(tmp_path / "h.gif"), "--frames", "3", "--out", str(tmp_path / "h.svg"), "--dpi", "40"]) == 0
     printed = capsys.readouterr().out
-    assert "adam: lr 0.05 " in printed and "sgd: lr 0.0001 " in printed
+    assert "adam: lr 0.05 " in printed and f"sgd: lr {landscape.default_lr('himmelblau', 'sgd'):<8g}" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.gif", "h.svg", "h_loss.svg", "h_surface.svg"]
     assert gif_frames(tmp_path / "h.gif") == 3
     assert "<svg" in (tmp_path / "h_surface.svg").read_text()
@@ -61,7 +62,7 @@ def test_landscape_figures(tmp_path, monkeypatch, capsys, figure, flags, expecte
     (["--optimizers", "sgd,adamm"], "argument --optimizers: unknown optimizer 'adamm'"),
     (["--optimizers", "sgd,sgd"], "an optimizer is named twice in 'sgd,sgd'"),
     (["--steps", "0"], "argument --steps: expected a positive integer, got '0'"),
-    (["--lr", "adam"], "argument --lr: expected OPTIMIZER=RATE pairs"),
+    (["--lr", "adam"], "argument --lr: expected a positive learning rate or OPT=RATE pairs, got 'adam'"),
     (["--lr", "adam=-1"], "argument --lr: expected positive numbers separated by commas, got '-1'"),
     (["--optimizers", "sgd", "--lr", "adam=0.1"], "--lr: 'adam' is not among the optimizers (sgd)"),
     (["--out", "x.jpg"], "--out: 'x.jpg' must end in .png or .svg"),
@@ -86,7 +87,7 @@ def test_landscape_bad_flags_exit_2(tmp_path, monkeypatch, capsys, flags, messag
 def compared(tmp_path_factory, mnist):
     """One tiny `fastopt compare` shared by the tests that read its output (its printed text, its folder)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True: mnist)
+        monkeypatch.setattr(datasets, "load", lambda name, path=None, progress=True, **kwargs: mnist)
         out = tmp_path_factory.mktemp("compare") / "report"
         argv = ["compare", "--limit", "300", "--epochs", "2", "--batch-size", "50", "--hidden", "32", "--optimizers",
                 "sgd,momentum,adam", "--lr", "momentum=0.02", "--seed", "1", "--threads", "1", "--out", str(out)]
@@ -114,7 +115,12 @@ def test_compare_trains_each_optimizer_and_writes_report(compared):
                        "history_sgd.png", "misclassified.png"]
     for name in figures:
         image(out / name)
-    assert sorted(parse_report(out / "report.html")) == figures
+    sources = parse_report(out / "report.html")  # self-contained: every figure embedded, in its section's order
+    assert len(sources) == len(figures) and all(src.startswith("data:image/png;base64,") for src in sources)
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in sources}
+    assert embedded == {(out / name).read_bytes() for name in figures}
+    text = (out / "report.html").read_text()
+    assert "Confusion matrix of the best run" in text and "<figcaption>comparison</figcaption>" not in text
     rows = report_table(out / "report.html")
     assert [row[0] for row in rows] == ["run", "sgd", "momentum", "adam"]
     assert rows[0][-1] == "time per epoch" and "epoch to 97%" in rows[0] and "time to 98%" in rows[0]
@@ -156,12 +162,13 @@ def test_batchsize_command(tmp_path, capsys, served_mnist):
     (["compare", "--optimizers", "sgd,foo"], "argument --optimizers: unknown optimizer 'foo'"),
     (["compare", "--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
     (["compare", "--lr", "adam=0.1", "--optimizers", "sgd"], "--lr: 'adam' is not among the optimizers (sgd)"),
-    (["compare", "--schedule", "linear"], "argument --schedule: invalid choice: 'linear'"),
+    (["compare", "--schedule", "sawtooth"], "argument --schedule: invalid choice: 'sawtooth'"),
     (["compare", "--limit", "100", "--batch-size", "101"], "batch_size: 101 is larger than the 100 training samples"),
     (["compare", "--hidden", "32,x"], "argument --hidden: expected a positive integer, got 'x'"),
     (["batchsize", "--batch-sizes", "1,half"], "argument --batch-sizes: expected a positive integer, got 'half'"),
     (["batchsize", "--limit", "50", "--batch-sizes", "64"], "batch_sizes: 64 is not a batch size in [1, 50]"),
-    (["batchsize", "--lr", "x"], "argument --lr: invalid float value: 'x'"),
+    (["batchsize", "--lr", "x"], "argument --lr: expected a positive learning rate or OPT=RATE pairs, got 'x'"),
+    (["batchsize", "--lr", "adam=0.1"], "--lr names adam, but this run uses optimizer 'sgd'"),
     (["plot", "history"], "the following arguments are required: RUN"),
     (["plot", "scatter", "runs/adam"], "argument FIGURE: invalid choice: 'scatter'"),
     (["plot", "history", "no/such/run"], "run: no history.json in 'no/such/run'"),

@@ -243,9 +243,9 @@ def test_contour_draws_second_order_iterates_as_markers_and_names_rates():
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert f"sgd lr={runs['sgd'].lr:g}" in labels
     assert f"bfgs ({len(runs['bfgs'].path) - 1} iterations)" in labels
-    # Only first-order runs: the legend stays as it was (names only).
+    # Only first-order runs: each still names its rate (two figures of the same optimizers compare).
     alone = plots.contour(fn, {"sgd": runs["sgd"]}, resolution=40, dpi=40)
-    assert "sgd" in alone.axes[0].get_legend_handles_labels()[1]
+    assert f"sgd lr={runs['sgd'].lr:g}" in alone.axes[0].get_legend_handles_labels()[1]
 
 
 def test_evaluations_figure_renders_loss_against_evaluations(tmp_path):

@@ -97,7 +97,7 @@ def test_contour_draws_paths_markers_minima_colorbar_and_legend(bowl, runs, tmp_
     for line, run in zip(lines, runs):
         np.testing.assert_array_equal(np.column_stack(line.get_data()), run.path)
         assert line.get_color() == plots.color_for(run.optimizer)
-    assert legend_labels(ax) == ["sgd", "momentum", "adam", "global minimum", "start", "end"]
+    assert legend_labels(ax) == ["sgd lr=0.05", "momentum lr=0.02", "adam lr=0.1", "global minimum", "start", "end"]
     starts = [line for line in ax.get_lines() if line.get_marker() == "o"]
     ends = [line for line in ax.get_lines() if line.get_marker() == "X"]
     assert len(starts) == len(ends) == 3
@@ -138,7 +138,7 @@ def test_surface_lifts_paths_to_their_losses_and_hides_what_leaves_the_domain(bo
     (ax,) = figure.axes
     assert ax.name == "3d" and ax.get_zlabel() == "f(x, y)"
     lines = path_lines(ax)
-    assert len(lines) == 3 and legend_labels(ax) == ["sgd", "momentum", "adam"]
+    assert len(lines) == 3 and legend_labels(ax) == ["sgd lr=0.3", "momentum lr=0.02", "adam lr=0.1"]
     x, y, z = lines[1].get_data_3d()
     np.testing.assert_array_equal(z, runs[1].losses)
     _, y_escaping, z_escaping = lines[0].get_data_3d()
@@ -154,7 +154,7 @@ def test_loss_curves_show_gap_to_minimum_on_log_scale(runs, tmp_path):
     (ax,) = figure.axes
     assert ax.get_yscale() == "log" and (ax.get_xlabel(), ax.get_ylabel()) == ("step", "f(x) - f*")
     lines = ax.get_lines()
-    assert len(lines) == 2 and legend_labels(ax) == ["sgd", "adam"]
+    assert len(lines) == 2 and legend_labels(ax) == ["sgd lr=0.05", "adam lr=0.1"]
     np.testing.assert_allclose(lines[0].get_ydata(), np.maximum(trajectories[0].losses + 3.0, 2.2e-16), rtol=1e-12)
     np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(41))
     check_saved(figure, tmp_path)
@@ -169,7 +169,7 @@ def test_loss_curves_end_a_diverged_run_and_label_it(bowl, tmp_path):
     assert not abs(diverged.losses[-1]) <= 1e30  # huge or NaN
     figure = plots.loss_curves([steady, diverged], bowl, dpi=DPI)
     (ax,) = figure.axes
-    assert legend_labels(ax) == ["sgd", "adam (diverged)"]
+    assert legend_labels(ax) == ["sgd lr=0.05", "adam lr=0.3 (diverged)"]
     y = ax.get_lines()[1].get_ydata()
     first_bad = np.argmax(~np.isfinite(diverged.losses) | (diverged.losses > 1e30))
     assert np.all(np.isfinite(y[:first_bad])) and np.all(np.isnan(y[first_bad:]))
@@ -195,8 +195,8 @@ def test_momentum_vs_gd_needs_both_kinds(bowl, runs, tmp_path):
     figure = plots.momentum_vs_gd(bowl, runs[:2], resolution=RES, dpi=DPI)
     (contour_ax, loss_ax), (colorbar,) = split_colorbars(figure)
     assert colorbar.get_ylabel() == "f(x, y)"
-    assert [line.get_label() for line in path_lines(contour_ax)] == ["sgd", "momentum"]
-    assert legend_labels(loss_ax) == ["sgd", "momentum"] and loss_ax.get_yscale() == "log"
+    assert [line.get_label() for line in path_lines(contour_ax)] == ["sgd lr=0.05", "momentum lr=0.02"]
+    assert legend_labels(loss_ax) == ["sgd lr=0.05", "momentum lr=0.02"] and loss_ax.get_yscale() == "log"
     check_saved(figure, tmp_path)
     with pytest.raises(ValueError, match="expected an 'sgd' run and a momentum run"):
         plots.momentum_vs_gd(bowl, runs[1:], resolution=RES, dpi=DPI)
@@ -373,8 +373,9 @@ def test_optimizer_comparison_against_epochs_and_wall_time(tmp_path):
     assert [ax.get_xlabel() for ax in axes] == ["epoch", "wall time (s)"] * 2
     assert [ax.get_ylabel() for ax in axes] == ["train loss"] * 2 + ["test accuracy (%)"] * 2
     for ax in axes:
-        assert legend_labels(ax) == ["sgd", "adam", "my-opt"]
+        assert ax.get_legend() is None  # one legend for the figure: the same runs in every panel
         assert [line.get_color() for line in ax.get_lines()] == [plots.color_for(name) for name in histories]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["sgd", "adam", "my-opt"]
     np.testing.assert_array_equal(axes[1].get_lines()[1].get_xdata(), histories["adam"]["total_time"])
     check_saved(figure, tmp_path)
     with pytest.raises(ValueError, match="histories: expected a non-empty mapping"):
@@ -388,7 +389,7 @@ def test_batch_size_tradeoff_against_epochs_and_wall_time(tmp_path):
     by_epoch, by_time = figure.axes
     assert (by_epoch.get_xlabel(), by_time.get_xlabel()) == ("epoch", "wall time (s)")
     assert by_epoch.get_ylabel() == "train loss" and by_epoch.get_yscale() == "log"
-    assert legend_labels(by_time) == list(histories)
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == list(histories)
     np.testing.assert_array_equal(by_time.get_lines()[0].get_xdata(), histories["stochastic (1)"]["total_time"])
     np.testing.assert_array_equal(by_time.get_lines()[2].get_ydata(), histories["full batch (60000)"]["train_loss"])
     check_saved(figure, tmp_path)
@@ -411,10 +412,22 @@ def test_real_landscape_functions_and_trajectories(tmp_path):
     trajectories = [landscape.trajectory(himmelblau, name, steps=60) for name in ("sgd", "momentum", "adam")]
     figure = plots.contour(himmelblau, trajectories, resolution=RES, dpi=DPI)
     (ax,), _ = split_colorbars(figure)
-    assert [line.get_label() for line in path_lines(ax)] == ["sgd", "momentum", "adam"]
+    assert [line.get_label() for line in path_lines(ax)] == [f"{t.optimizer} lr={t.lr:g}" for t in trajectories]
     minima = [line for line in ax.get_lines() if line.get_gid() == "minima"]
     assert minima[0].get_xydata().shape == (4, 2)  # himmelblau's four global minima
     losses = plots.loss_curves(trajectories, himmelblau, dpi=DPI).axes[0]
     np.testing.assert_allclose(losses.get_lines()[2].get_ydata(),
                                np.maximum(trajectories[2].losses - himmelblau.min_value, 2.220446049250313e-16))
     check_saved(figure, tmp_path)
+
+
+def test_contour_panels_draw_one_panel_per_run_titled_with_its_rate(bowl, runs, tmp_path):
+    figure = plots.contour_panels(bowl, runs, columns=2, resolution=RES, dpi=DPI)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == 3 and [ax.get_title() for ax in visible] == ["sgd lr=0.05", "momentum lr=0.02", "adam lr=0.1"]
+    for ax, run in zip(visible, runs):
+        (line,) = path_lines(ax)
+        np.testing.assert_array_equal(np.column_stack(line.get_data()), run.path)
+    check_saved(figure, tmp_path)
+    with pytest.raises(ValueError, match="columns"):
+        plots.contour_panels(bowl, runs, columns=0)

@@ -130,3 +130,12 @@ def test_report_of_real_figures(tmp_path):
     assert images == ["confusion.png", "confusion.svg"]
     for name in images:
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_captions_replace_the_file_names(figures):
+    out, inside, outside = figures
+    path = write_report(out, "captioned", [("Figures", [inside, outside])],
+                        captions={inside.name: "What the first figure shows & why."})
+    text = path.read_text(encoding="utf-8")
+    assert "<figcaption>What the first figure shows &amp; why.</figcaption>" in text
+    assert f"<figcaption>{outside.stem.replace('_', ' ')}</figcaption>" in text  # no caption given: the name

@@ -185,7 +185,7 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "fastopt"
 
 
-def search_dirs(spec: DatasetSpec, path=None) -> list[Path]:
+def search_dirs(spec: DatasetSpec, path=None, path_only: bool = False) -> list[Path]:
     """The folders searched for ``spec``'s files, in order.
 
     Parameters
@@ -195,6 +195,8 @@ def search_dirs(spec: DatasetSpec, path=None) -> list[Path]:
     path : path-like, optional
         A place searched first.  Then come ``$FASTOPT_DATA`` (if set and not empty), :func:`cache_dir`
         and :data:`SYSTEM_DIR`.
+    path_only : bool, default False
+        Search ``path`` alone (a path the user named must not be silently replaced by another place).
 
     Returns
     -------
@@ -202,8 +204,12 @@ def search_dirs(spec: DatasetSpec, path=None) -> list[Path]:
         For each place in turn, ``place/<folder>`` for each of ``spec.folders``, then ``place`` itself.
         The folders need not exist.
     """
-    roots = [Path(p) for p in (path, os.environ.get("FASTOPT_DATA")) if p]
-    roots += [cache_dir(), SYSTEM_DIR]
+    if path_only:
+        if path is None:
+            raise ValueError("path_only: needs a path to search")
+        roots = [Path(path)]
+    else:
+        roots = [Path(p) for p in (path, os.environ.get("FASTOPT_DATA")) if p] + [cache_dir(), SYSTEM_DIR]
     return [d for root in roots for d in [*(root / f for f in spec.folders), root]]
 
 
@@ -214,7 +220,7 @@ def _file_in(folder: Path, spec: FileSpec) -> Path | None:
     return None
 
 
-def find_files(spec: DatasetSpec, path=None):
+def find_files(spec: DatasetSpec, path=None, path_only: bool = False):
     """Yield, for each searched folder holding all of ``spec``'s files, their paths by role.
 
     Parameters
@@ -223,6 +229,8 @@ def find_files(spec: DatasetSpec, path=None):
         The dataset whose files are sought.
     path : path-like, optional
         A place searched first (see :func:`search_dirs`).
+    path_only : bool, default False
+        Search ``path`` alone.
 
     Yields
     ------
@@ -230,7 +238,7 @@ def find_files(spec: DatasetSpec, path=None):
         Role -> file, ``<name>.gz`` preferred over the raw ``<name>``, in the order of
         :func:`search_dirs`.  The files are not verified here.
     """
-    for folder in search_dirs(spec, path):
+    for folder in search_dirs(spec, path, path_only):
         found = {role: _file_in(folder, f) for role, f in spec.files.items()}
         if all(found.values()):
             yield found
@@ -297,14 +305,23 @@ def download(spec: DatasetSpec, folder: Path | None = None, retries: int = 3, pr
         If a file could not be fetched and verified from any mirror; the message lists every try's error.
     """
     folder = Path(folder) if folder is not None else cache_dir() / spec.name
+    created = [d for d in (folder, *folder.parents) if not d.exists()]  # removed again if nothing lands there
     paths = {}
-    for role, f in spec.files.items():
-        dest = paths[role] = folder / (f.name + ".gz")
-        try:
-            verified_content(dest, f, spec.name)
-        except (OSError, DatasetError):  # missing or invalid
-            _download_file([base + f.name + ".gz" for base in spec.mirrors], dest, f, spec.name, retries, backoff,
-                           progress)
+    try:
+        for role, f in spec.files.items():
+            dest = paths[role] = folder / (f.name + ".gz")
+            try:
+                verified_content(dest, f, spec.name)
+            except (OSError, DatasetError):  # missing or invalid
+                _download_file([base + f.name + ".gz" for base in spec.mirrors], dest, f, spec.name, retries,
+                               backoff, progress)
+    except BaseException:
+        for d in created:  # innermost first; a folder holding anything stays
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
     return paths
 
 

@@ -128,7 +128,7 @@ def _read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray
 
 
 def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bool = True,
-         progress: bool = True) -> Dataset:
+         progress: bool = True, path_only: bool = False) -> Dataset:
     """Load dataset ``name`` (``"mnist"`` or ``"fashion_mnist"``); see the module docstring for where from.
 
     Parameters
@@ -146,6 +146,9 @@ def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bo
         Download the files when no search place holds them; False raises :class:`DatasetError` instead.
     progress : bool, default True
         Show progress bars while downloading.
+    path_only : bool, default False
+        Look in ``path`` alone and never download: a :class:`DatasetError` naming ``path`` if the files
+        are not there (what the CLI's ``--data PATH`` means).
 
     Returns
     -------
@@ -166,13 +169,17 @@ def load(name: str, path=None, validation=0, seed: int = 0, download_missing: bo
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
     arrays, skipped = None, []
-    for paths in find_files(spec, path):
+    for paths in find_files(spec, path, path_only):
         try:
             arrays = _read_all(spec, paths)
             break
         except OtherDatasetError as e:  # e.g. $FASTOPT_DATA holds MNIST: keep looking for Fashion-MNIST
             skipped.append(str(e))
     if arrays is None:
+        if path_only:
+            raise DatasetError(f"{spec.name}: files {[f.name for f in spec.files.values()]} (raw or .gz) not found "
+                               f"in {str(path)!r} (nor in its {', '.join(spec.folders)} folder); nowhere else is "
+                               "searched when a path is given" + "".join(f"\n  skipped {m}" for m in skipped))
         if not download_missing:
             places = ", ".join(str(d) for d in search_dirs(spec, path))
             raise DatasetError(f"{spec.name}: files {[f.name for f in spec.files.values()]} (raw or .gz) "

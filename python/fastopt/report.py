@@ -63,13 +63,13 @@ def _place(source: Path, out_dir: Path) -> Path:
         return Path(source.name)
 
 
-def _figure_html(relative: Path, out_dir: Path, embed: bool) -> str:
+def _figure_html(relative: Path, out_dir: Path, embed: bool, caption: str | None = None) -> str:
     if embed:
         data = base64.b64encode((out_dir / relative).read_bytes()).decode("ascii")
         src = f"data:{_MIME[relative.suffix.lower()]};base64,{data}"
     else:
         src = relative.as_posix()
-    caption = html.escape(relative.stem.replace("_", " "))
+    caption = html.escape(caption if caption is not None else relative.stem.replace("_", " "))
     return (f'<figure><img src="{html.escape(src)}" alt="{caption}" />'
             f"<figcaption>{caption}</figcaption></figure>")
 
@@ -125,7 +125,7 @@ def table_html(rows: list[list[str]]) -> str:
 
 
 def write_report(out_dir, title: str, sections, runs: Mapping | None = None, intro: str | None = None,
-                 thresholds=(0.97, 0.98), embed: bool = False) -> Path:
+                 thresholds=(0.97, 0.98), embed: bool = False, captions: Mapping | None = None) -> Path:
     """Write ``out_dir/report.html`` and return its path.
 
     Parameters
@@ -149,6 +149,8 @@ def write_report(out_dir, title: str, sections, runs: Mapping | None = None, int
         Test accuracies (fractions) of the results table.
     embed : bool, default False
         Write the figures into the page as base64 ``data:`` URIs instead of linking them.
+    captions : mapping, optional
+        Figure file name -> the sentence shown under it (default: the file name without its suffix).
 
     Returns
     -------
@@ -175,7 +177,8 @@ def write_report(out_dir, title: str, sections, runs: Mapping | None = None, int
     for heading, sources in found:
         placed = [_place(source, out_dir) for source in sources]
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts.append("<div>" + "\n".join(_figure_html(relative, out_dir, embed) for relative in placed) + "</div>")
+        parts.append("<div>" + "\n".join(_figure_html(relative, out_dir, embed, (captions or {}).get(relative.name))
+                                         for relative in placed) + "</div>")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(parts) + "\n</body>\n</html>\n")

@@ -3,7 +3,8 @@
 ``fastopt train``, ``compare`` and ``batchsize`` all write their runs through :func:`train_run`, so every
 run folder has the same ``config.json`` layout (the settings of :func:`model_config`, then ``optimizer``,
 ``lr`` (the base learning rate used), ``hyper`` (the hyperparameters given), ``epochs``, ``batch_size``,
-``schedule``, ``warmup``, ``target_accuracy``, ``out``), and :func:`load_run` / :func:`restore_model` read any.
+``schedule``, ``warmup``, ``schedule_unit``, ``warmup_shape``, ``clip_grad_norm``, ``clip_grad_value``,
+``target_accuracy``, ``out``), and :func:`load_run` / :func:`restore_model` read any.
 
 Resuming (``resume=True``) continues the checkpoint's run: every setting that shapes the training must
 be the checkpoint's (see :func:`check_resume`), so config.json only ever describes what happened.
@@ -31,7 +32,7 @@ def load_data(dataset: str = "mnist", data=None, limit: int | None = None, progr
     dataset : str
         A name of :data:`fastopt.datasets.DATASETS`.
     data : path-like, optional
-        Folder holding the IDX files, searched first.
+        Folder holding the IDX files, the only place searched when given (else the default places).
     limit : int, optional
         Keep the first ``limit`` training and ``limit`` test samples.
     progress : bool
@@ -42,7 +43,8 @@ def load_data(dataset: str = "mnist", data=None, limit: int | None = None, progr
     tuple
         (the :class:`fastopt.datasets.Dataset`, train split, test split).
     """
-    loaded = datasets.load(dataset, data, progress=progress)
+    # A path the user names is the only place looked in: never replaced by $FASTOPT_DATA or a download.
+    loaded = datasets.load(dataset, data, progress=progress, path_only=data is not None)
     train, test = loaded.train, loaded.test
     if limit is not None:
         if limit < 1:
@@ -113,8 +115,13 @@ RESUMED_SETTINGS = ("dataset", "limit", "inputs", "classes", "hidden", "activati
                     "optimizer", "batch_size", "schedule", "warmup")
 
 
+# Settings newer than the first run folders, with the value older runs had.
+LATER_SETTINGS = {"schedule_unit": "epoch", "warmup_shape": "linear", "clip_grad_norm": None, "clip_grad_value": None}
+
+
 def _resumed_settings(config: dict) -> dict:
     settings = {k: config[k] for k in RESUMED_SETTINGS}
+    settings.update({k: config.get(k, default) for k, default in LATER_SETTINGS.items()})
     settings.update({**entry(config["optimizer"]).hyperparameters(), **config["hyper"]})  # the values in effect
     if config["schedule"] != "constant":  # the schedule spans the epochs: another count changes every rate
         settings["epochs"] = config["epochs"]
@@ -152,7 +159,9 @@ def check_resume(path, saved: dict, config: dict) -> None:
 
 def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config: dict, folder, epochs: int,
               batch_size: int, schedule: str = "constant", warmup: int = 0, target_accuracy: float | None = None,
-              resume: bool = False, progress: bool = True, callbacks=()) -> TrainingRun:
+              resume: bool = False, progress: bool = True, callbacks=(), schedule_unit: str = "epoch",
+              warmup_shape: str = "linear", clip_grad_norm: float | None = None,
+              clip_grad_value: float | None = None, log: bool | None = None) -> TrainingRun:
     """Train one model with :func:`fastopt.train.fit` into a run folder.
 
     The model and optimizer are built (and on resume the checkpoint checked) before ``config.json`` is
@@ -186,6 +195,15 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
         Progress bars and per-epoch summaries.
     callbacks : sequence of callable
         Passed to :func:`fastopt.train.fit` (``callback(history)`` after each epoch's checkpoint).
+    schedule_unit : {"epoch", "step"}
+        Whether ``schedule`` and ``warmup`` count epochs or optimizer steps (the schedule then spans
+        ``epochs * ceil(N / batch_size)`` steps and ``warmup`` counts steps).
+    warmup_shape : {"linear", "cosine"}
+        The warm-up's ramp.
+    clip_grad_norm, clip_grad_value : float, optional
+        Gradient clipping of every step (:func:`fastopt.train.fit`).
+    log : bool, optional
+        Print each epoch's summary line (default: as ``progress``).
 
     Returns
     -------
@@ -193,7 +211,8 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
     """
     folder = Path(folder)
     checkpoint = folder / "checkpoint.npz"
-    lr_schedule = by_name(schedule, epochs, warmup)
+    units = epochs * -(-len(train) // batch_size) if schedule_unit == "step" else epochs
+    lr_schedule = by_name(schedule, units, warmup, warmup_shape)
     model = nn.make_model(model_config)
     if entry(optimizer).takes_model:  # a curvature optimizer: built over the model (its draws seeded by the run's)
         seeded = "seed" in entry(optimizer).hyperparameters()
@@ -202,7 +221,8 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
         opt = create(optimizer, model.params, **hyper)
     config = {**model_config, "optimizer": optimizer, "lr": opt.param_groups[0]["lr"], "hyper": dict(hyper),
               "epochs": epochs, "batch_size": batch_size, "schedule": schedule, "warmup": warmup,
-              "target_accuracy": target_accuracy, "out": str(folder)}
+              "schedule_unit": schedule_unit, "warmup_shape": warmup_shape, "clip_grad_norm": clip_grad_norm,
+              "clip_grad_value": clip_grad_value, "target_accuracy": target_accuracy, "out": str(folder)}
     if resume:
         state = load_training_checkpoint(checkpoint)
         if "run" not in state:
@@ -213,7 +233,8 @@ def train_run(label: str, optimizer: str, hyper: dict, train, test, model_config
         tmp.write_text(json.dumps(config, indent=1))
     history = fit(model, opt, train, test, epochs=epochs, batch_size=batch_size, schedule=lr_schedule,
                   seed=model_config["seed"], target_accuracy=target_accuracy, checkpoint=checkpoint, resume=resume,
-                  progress=progress, run=config, callbacks=callbacks)
+                  progress=progress, run=config, callbacks=callbacks, schedule_unit=schedule_unit,
+                  clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value, log=log)
     history.to_json(folder / "history.json")
     history.to_csv(folder / "history.csv")
     return TrainingRun(label, folder, history, model)

@@ -23,12 +23,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import _core
 from .atomic import atomic_write
 from .checkpoint import CheckpointError, check_same_run, corrupt, load_training_checkpoint, save_checkpoint
 from .optim.schedules import apply
 
 FIELDS = ("epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "train_time", "epoch_time",
-          "total_time", "samples_per_second")
+          "total_time", "samples_per_second", "grad_norm_mean", "grad_norm_max")
+SCHEDULE_UNITS = ("epoch", "step")
 
 
 class History:
@@ -37,7 +39,9 @@ class History:
     ``epoch`` counts from 1; ``lr`` is the first param group's rate during the epoch; ``train_loss`` is
     the mean mini-batch loss over the epoch and ``train_accuracy`` the accuracy at its end (on the
     ``train_eval`` samples of :func:`fit`); accuracies are fractions; ``train_time`` is the time of the
-    optimisation steps, ``epoch_time`` includes the evaluations, ``total_time`` sums ``epoch_time``.
+    optimisation steps, ``epoch_time`` includes the evaluations, ``total_time`` sums ``epoch_time``;
+    ``grad_norm_mean`` and ``grad_norm_max`` are the mean and largest global gradient norm
+    ``||g||_2`` (over all params, before clipping) of the epoch's steps (None if not recorded).
     ``history[i]`` is a record, ``history["test_accuracy"]`` a column.
 
     Parameters
@@ -133,7 +137,7 @@ class History:
         out = io.StringIO()
         writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: ("" if r[k] is None else r[k]) for k in FIELDS} for r in self.records)
+        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in FIELDS} for r in self.records)
         if path is not None:
             _write_text(path, out.getvalue())
         return out.getvalue()
@@ -195,6 +199,16 @@ def _check_int(value, name: str, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+def grad_norm(grads) -> float:
+    """The global L2 norm of a list of gradient arrays, in one native pass (accumulated in double).
+
+    Parameters
+    ----------
+    grads : list of numpy.ndarray
+    """
+    return math.sqrt(_core.optim.grad_sum_squares(grads))
+
+
 def _summary(r: dict, epochs: int) -> str:
     test = "" if r["test_accuracy"] is None else f"  test loss {r['test_loss']:.4f} acc {100 * r['test_accuracy']:.2f}%"
     return (f"epoch {r['epoch']:>3}/{epochs}  lr {r['lr']:.3g}  train loss {r['train_loss']:.4f} "
@@ -205,7 +219,8 @@ def _summary(r: dict, epochs: int) -> str:
 def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 128, schedule=None, seed: int = 0,
         callbacks=(), target_accuracy: float | None = None, checkpoint=None, resume: bool = False,
         progress: bool = True, train_eval: int | None = 10000, eval_batch_size: int = 1000,
-        run: dict | None = None) -> History:
+        run: dict | None = None, schedule_unit: str = "epoch", clip_grad_norm: float | None = None,
+        clip_grad_value: float | None = None, record_grad_norm: bool = True, log: bool | None = None) -> History:
     """Train ``model`` with ``optimizer`` for ``epochs`` passes over ``train``; return the :class:`History`.
 
     Each epoch visits ``train`` in a permutation drawn from a generator seeded with ``seed``, in
@@ -229,7 +244,7 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
     batch_size : int
         Samples per step, in [1, len(train)] (1: stochastic gradient descent; len(train): full batch).
     schedule : callable, optional
-        ``epoch -> lr factor`` (fastopt.optim.schedules).
+        ``t -> lr factor`` (fastopt.optim.schedules), ``t`` the 0-based epoch or step (``schedule_unit``).
     seed : int
         Seeds the shuffling and the subset of ``train_eval`` samples.
     callbacks : sequence of callable
@@ -247,7 +262,7 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
         The result is bit-identical to an uninterrupted run, dropout included for models that expose
         their mask counter (``fastopt.nn.MLP.dropout_calls``).
     progress : bool
-        A progress bar per epoch and a summary line after it.
+        A progress bar per epoch (and, unless ``log`` says otherwise, a summary line after it).
     train_eval : int or None
         Size of the fixed seeded subset of ``train`` the train accuracy is measured on (None: all).
     eval_batch_size : int
@@ -255,6 +270,17 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
     run : dict, optional
         The run's settings (a run folder's config.json), stored with every checkpoint so that a later
         resume can check it continues the same run.
+    schedule_unit : {"epoch", "step"}
+        Set the rate once per epoch (``t`` = epoch) or before every step (``t`` = epoch * steps per
+        epoch + batch index, steps per epoch = ceil(N / batch_size)).
+    clip_grad_norm, clip_grad_value : float, optional
+        Passed to ``optimizer.step`` (> 0): clip the global gradient norm, then each element (fused
+        into the optimizer's pass; see :meth:`fastopt.optim.Optimizer.step`).
+    log : bool, optional
+        Print the one-line summary of each epoch (default: as ``progress``).
+    record_grad_norm : bool
+        Record the mean and largest global gradient norm of each epoch's steps (one extra native pass
+        over the grads per step, unless ``clip_grad_norm`` computes it anyway).
 
     Returns
     -------
@@ -276,6 +302,14 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
         train_eval = _check_int(train_eval, "train_eval", 1)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs the checkpoint path to resume from")
+    if schedule_unit not in SCHEDULE_UNITS:
+        raise ValueError(f"Invalid schedule_unit: {schedule_unit!r} (must be one of {', '.join(SCHEDULE_UNITS)})")
+    clip = {k: v for k, v in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value))
+            if v is not None}
+    for key, value in clip.items():
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
+            raise ValueError(f"Invalid {key}: {value!r} (must be a finite number > 0)")
+    steps_per_epoch = -(-n // batch_size)
 
     config = {"batch_size": batch_size, "seed": int(seed), "n_train": n}
     rng = np.random.default_rng(seed)
@@ -297,21 +331,27 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
     if target_accuracy is not None and history.first_epoch_reaching(target_accuracy):
         history.stop_reason = "target"
         return history
+    per_step = schedule is not None and schedule_unit == "step"
+    grad_list = list(model.grads.values()) if isinstance(model.grads, dict) else list(model.grads)
     for epoch in range(len(history), epochs):
         if schedule is not None:
-            apply(optimizer, schedule(epoch))
+            apply(optimizer, schedule(epoch * steps_per_epoch if per_step else epoch))
         lr = float(optimizer.param_groups[0]["lr"])
         order = rng.permutation(n)
         start = time.perf_counter()
-        loss_sum = 0.0
+        loss_sum, norms = 0.0, []
         with tqdm(total=n, desc=f"epoch {epoch + 1}/{epochs}", unit="sample", unit_scale=True, leave=False,
                   disable=not progress) as bar:
-            for i in range(0, n, batch_size):
+            for step, i in enumerate(range(0, n, batch_size)):
+                if per_step and step:
+                    apply(optimizer, schedule(epoch * steps_per_epoch + step))
                 batch = order[i:i + batch_size]
                 capture = next_capture() if next_capture is not None else None
                 loss = float(model.forward_backward(x[batch], y[batch]) if capture is None
                              else model.forward_backward(x[batch], y[batch], capture=capture))
-                optimizer.step(model.grads)
+                norm = optimizer.step(model.grads, **clip) if clip else optimizer.step(model.grads)
+                if record_grad_norm:
+                    norms.append(norm if clip.get("clip_grad_norm") is not None else grad_norm(grad_list))
                 loss_sum += loss * len(batch)
                 bar.update(len(batch))
         train_time = time.perf_counter() - start
@@ -325,8 +365,10 @@ def fit(model, optimizer, train, test=None, epochs: int = 10, batch_size: int = 
                         "test_loss": None if test_loss is None else float(test_loss),
                         "test_accuracy": None if test_acc is None else float(test_acc),
                         "train_time": train_time, "epoch_time": epoch_time, "total_time": previous + epoch_time,
-                        "samples_per_second": n / train_time})
-        if progress:
+                        "samples_per_second": n / train_time,
+                        "grad_norm_mean": float(np.mean(norms)) if norms else None,
+                        "grad_norm_max": float(np.max(norms)) if norms else None})
+        if progress if log is None else log:
             tqdm.write(_summary(history[-1], epochs))
         if checkpoint is not None:
             save_checkpoint(checkpoint, {"epoch": epoch + 1, "config": config, "params": dict(model.params),

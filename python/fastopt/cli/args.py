@@ -242,8 +242,9 @@ def add_data_flags(p, limit_default=None, choose_dataset: bool = True) -> None:
     data = p.add_argument_group("data")
     if choose_dataset:
         data.add_argument("--dataset", choices=list(datasets.DATASETS), default="mnist", help="which dataset")
-    data.add_argument("--data", metavar="PATH", help="folder holding the IDX files (searched before $FASTOPT_DATA, "
-                                                     "~/.cache/fastopt and /usr/share/datasets)")
+    data.add_argument("--data", metavar="PATH", help="folder holding the IDX files: the only place looked in, "
+                                                     "nothing is downloaded (default: $FASTOPT_DATA, "
+                                                     "~/.cache/fastopt, /usr/share/datasets, else a download)")
     data.add_argument("--limit", type=positive_int, metavar="N", default=limit_default,
                       help="use only the first N training and N test samples (quick runs)")
 

@@ -8,6 +8,7 @@ from .. import report, studies
 from ..optim import REGISTRY
 from .args import DefaultsHelpFormatter, add_data_flags, add_run_flags, batch_sizes, positive_int
 from .common import call_study, print_files, print_table, set_threads
+from .rates import add_lr_flag, rate_for
 
 
 def add_command(subparsers) -> None:
@@ -30,7 +31,7 @@ def add_command(subparsers) -> None:
     p.add_argument("--batch-sizes", type=batch_sizes, default="1,64,full", metavar="B1,B2,...",
                    help="batch sizes ('full': the whole training set)")
     p.add_argument("--epochs", type=positive_int, default=3, help="passes over the training set")
-    p.add_argument("--lr", type=float, help="learning rate (default: fastopt.studies.MNIST_LR's)")
+    add_lr_flag(p, "fastopt.studies.MNIST_LR's")
     p.add_argument("--out", type=Path, default=Path("batchsize"), help="output folder")
     add_run_flags(p, "128")
     p.set_defaults(run=functools.partial(run, parser=p))
@@ -51,10 +52,11 @@ def run(args, parser) -> int:
     int
         The exit status (1: the dataset is missing).
     """
+    lr = rate_for(parser, args.lr, args.optimizer)
     set_threads(args)
     status, result = call_study(parser, studies.batch_size_study, optimizer=args.optimizer,
                                 batch_sizes=args.batch_sizes, dataset=args.dataset, epochs=args.epochs, out=args.out,
-                                lr=args.lr, hidden=args.hidden, limit=args.limit, seed=args.seed, data=args.data,
+                                lr=lr, hidden=args.hidden, limit=args.limit, seed=args.seed, data=args.data,
                                 progress=args.progress)
     if status:
         return status

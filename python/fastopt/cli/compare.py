@@ -7,9 +7,9 @@ from pathlib import Path
 from .. import report, studies
 from ..optim.schedules import SCHEDULES
 from ..optim import REGISTRY
-from .args import (DefaultsHelpFormatter, add_data_flags, add_run_flags, check_lrs, lr_map, optimizer_list,
-                   positive_int)
+from .args import DefaultsHelpFormatter, add_data_flags, add_run_flags, check_lrs, optimizer_list, positive_int
 from .common import call_study, print_table, set_threads
+from .rates import add_lr_flag, rates_for
 
 
 def add_command(subparsers) -> None:
@@ -35,7 +35,7 @@ def add_command(subparsers) -> None:
                    help="optimizers to compare")
     p.add_argument("--epochs", type=positive_int, default=5, help="passes over the training set")
     p.add_argument("--batch-size", type=positive_int, default=128, help="samples per step")
-    p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
+    add_lr_flag(p, "each optimizer's MNIST rate")
     p.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule over the epochs")
     p.add_argument("--out", type=Path, default=Path("report"), help="output folder")
     add_run_flags(p, "512,256")
@@ -57,6 +57,7 @@ def run(args, parser) -> int:
     int
         The exit status (1: the dataset is missing).
     """
+    args.lr = rates_for(args.lr, args.optimizers)
     check_lrs(parser, args.lr, args.optimizers)
     set_threads(args)
     status, result = call_study(parser, studies.compare_study, optimizers=args.optimizers, dataset=args.dataset,

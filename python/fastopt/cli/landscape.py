@@ -6,9 +6,10 @@ from pathlib import Path
 
 from .. import landscape, studies
 from ..optim import REGISTRY
-from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, lr_map, path_optimizer_list,
+from .args import (DefaultsHelpFormatter, check_figure_path, check_lrs, float_list, path_optimizer_list,
                    positive_int)
 from .common import call_study, print_files
+from .rates import add_lr_flag, rates_for
 
 LANDSCAPE_FIGURES = ("paths", "lr-sensitivity", "momentum", "convex", "evaluations")
 
@@ -46,7 +47,7 @@ def add_command(subparsers) -> None:
                         "with evaluations also every second-order method)")
     p.add_argument("--steps", type=positive_int, default=2000,
                    help="steps per optimizer (the most iterations of a second-order method)")
-    p.add_argument("--lr", type=lr_map, default=None, metavar="OPT=RATE,...", help="learning rates per optimizer")
+    add_lr_flag(p, "each optimizer's tabulated rate for the function")
     p.add_argument("--lrs", type=float_list, metavar="R1,R2,...",
                    help="learning rates of --figure lr-sensitivity (default: the tabulated rate times "
                         f"{', '.join(f'{f:g}' for f in studies.LR_FACTORS)})")
@@ -58,6 +59,8 @@ def add_command(subparsers) -> None:
     p.add_argument("--out", type=Path, help="figure file, .png or .svg (default: <function>.png, or "
                                             "<function>_<figure>.png for the other figures)")
     p.add_argument("--surface", action="store_true", help="also draw the 3-D surface (--figure paths)")
+    p.add_argument("--panels", action="store_true",
+                   help="also draw small multiples, one contour panel per optimizer, to <out>_panels (--figure paths)")
     p.add_argument("--animate", type=Path, metavar="PATH", help="also write an animation, .gif or .mp4 "
                                                                 "(--figure paths)")
     p.add_argument("--frames", type=positive_int, default=60, help="frames of the animation (--animate)")
@@ -87,6 +90,7 @@ def run(args, parser) -> int:
     check_figure_path(parser, "--out", args.out)
     check_figure_path(parser, "--animate", args.animate, (".gif", ".mp4"))
     for flag, given, applies in (("--surface", args.surface, "paths"), ("--animate", args.animate, "paths"),
+                                 ("--panels", args.panels, "paths"),
                                  ("--lrs", args.lrs, "lr-sensitivity")):
         if given and figure != applies:
             parser.error(f"{flag} applies to --figure {applies}, not {figure}")
@@ -101,6 +105,7 @@ def run(args, parser) -> int:
         optimizers = args.optimizers or ["sgd"]
         if len(optimizers) != 1:
             parser.error(f"--figure lr-sensitivity takes one optimizer, got --optimizers {','.join(optimizers)}")
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         lrs = args.lrs if args.lrs is not None else ([args.lr[optimizers[0]]] if args.lr else None)
         _, result = call_study(parser, studies.lr_sensitivity_study, function=args.function,
@@ -108,6 +113,7 @@ def run(args, parser) -> int:
         files = result.files
     elif figure == "momentum":
         optimizers = args.optimizers or list(studies.MOMENTUM_OPTIMIZERS)
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         _, result = call_study(parser, studies.momentum_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, **common)
@@ -129,9 +135,11 @@ def run(args, parser) -> int:
         files = [args.out]
     else:
         optimizers = args.optimizers or list(studies.LANDSCAPE_OPTIMIZERS)
+        args.lr = rates_for(args.lr, optimizers)
         check_lrs(parser, args.lr, optimizers)
         _, result = call_study(parser, studies.landscape_study, function=args.function, optimizers=optimizers,
                                lrs=args.lr, surface=args.surface, animate=args.animate, frames=args.frames,
+                               panels=args.panels,
                                **common)
         _print_runs(result.trajectories)
         files = result.files

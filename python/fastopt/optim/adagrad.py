@@ -41,6 +41,7 @@ class Adagrad(Optimizer):
 
 # Registry: the MNIST rate is Adagrad's usual 1e-2 (not tuned); landscape rates: tools/search_default_lr.py.
 register("adagrad", Adagrad, mnist_lr=0.01, color="#d62728",
-         landscape_lr={"rosenbrock": 0.3, "beale": 0.1, "himmelblau": 0.1, "rastrigin": 1, "ackley": 1,
-                       "booth": 0.3, "goldstein_price": 0.1, "six_hump_camel": 1, "styblinski_tang": 0.1,
-                       "saddle": 0.03, "monkey_saddle": 0.03, "quadratic": 0.1, "bowl": 0.1})
+         landscape_lr={"rosenbrock": 0.5, "beale": 0.2, "himmelblau": 0.1, "rastrigin": 2, "ackley": 2,
+                       "booth": 0.5, "goldstein_price": 0.2, "six_hump_camel": 1, "styblinski_tang": 0.05,
+                       "saddle": 0.01, "monkey_saddle": 0.01, "quadratic": 0.05, "bowl": 0.05,
+                       "extended_rosenbrock": 0.5})

@@ -132,10 +132,10 @@ class Yogi(Optimizer):
 # 1e-3, not tuned (adam 97.7-97.8% after 3 epochs in docs/mnist/).  Landscape rates:
 # tools/search_default_lr.py.
 register("adam", Adam, mnist_lr=1e-3, color="#e377c2",
-         landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.003, "rastrigin": 0.001,
-                       "ackley": 0.0003, "booth": 0.03, "goldstein_price": 0.01, "six_hump_camel": 0.1,
-                       "styblinski_tang": 3, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.003,
-                       "bowl": 0.003})
+         landscape_lr={"rosenbrock": 0.05, "beale": 0.02, "himmelblau": 0.005, "rastrigin": 0.001, "ackley": 0.5,
+                       "booth": 0.02, "goldstein_price": 0.05, "six_hump_camel": 0.1, "styblinski_tang": 0.005,
+                       "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.005, "bowl": 0.005,
+                       "extended_rosenbrock": 0.05})
 register("adamw", AdamW, mnist_lr=1e-3, color="#17becf",
          landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.003, "rastrigin": 0.001,
                        "ackley": 0.0003, "booth": 0.03, "goldstein_price": 0.01, "six_hump_camel": 0.1,

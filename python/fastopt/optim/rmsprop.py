@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
 # Registry: the MNIST rate is the usual 1e-3 (not tuned; 97.7% after 3 epochs in docs/mnist/);
 # landscape rates: tools/search_default_lr.py.
 register("rmsprop", RMSprop, mnist_lr=1e-3, color="#9467bd",
-         landscape_lr={"rosenbrock": 0.01, "beale": 0.003, "himmelblau": 0.003, "rastrigin": 0.1,
-                       "ackley": 0.1, "booth": 0.01, "goldstein_price": 0.003, "six_hump_camel": 0.1,
-                       "styblinski_tang": 0.003, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.003,
-                       "bowl": 0.003})
+         landscape_lr={"rosenbrock": 0.005, "beale": 0.005, "himmelblau": 0.005, "rastrigin": 0.1, "ackley": 0.2,
+                       "booth": 0.02, "goldstein_price": 0.005, "six_hump_camel": 0.001,
+                       "styblinski_tang": 0.002, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.002,
+                       "bowl": 0.005, "extended_rosenbrock": 0.005})

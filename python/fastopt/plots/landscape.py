@@ -92,8 +92,8 @@ def is_second_order(result) -> bool:
 
 
 def legend_label(label: str, result, mixed: bool) -> str:
-    """A run's legend entry: a second-order method's label with its iteration count; where the runs mix
-    first- and second-order methods (``mixed``), a first-order run's with its learning rate.
+    """A run's legend entry: a second-order method's label with its iteration count, a first-order run's
+    with its learning rate (unless the label already holds it).
 
     Parameters
     ----------
@@ -102,7 +102,8 @@ def legend_label(label: str, result, mixed: bool) -> str:
     result : trajectory result
         The run.
     mixed : bool
-        Whether the figure also shows runs of the other order.
+        Whether the figure also shows runs of the other order (kept for the callers; every first-order
+        entry now names its rate, so that two figures of the same optimizers can be compared).
 
     Returns
     -------
@@ -110,7 +111,10 @@ def legend_label(label: str, result, mixed: bool) -> str:
     """
     if is_second_order(result):
         return f"{label} ({len(result.path) - 1} iterations)"
-    return f"{label} lr={result.lr:g}" if mixed and "lr=" not in label else label
+    lr = getattr(result, "lr", None)
+    if lr is None or not np.isfinite(lr) or "lr=" in label:
+        return label
+    return f"{label} lr={lr:g}"
 
 
 def mixes_orders(colored) -> bool:
@@ -353,8 +357,8 @@ def surface(function, trajectories, resolution: int = 80, save=None, dpi: float 
         # 3-D axes do not clip lines: hide the parts of a path that leave the plotted domain.
         outside = (path[:, 0] < xmin) | (path[:, 0] > xmax) | (path[:, 1] < ymin) | (path[:, 1] > ymax)
         height = np.where(outside, np.nan, height)
-        ax.plot(path[:, 0], path[:, 1], height, color=color, linewidth=2.0, label=label, gid=f"path:{label}",
-                zorder=10)
+        ax.plot(path[:, 0], path[:, 1], height, color=color, linewidth=2.0, label=legend_label(label, result, False),
+                gid=f"path:{label}", zorder=10)
     ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="x", ylabel="y", zlabel="f(x, y)", title=function.name)
     ax.legend(fontsize="small", loc="upper left")
     return save_figure(figure, save)

@@ -202,7 +202,9 @@ def _curve_grid(histories: Mapping, rows, colors, title: str, save, dpi: float):
             if name.endswith("loss"):
                 ax.set_yscale("log")
             ax.grid(True, alpha=0.3)
-            ax.legend(fontsize="small")
+    handles, labels = axes[0, 0].get_legend_handles_labels()  # one legend for every panel: the same runs
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize="small",
+                  frameon=False)
     figure.suptitle(title)
     return save_figure(figure, save)
 

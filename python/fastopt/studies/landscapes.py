@@ -48,7 +48,7 @@ def _paths(function, optimizers, steps, lrs, noise, seed) -> dict:
 
 def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZERS, steps: int = 2000,
                     out="landscape.png", lrs=None, noise: float = 0.0, seed: int = 0, surface: bool = False,
-                    animate=None, frames: int = 60, dpi: float = 100) -> LandscapeResult:
+                    animate=None, frames: int = 60, dpi: float = 100, panels: bool = False) -> LandscapeResult:
     """Paths of ``optimizers`` across ``function``: the contour map at ``out`` (.png or .svg), the loss
     curves beside it (``<out>_loss``), the 3-D surface (``<out>_surface``) with ``surface=True`` and
     an animation of ``frames`` frames at ``animate`` (.gif, or .mp4 with ffmpeg).
@@ -78,6 +78,8 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
         Frames of the animation.
     dpi : float
         Resolution of the figures (the animation's at most 80).
+    panels : bool
+        Also draw small multiples, one contour panel per optimizer (``<out>_panels``), for paths that overlap.
 
     Returns
     -------
@@ -93,6 +95,9 @@ def landscape_study(function: str = "rosenbrock", optimizers=LANDSCAPE_OPTIMIZER
     files = [out, beside(out, "loss")]
     plots.contour(fn, paths, save=files[0], dpi=dpi)
     plots.loss_curves(paths, function=fn, save=files[1], dpi=dpi)
+    if panels:
+        files.append(beside(out, "panels"))
+        plots.contour_panels(fn, paths, save=files[-1], dpi=dpi)
     if surface:
         files.append(beside(out, "surface"))
         plots.surface(fn, paths, save=files[-1], dpi=dpi)

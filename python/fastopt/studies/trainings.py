@@ -168,10 +168,16 @@ def compare_study(optimizers=COMPARE_OPTIMIZERS, dataset: str = "mnist", epochs:
                                        [out / "confusion.png", out / "misclassified.png"], dpi)
     intro = (_settings(loaded, train, test, epochs, hidden, schedule, seed) + " Batch size "
              f"{batch_size}; learning rates: " + ", ".join(f"{o} {lrs[o]:g}" for o in optimizers) + ".")
+    captions = {"comparison.png": "Training loss, test loss and test accuracy of every optimizer against the epoch "
+                                  "(left) and the wall time (right); one colour per optimizer.",
+                "confusion.png": f"Confusion matrix of the best run ({best}) on the test set.",
+                "misclassified.png": f"Test images the best run ({best}) gets wrong, with its guess and the truth.",
+                **{f"history_{name}.png": f"{name} at lr {lrs[name]:g}: loss and accuracy per epoch"
+                   for name in optimizers}}
     page = report.write_report(out, f"fastopt compare: {', '.join(optimizers)} on {loaded.name}", [
         ("Optimizers against epochs and wall time", [figures[-1]]),
         ("Training history per optimizer", figures[:-1]),
-        (f"Best run: {best}", best_figures)], runs=histories, intro=intro)
+        (f"Best run: {best}", best_figures)], runs=histories, intro=intro, embed=True, captions=captions)
     return StudyResult(runs, figures + best_figures, page, best)
 
 
