@@ -17,7 +17,7 @@ from pathlib import Path
 from . import metrics
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
-_STYLE = """
+STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: right; }
@@ -63,7 +63,9 @@ def _place(source: Path, out_dir: Path) -> Path:
         return Path(source.name)
 
 
-def _figure_html(relative: Path, out_dir: Path, embed: bool, caption: str | None = None) -> str:
+def figure_html(relative: Path, out_dir: Path, embed: bool, caption: str | None = None) -> str:
+    """A ``<figure>`` of ``out_dir / relative``: linked by its relative path, or embedded as a base64 ``data:`` URI;
+    captioned by ``caption`` (default: the file's name, underscores as spaces)."""
     if embed:
         data = base64.b64encode((out_dir / relative).read_bytes()).decode("ascii")
         src = f"data:{_MIME[relative.suffix.lower()]};base64,{data}"
@@ -177,10 +179,10 @@ def write_report(out_dir, title: str, sections, runs: Mapping | None = None, int
     for heading, sources in found:
         placed = [_place(source, out_dir) for source in sources]
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts.append("<div>" + "\n".join(_figure_html(relative, out_dir, embed, (captions or {}).get(relative.name))
+        parts.append("<div>" + "\n".join(figure_html(relative, out_dir, embed, (captions or {}).get(relative.name))
                                          for relative in placed) + "</div>")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(parts) + "\n</body>\n</html>\n")
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -2,33 +2,18 @@
 can be moved or mailed alone) with their captions, and tables."""
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..report import table_html
+from ..report import STYLE, figure_html, table_html
 
-_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; line-height: 1.45; }
+_STYLE = STYLE + """
+body { line-height: 1.45; }
 nav ol { columns: 2; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f3f3f3; }
-figure { display: inline-block; margin: 0.6em; vertical-align: top; max-width: 100%; }
-figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: 0.9em; color: #555; max-width: 60em; }
+figcaption { max-width: 60em; text-align: left; }
 .meta { color: #666; font-size: 0.9em; }
 """
-
-
-def _figure(out: Path, relative: str, caption: str) -> str:
-    path = out / relative
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure><img src="data:{_MIME[path.suffix.lower()]};base64,{data}" alt="{html.escape(caption)}" />'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def write_page(out: Path, title: str, intro: str, sections) -> Path:
@@ -56,7 +41,8 @@ def write_page(out: Path, title: str, intro: str, sections) -> Path:
         parts += [f"<p>{html.escape(p)}</p>" for p in s.text]
         if s.table:
             parts.append(table_html(s.table))
-        parts.append("<div>" + "\n".join(_figure(out, f, c) for f, c in s.figures) + "</div>")
+        parts.append("<div>" + "\n".join(figure_html(Path(f), out, embed=True, caption=c) for f, c in s.figures)
+                     + "</div>")
         parts.append(f'<p class="meta">computed in {s.seconds:.0f} s</p>')
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
