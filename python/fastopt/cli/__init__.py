@@ -1,5 +1,5 @@
 """The ``fastopt`` command line: ``train``, ``landscape``, ``compare``, ``batchsize``, ``plot``, ``logreg``,
-``riemannian``, ``surface``, ``hessian`` and ``sharpness``.
+``riemannian``, ``surface``, ``hessian``, ``sharpness`` and ``tune``.
 
 One module per command, each with ``add_command(subparsers)``, which declares its flags and sets
 ``run`` to its ``run(args, parser) -> exit status`` (bound to its own parser, so errors read
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 
-from . import batchsize, compare, hessian, landscape, logreg, plot, riemannian, sharpness, surface, train
+from . import batchsize, compare, hessian, landscape, logreg, plot, riemannian, sharpness, surface, train, tune
 
 COMMANDS = (train.add_command, landscape.add_command, compare.add_command, batchsize.add_command, plot.add_command,
             logreg.add_command, riemannian.add_command, surface.add_command, hessian.add_command,
-            sharpness.add_command)
+            sharpness.add_command, tune.add_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
