@@ -150,7 +150,7 @@ def test_grid_covers_every_point_once_with_the_reference_values(tmp_path):
 def test_result_files_and_figures(tmp_path):
     from PIL import Image
     objective = LandscapeObjective(function="quadratic", optimizer="momentum", steps=100)
-    space = parse_grid(["lr=1e-3,1e-2,1e-1", "momentum=0.5,0.9"])
+    space = parse_grid(["lr=1e-3,1e-2,1e-1", "momentum=0.5,0.8,0.9"])
     result = search(objective, space, tmp_path, jobs=2, progress=False)
     names = sorted(p.name for p in result.files)
     assert names == ["best.json", "heatmap.png", "history.png", "importances.png", "metric_vs_lr.png",
@@ -160,10 +160,10 @@ def test_result_files_and_figures(tmp_path):
             assert image.size[0] > 300 and image.size[1] > 200
     lines = (tmp_path / "trials.csv").read_text().splitlines()
     assert lines[0] == "number,state,value,lr,momentum,train_time,duration,epochs,diverged,error"
-    assert len(lines) == 1 + 6
+    assert len(lines) == 1 + 9
     summary = json.loads((tmp_path / "trials.json").read_text())
     assert summary["metric"] == "final_loss" and summary["direction"] == "minimize"
-    assert len(summary["trials"]) == 6 and all(len(t["history"]) == 11 for t in summary["trials"])
+    assert len(summary["trials"]) == 9 and all(len(t["history"]) == 11 for t in summary["trials"])
     best = json.loads((tmp_path / "best.json").read_text())
     values = [t["value"] for t in summary["trials"] if t["value"] is not None]
     assert best["value"] == min(values) and best == result.best
@@ -184,13 +184,14 @@ def test_resume_refuses_other_settings_and_a_missing_store(tmp_path):
     assert again.ran == 0 and len(again.study.trials) == 2  # nothing left to run, nothing repeated
 
 
-SLOW_GRID = ["--grid", "lr=" + ",".join(f"{m}e-{e}" for e in (5, 4, 3) for m in (1, 2, 3, 5, 7)),
+# 16 trials of about 0.2 s each (0.6 s on a loaded machine): time to kill the search half-way.
+SLOW_GRID = ["--grid", "lr=" + ",".join(f"{m}e-{e}" for e in (5, 4) for m in (1, 2, 3, 5)),
              "--grid", "momentum=0,0.5"]
 
 
 def tune_command(out, *extra):
     return [sys.executable, "-m", "fastopt.cli", "tune", "--function", "rosenbrock", "--optimizer", "sgd",
-            "--steps", "400000", *SLOW_GRID, "--jobs", "2", "--out", str(out), "--no-figures", *extra]
+            "--steps", "200000", *SLOW_GRID, "--jobs", "2", "--out", str(out), "--no-figures", *extra]
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
@@ -199,23 +200,23 @@ def test_killed_search_resumes_without_losing_or_repeating_trials(tmp_path, how)
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if (tmp_path / "study.journal").is_file() and len(finished(stored(tmp_path))) >= 4:
+        if (tmp_path / "study.journal").is_file() and len(finished(stored(tmp_path))) >= 2:
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert process.poll() is None, process.communicate()
     os.killpg(process.pid, how)  # the search and its workers, as Ctrl-C or a kill of the session
     _, err = process.communicate(timeout=60)
     if how == signal.SIGINT:
         assert process.returncode == 130 and "--resume" in err
     before = {t.number: (t.params, t.value) for t in finished(stored(tmp_path))}
-    assert 4 <= len(before) < 30
+    assert 2 <= len(before) < 16
     resumed = subprocess.run(tune_command(tmp_path, "--resume", "--no-progress"), capture_output=True, text=True,
                              timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     study = stored(tmp_path)
     complete = finished(study)
     points = sorted((t.params["lr"], t.params["momentum"]) for t in complete)
-    assert len(points) == 30 and len(set(points)) == 30  # every grid point once: none lost, none repeated
+    assert len(points) == 16 and len(set(points)) == 16  # every grid point once: none lost, none repeated
     assert all(t.number in {c.number for c in complete} and (t.params, t.value) == v
                for t in complete for v in [before.get(t.number, (t.params, t.value))])
     assert set(before) <= {t.number for t in complete}  # the trials finished before the kill were kept as they were

@@ -14,6 +14,7 @@ import numpy as np
 from ..plots.style import color_for, new_figure, save_figure
 
 DPI = 110
+MIN_IMPORTANCE_TRIALS = 8
 
 
 def _label(objective) -> str:
@@ -48,7 +49,7 @@ def metric_vs_lr(rows, space, objective, path) -> Path | None:
     by = min(groups, key=lambda p: len(p.choices)).name if groups else None
     figure = new_figure(6.4, 4.2, DPI)
     ax = figure.add_subplot()
-    keys = sorted({r.get(by) for r in rows}, key=str) if by else [None]
+    keys = sorted({r.get(by) for r in rows}, key=lambda k: (isinstance(k, str), k)) if by else [None]
     for i, key in enumerate(keys):
         series = sorted((r for r in rows if by is None or r.get(by) == key), key=lambda r: r["lr"])
         color = color_for(key) if by == "optimizer" else f"C{i}"
@@ -89,8 +90,10 @@ def heat_map(rows, space, objective, path) -> Path | None:
     ax = figure.add_subplot()
     cmap = "viridis" if objective.direction == "maximize" else "viridis_r"
     image = ax.imshow(grid, cmap=cmap, aspect="auto")
-    for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, "—" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", color="w", fontsize="small")
+    for (i, j), v in np.ndenumerate(grid):  # dark text on the light cells, light on the dark ones
+        light = not np.isnan(v) and np.dot(image.cmap(image.norm(v))[:3], (0.299, 0.587, 0.114)) > 0.5
+        ax.text(j, i, "—" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", color="k" if light else "w",
+                fontsize="small")
     ax.set_xticks(range(len(x.choices)), [f"{c:g}" if isinstance(c, float) else str(c) for c in x.choices])
     ax.set_yticks(range(len(y.choices)), [f"{c:g}" if isinstance(c, float) else str(c) for c in y.choices])
     rest = [p.name for p in space.params if p.name not in (x.name, y.name)]
@@ -103,6 +106,7 @@ def heat_map(rows, space, objective, path) -> Path | None:
 
 def optimisation_history(rows, objective, path) -> Path | None:
     """Every trial's metric in trial order, with the best so far."""
+    from matplotlib.ticker import MaxNLocator
     rows = sorted(_finite(rows), key=lambda r: r["number"])
     if not rows:
         return None
@@ -120,6 +124,7 @@ def optimisation_history(rows, objective, path) -> Path | None:
     ax.step(numbers, best, where="post", color="C3", label="best so far")
     if objective.metric != "test_accuracy" and min(values) > 0:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="trial number", ylabel=_label(objective), title=f"Optimisation history — {_title(objective)}")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
@@ -129,10 +134,11 @@ def optimisation_history(rows, objective, path) -> Path | None:
 
 def importances(study, space, objective, path) -> Path | None:
     """Optuna's parameter importances (PED-ANOVA) as horizontal bars; needs two parameters and at least
-    four complete trials."""
+    :data:`MIN_IMPORTANCE_TRIALS` complete trials (with fewer the scores are noise)."""
     from ._optuna import optuna
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if len(space.params) < 2 or len([t for t in complete if math.isfinite(t.value)]) < 4:
+    count = len([t for t in complete if math.isfinite(t.value)])
+    if len(space.params) < 2 or count < MIN_IMPORTANCE_TRIALS:
         return None
     with warnings.catch_warnings():  # PED-ANOVA warns when a parameter takes one value in the top trials
         warnings.simplefilter("ignore")
@@ -147,7 +153,8 @@ def importances(study, space, objective, path) -> Path | None:
     for i, n in enumerate(names):
         ax.text(scores[n], i, f" {scores[n]:.2f}", va="center", fontsize="small")
     ax.set_xlim(0, 1.15 * max(max(scores.values()), 1e-12))
-    ax.set(xlabel="importance for " + _label(objective) + " (PED-ANOVA, normalised)", ylabel="parameter",
+    ax.set(xlabel=f"importance for {_label(objective)} (PED-ANOVA over {count} trials, normalised)",
+           ylabel="parameter",
            title=f"Parameter importances — {_title(objective)}")
     save_figure(figure, path)
     return Path(path)

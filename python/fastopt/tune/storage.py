@@ -24,6 +24,9 @@ from ._optuna import optuna
 STUDY_NAME = "fastopt-tune"
 JOURNAL = "study.journal"
 SETTINGS_KEY = "fastopt_search"
+# A writer holds the journal's lock only while it appends a record (milliseconds); one killed in that moment
+# leaves the lock behind, which the next writer breaks after this many seconds (Optuna's default: 30).
+LOCK_GRACE_SECONDS = 10
 
 
 def make_storage(spec: str):
@@ -36,8 +39,9 @@ def make_storage(spec: str):
     """
     if "://" in spec:
         return optuna.storages.RDBStorage(spec)
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
-    return JournalStorage(JournalFileBackend(str(spec)))
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
+    lock = JournalFileSymlinkLock(str(spec), grace_period=LOCK_GRACE_SECONDS)
+    return JournalStorage(JournalFileBackend(str(spec), lock_obj=lock))
 
 
 def storage_spec(out, storage: str | None) -> str:
