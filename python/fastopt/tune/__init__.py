@@ -15,8 +15,16 @@ Ray executors.  ``import fastopt`` does not import this package; the space parsi
 from .objectives import LandscapeObjective, MnistObjective
 from .space import Param, Space, parse_grid, parse_space
 
-__all__ = ["LandscapeObjective", "MnistObjective", "Param", "Space", "parse_grid", "parse_space", "search",
-           "SearchResult"]
+__all__ = [
+    "LandscapeObjective",
+    "MnistObjective",
+    "Param",
+    "SearchResult",
+    "Space",
+    "parse_grid",
+    "parse_space",
+    "search",
+]
 
 
 def __getattr__(name):

@@ -182,4 +182,4 @@ def _best_text(study, objective) -> str:
     return f"best {objective.metric} {best['value']:.4g} ({params})"
 
 
-__all__ = ["SearchResult", "search", "best_trial", "DEFAULT_TRIALS"]
+__all__ = ["DEFAULT_TRIALS", "SearchResult", "best_trial", "search"]

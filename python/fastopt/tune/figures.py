@@ -56,7 +56,8 @@ def metric_vs_lr(rows, space, objective, path) -> Path | None:
         label = None if by is None else f"{by} = {key}"
         lrs = [r["lr"] for r in series]
         values = [_shown(objective, r["value"]) for r in series]
-        ax.plot(lrs, values, "-" if space.is_grid else "", color=color, alpha=0.6)
+        if space.is_grid:  # a grid's points along lr are one curve; sampled points are not
+            ax.plot(lrs, values, "-", color=color, alpha=0.6)
         done = [r["state"] == "COMPLETE" for r in series]
         ax.scatter([x for x, d in zip(lrs, done) if d], [v for v, d in zip(values, done) if d], color=color,
                    label=label, zorder=3)

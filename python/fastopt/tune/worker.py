@@ -84,7 +84,7 @@ def run_trial(job: TrialJob) -> dict:
     TrialState = optuna.trial.TrialState
     try:
         result = job.objective(job.params, report)
-    except Exception as e:  # a failing configuration is a failed trial, not a failed search
+    except Exception as e:  # noqa: BLE001  a failing configuration is a failed trial, not a failed search
         error = "".join(traceback.format_exception_only(type(e), e)).strip()
         trial.set_user_attr("error", error)
         study.tell(trial, state=TrialState.FAIL)
