@@ -312,3 +312,10 @@ def test_import_fastopt_imports_no_optional_dependency():
             "print(sorted(m for m in ('optuna', 'dask', 'distributed', 'ray', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_without_optuna_names_the_extra(tmp_path):
+    code = ("import sys; sys.modules['optuna'] = None; from fastopt.cli import main; "
+            f"sys.exit(main(['tune', '--function', 'rosenbrock', '--grid', 'lr=1e-3', '--out', {str(tmp_path)!r}]))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "pip install 'fastopt[tune]'" in run.stderr

@@ -138,9 +138,13 @@ def search(objective, space, out, *, sampler: str | None = None, trials: int | N
     try:
         with open_pool(executor, jobs, threads) as pool:
             if progress:
-                tqdm.write(f"{to_run} trials to run ({done} stored) on {pool.name}, {pool.threads} thread(s) each")
+                again = f", {len(requeued)} of them interrupted before" if requeued else ""
+                tqdm.write(f"{to_run} trials to run ({done} stored{again}) on {pool.name}, {pool.threads} "
+                           "thread(s) each")
             running: dict[concurrent.futures.Future, int] = {}
             asked = 0
+            best = best_trial(study, objective)
+            bar.set_postfix_str(_best_text(best, objective))
             while asked < to_run or running:
                 while asked < to_run and len(running) < pool.slots:
                     trial = study.ask()
@@ -155,8 +159,11 @@ def search(objective, space, out, *, sampler: str | None = None, trials: int | N
                     outcome = future.result()  # a worker that died raises here; its trial stays RUNNING
                     if outcome["error"]:
                         errors[number] = outcome["error"]
+                    if outcome["state"] == "COMPLETE" and _better(outcome["value"], best, objective):
+                        best = {"number": number, "params": outcome["params"], "value": outcome["value"],
+                                "metric": objective.metric}
                     bar.update(1)
-                    bar.set_postfix_str(_best_text(study, objective))
+                    bar.set_postfix_str(_best_text(best, objective))
     finally:
         bar.close()
     files = write_results(study, space, objective, out, figures=figures)
@@ -174,8 +181,16 @@ def best_trial(study, objective) -> dict | None:
     return {"number": t.number, "params": dict(t.params), "value": t.value, "metric": objective.metric}
 
 
-def _best_text(study, objective) -> str:
-    best = best_trial(study, objective)
+def _better(value: float, best: dict | None, objective) -> bool:
+    """Whether a complete trial's ``value`` beats ``best`` (a non-finite value never does)."""
+    if not math.isfinite(value):
+        return False
+    if best is None:
+        return True
+    return value > best["value"] if objective.direction == "maximize" else value < best["value"]
+
+
+def _best_text(best: dict | None, objective) -> str:
     if best is None:
         return "best: none yet"
     params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best["params"].items())
