@@ -267,6 +267,27 @@ def test_median_pruner_stops_trials_below_the_median(tmp_path):
 
 
 @needs_mnist
+def test_successive_halving_stops_trials_outside_the_top_of_their_rung(tmp_path):
+    objective = MnistObjective(optimizer="adam", data=str(MNIST_DIR), limit=1000, hidden=(32,), epochs=3,
+                               batch_size=100, schedule="constant")
+    space = parse_grid(["lr=1e-3,2e-3,3e-3,1.5,2,3"])
+    study = search(objective, space, tmp_path, pruner="halving", jobs=1, progress=False, figures=False).study
+    pruned, complete = finished(study, "PRUNED"), finished(study, "COMPLETE")
+    assert pruned and len(pruned) + len(complete) == 6
+    for t in pruned:
+        # Rung r is reached at epoch 2**r (min_resource 1, reduction factor 2); a trial goes on only if its
+        # value is among the best n // 2 (at least 1) of the n values recorded at that rung so far, its own
+        # included (Optuna's asynchronous successive halving).
+        step = max(t.intermediate_values)
+        rivals = [o.intermediate_values[step] for o in study.trials
+                  if o.number <= t.number and step in o.intermediate_values]
+        better = sum(v > t.intermediate_values[step] for v in rivals)
+        assert step in (1, 2) and len(t.user_attrs["history"]) == step
+        assert better >= max(1, len(rivals) // 2)
+    assert all(len(t.user_attrs["history"]) == 3 for t in complete)
+
+
+@needs_mnist
 def test_cli_mnist_grid(tmp_path):
     run = subprocess.run([sys.executable, "-m", "fastopt.cli", "tune", "--dataset", "mnist", "--data", str(MNIST_DIR),
                           "--limit", "600", "--hidden", "16", "--optimizer", "adam", "--grid", "lr=1e-3,1e-2",
