@@ -85,7 +85,7 @@ def test_grid_and_space_errors():
 def test_objective_refuses_parameters_it_does_not_take():
     with pytest.raises(ValueError, match="'rho' is not a run setting .* nor a hyperparameter of adam"):
         MnistObjective(optimizer="adam").check(parse_space(["rho=uniform:0.1:0.9"]))
-    with pytest.raises(ValueError, match="'batch_size' is not a run setting"):
+    with pytest.raises(ValueError, match="grid: 'batch_size' is not a run setting"):
         ROSENBROCK.check(parse_grid(["batch_size=64,128"]))
     with pytest.raises(ValueError, match="grid: 'momentum' does not apply to adam"):
         MnistObjective().check(parse_grid(["optimizer=sgd,adam", "momentum=0.5,0.9"]))
@@ -220,6 +220,26 @@ def test_killed_search_resumes_without_losing_or_repeating_trials(tmp_path, how)
                for t in complete for v in [before.get(t.number, (t.params, t.value))])
     assert set(before) <= {t.number for t in complete}  # the trials finished before the kill were kept as they were
     assert all(t.system_attrs.get("interrupted") for t in study.trials if t.state.name == "FAIL")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker processes in Linux's /proc")
+def test_a_dead_worker_stops_the_search_with_a_message_and_resume_finishes_it(tmp_path):
+    process = subprocess.Popen(tune_command(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (tmp_path / "study.journal").is_file() and finished(stored(tmp_path)):
+            break
+        time.sleep(0.05)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    workers = [pid for pid in children if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(int(workers[0]), signal.SIGKILL)  # one worker dies, as the out-of-memory killer would do
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and "a worker stopped" in err and "--resume" in err
+    resumed = subprocess.run(tune_command(tmp_path, "--resume", "--no-progress"), capture_output=True, text=True,
+                             timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    points = [(t.params["lr"], t.params["momentum"]) for t in finished(stored(tmp_path))]
+    assert len(points) == 16 and len(set(points)) == 16
 
 
 # ---------------------------------------------------------------------------------------------- executors

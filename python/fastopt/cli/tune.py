@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from .. import datasets, landscape
@@ -124,7 +125,8 @@ def run(args, parser) -> int:
     Returns
     -------
     int
-        0; 1 when the dataset is missing or every trial failed; 130 when interrupted (resume with --resume).
+        0; 1 when the dataset is missing, a worker died or every trial failed; 130 when interrupted (both:
+        continue with --resume).
     """
     try:
         from ..tune import LandscapeObjective, MnistObjective, parse_grid, parse_space, search
@@ -153,6 +155,10 @@ def run(args, parser) -> int:
         return 1
     except ValueError as e:
         parser.error(str(e))
+    except BrokenExecutor as e:  # a worker died (killed, out of memory): its trial is re-run on resume
+        print(f"fastopt tune: error: a worker stopped ({e}); the finished trials are stored in {args.out}. "
+              "Continue with the same flags and --resume", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\nfastopt tune: interrupted; the finished trials are stored in {args.out}. Continue with the same "
               "flags and --resume", file=sys.stderr)

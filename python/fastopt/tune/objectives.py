@@ -98,7 +98,7 @@ class _Objective:
                 continue
             users = [o for o in optimizers if takes(o, name)]
             if not users:
-                raise ValueError(f"space: {name!r} is not a run setting ({', '.join(self.run_settings)}) nor a "
+                raise ValueError(f"{'grid' if space.is_grid else 'space'}: {name!r} is not a run setting ({', '.join(self.run_settings)}) nor a "
                                  f"hyperparameter of {', '.join(optimizers)}")
             if space.is_grid and len(users) < len(optimizers):
                 ignoring = [o for o in optimizers if o not in users]
