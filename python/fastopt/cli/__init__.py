@@ -1,5 +1,6 @@
 """The ``fastopt`` command line: ``train``, ``landscape``, ``compare``, ``batchsize``, ``plot``, ``logreg``,
-``riemannian``, ``surface``, ``hessian``, ``sharpness``, ``lr-find``, ``demo``, ``study`` and ``dashboard``.
+``riemannian``, ``surface``, ``hessian``, ``sharpness``, ``lr-find``, ``tune``, ``demo``, ``study`` and
+``dashboard``.
 
 One module per command, each with ``add_command(subparsers)``, which declares its flags and sets
 ``run`` to its ``run(args, parser) -> exit status`` (bound to its own parser, so errors read
@@ -13,11 +14,12 @@ from __future__ import annotations
 import argparse
 
 from . import (batchsize, compare, dashboard, demo, hessian, landscape, logreg, lr_find, plot, riemannian, sharpness,
-               study, surface, train)
+               study, surface, train, tune)
 
 # In the order `fastopt --help` lists them.
 COMMANDS = tuple(command.add_command for command in (train, landscape, compare, batchsize, plot, logreg, riemannian,
-                                                     surface, hessian, sharpness, lr_find, demo, study, dashboard))
+                                                     surface, hessian, sharpness, lr_find, tune, demo, study,
+                                                     dashboard))
 
 
 def build_parser() -> argparse.ArgumentParser:
