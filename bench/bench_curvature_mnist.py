@@ -148,6 +148,23 @@ def plot(runs, target, path):
     plt.close(fig)
 
 
+def write(runs, args, earlier, argv, final):
+    """The JSON (after every run, so an interrupted bench keeps what it finished), the table and the figure."""
+    json_path = args.out / f"{args.stem}.json"
+    table = summarize(runs, args.target) if runs else ""
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta = {"sizes": SIZES, "batch_size": args.batch_size, "target": args.target, "epochs": args.epochs,
+            "limit": args.limit, "seeds": args.seeds, "threads": fastopt.get_num_threads(),
+            "machine": platform.processor() or platform.machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                                        time.gmtime()),
+            "commands": [*earlier, " ".join(["python", "bench/bench_curvature_mnist.py", *(argv or sys.argv[1:])])]}
+    json_path.write_text(json.dumps({"meta": meta, "table": table, "runs": runs}, indent=1, default=str))
+    if final and runs:
+        print(table)
+        plot(runs, args.target, args.out / f"{args.stem}.png")
+        print(f"wrote {json_path} and {args.out / (args.stem + '.png')}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated registry names")
@@ -163,6 +180,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, help="threads of fastopt's native code")
     p.add_argument("--out", type=Path, default=Path("docs/curvature"))
     p.add_argument("--stem", default=STEM, help="file name of the JSON and the figure, without suffix")
+    p.add_argument("--merge", type=Path, nargs="*", default=[],
+                   help="JSON files of earlier runs (of other configurations) to show with these ones")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     args = p.parse_args(argv)
     if args.quick:
@@ -171,7 +190,7 @@ def main(argv=None):
         fastopt.set_num_threads(args.threads)
     lrs, sets = parse_assignments(args.lr, "lr"), parse_assignments(args.set, "set")
     methods = []
-    for name in args.methods.split(","):
+    for name in filter(None, args.methods.split(",")):
         if name in REGISTRY:
             methods.append(name)
         else:
@@ -179,30 +198,24 @@ def main(argv=None):
     dataset = load_mnist(download_missing=False, progress=False)
     train = dataset.train.take(slice(args.limit)) if args.limit else dataset.train
     data = argparse.Namespace(train=(train.x, train.y), test=(dataset.test.x, dataset.test.y))
-    runs = []
+    runs, earlier = [], []
+    for path in args.merge:
+        previous = json.loads(path.read_text())
+        runs += previous["runs"]
+        earlier += previous["meta"].get("commands", [previous["meta"].get("command")])
+    done = len(runs)
     for name in methods:
         lr = lrs.get(name, REGISTRY[name].mnist_lr)
         for seed in args.seeds:
-            print(f"[{len(runs) + 1}/{len(methods) * len(args.seeds)}] {name} lr {lr:g} seed {seed}", flush=True)
+            print(f"[{len(runs) - done + 1}/{len(methods) * len(args.seeds)}] {name} lr {lr:g} seed {seed}",
+                  flush=True)
             result = run_one(name, lr, sets.get(name, {}), seed, data, args)
             runs.append(result)
             e, s = result["epochs_to_target"], result["seconds_to_target"]
             print(f"    {'not reached' if e is None else f'{e} epochs, {s:.1f} s'} to {100 * args.target:.1f}%",
                   flush=True)
-    table = summarize(runs, args.target)
-    print(table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"sizes": SIZES, "batch_size": args.batch_size, "target": args.target, "epochs": args.epochs,
-            "limit": args.limit, "seeds": args.seeds, "threads": fastopt.get_num_threads(),
-            "machine": platform.processor() or platform.machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                                        time.gmtime()),
-            "command": " ".join(["python", "bench/bench_curvature_mnist.py", *(argv or sys.argv[1:])])}
-    (args.out / f"{args.stem}.json").write_text(json.dumps({"meta": meta, "table": table, "runs": runs}, indent=1,
-                                                           default=lambda v: None if isinstance(v, float) and
-                                                           not math.isfinite(v) else str(v)))
-    if runs:
-        plot(runs, args.target, args.out / f"{args.stem}.png")
-    print(f"wrote {args.out / (args.stem + '.json')} and {args.out / (args.stem + '.png')}")
+            write(runs, args, earlier, argv, final=False)
+    write(runs, args, earlier, argv, final=True)
     return 0
 
 
