@@ -189,4 +189,4 @@ class AdaHessian(ModelOptimizer):
 
 # MNIST rate: the best of {0.01, 0.03, 0.1, 0.3} on 15,000 MNIST samples, 2 epochs, MLP 784-512-256-10, batch 128
 # (93.9%, 94.8%, 95.0%, 92.2% test accuracy; adam at 1e-3: 94.6%; 0.1 with spatial_average: 92.5%).
-register("adahessian", AdaHessian, takes_model=True, mnist_lr=0.1, color="#637939")
+register("adahessian", AdaHessian, takes_model=True, mnist_lr=0.1, color="#bd9e39")
