@@ -116,22 +116,25 @@ def plot(runs, target, path):
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    seen = {}  # a method's second configuration is dashed, its third dotted
     for mine in configurations(runs):
         name = mine[0]["method"]
         color = REGISTRY[name].color
+        style = ("-", "--", ":", "-.")[min(seen.setdefault(name, -1) + 1, 3)]
+        seen[name] += 1
         for r in mine:
             acc = [100 * h["test_accuracy"] for h in r["history"]]
             epochs = [h["epoch"] for h in r["history"]]
             seconds = np.cumsum([h["train_time"] for h in r["history"]])
-            axes[0].plot(epochs, acc, color=color, alpha=0.3, lw=1)
-            axes[1].plot(seconds, acc, color=color, alpha=0.3, lw=1)
+            axes[0].plot(epochs, acc, color=color, alpha=0.3, lw=1, ls=style)
+            axes[1].plot(seconds, acc, color=color, alpha=0.3, lw=1, ls=style)
         length = min(len(r["history"]) for r in mine)  # the mean over the epochs every seed ran
         mean_acc = np.mean([[100 * h["test_accuracy"] for h in r["history"][:length]] for r in mine], axis=0)
         mean_sec = np.mean([np.cumsum([h["train_time"] for h in r["history"][:length]]) for r in mine], axis=0)
         label = (f"{name} (lr {mine[0]['lr']:g}, batch {mine[0]['batch_size']}, {len(mine)} "
                  f"seed{'s' if len(mine) > 1 else ''})")
-        axes[0].plot(range(1, length + 1), mean_acc, color=color, lw=2, marker="o", ms=3, label=label)
-        axes[1].plot(mean_sec, mean_acc, color=color, lw=2, marker="o", ms=3, label=label)
+        axes[0].plot(range(1, length + 1), mean_acc, color=color, lw=2, ls=style, marker="o", ms=3, label=label)
+        axes[1].plot(mean_sec, mean_acc, color=color, lw=2, ls=style, marker="o", ms=3, label=label)
     lowest = min(100 * h["test_accuracy"] for r in runs for h in r["history"])
     for ax, xlabel in zip(axes, ("epoch", "training time (s, evaluation excluded)")):
         ax.axhline(100 * target, color="grey", ls="--", lw=1)
