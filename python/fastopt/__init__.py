@@ -18,7 +18,7 @@ from . import _core, curvature, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
 from .curvature import (BFGS, EKFAC, KFAC, LBFGS, ConjugateGradient, NaturalGradient, Newton, OptimizeResult, RiemannianAdam, RiemannianCG,
                         RiemannianSGD, Sphere, Stiefel, least_squares, minimize)
-from .curvature import SOAP, Shampoo
+from .curvature import SOAP, AdaHessian, Shampoo
 from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .optim import EMA, Optimizer
 
@@ -35,5 +35,4 @@ def build_info() -> dict:
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "EMA", *_OPTIMIZER_CLASSES,
            "minimize", "least_squares", "OptimizeResult", "Sphere", "Stiefel", "RiemannianSGD", "RiemannianCG",
            "RiemannianAdam", "LBFGS", "BFGS", "ConjugateGradient", "Newton", "KFAC", "EKFAC", "NaturalGradient", "curvature", "datasets", "landscape",
-           "metrics", "nn", "optim", "train"]
-__all__ += ["Shampoo", "SOAP"]
+           "metrics", "nn", "optim", "train", "Shampoo", "SOAP", "AdaHessian"]

@@ -181,6 +181,10 @@ class kfac:
     @staticmethod
     def update_eigen_scale(net: Any, capture: Any, qa: list[np.ndarray], qg: list[np.ndarray],
                            scale: list[np.ndarray], decay: float) -> None: ...
+    @staticmethod
+    def adahessian_step(params: np.ndarray, grads: np.ndarray, exp_avg: np.ndarray, exp_hessian_diag_sq: np.ndarray,
+                        hessian_diag: np.ndarray, lr: float, beta1: float, beta2: float, eps: float,
+                        weight_decay: float, hessian_power: float, step: int) -> None: ...
 
 class shampoo:
     """Shampoo's and SOAP's matrix work over lists of blocks (src/cpp/curvature/shampoo_blocks.hpp, matrix_root.hpp)."""

@@ -4,7 +4,8 @@ optimizers; the curvature operators of a network's loss (``network``: Hessian, G
 spectrum tools written against any symmetric operator (``top_eigenvalues``, ``condition_number``,
 ``trace``, ``diagonal``, ``spectral_density``, and ``spectrum_summary`` for all three at once); and the
 optimizers that precondition a network's training with its curvature (``KFAC``, ``EKFAC``,
-``NaturalGradient``; their layer statistics recorded by ``LayerCapture``; ``Shampoo``, ``SOAP``).
+``NaturalGradient``; their layer statistics recorded by ``LayerCapture``; ``Shampoo``, ``SOAP``; and
+``AdaHessian``, from Hutchinson's estimate of the Hessian's diagonal).
 
 The native code is in ``src/cpp/curvature`` (one header per method or concept); this package is its
 Python face.
@@ -15,6 +16,7 @@ from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
 from .density import SpectralDensity, lanczos_quadrature, spectral_density
 from .kfac import KFAC
 from .ekfac import EKFAC
+from .adahessian import AdaHessian
 from .shampoo import Shampoo
 from .soap import SOAP
 from .least_squares import least_squares
@@ -39,5 +41,5 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
            "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "SpectrumSummary",
-           "spectrum_summary", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient"]
-__all__ += ["Shampoo", "SOAP"]
+           "spectrum_summary", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient", "Shampoo", "SOAP",
+           "AdaHessian"]

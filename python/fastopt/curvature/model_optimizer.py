@@ -57,6 +57,7 @@ class ModelOptimizer:
     A subclass passes its hyperparameters (``lr``, ``momentum``, ``weight_decay`` among them) and
     implements ``_check(group)``, ``_needs_capture(step)``, ``_direction(grad, step)`` (the preconditioned
     gradient, or None to skip), and ``_arrays()`` / ``_counters()`` (its state, by name) for the state_dict.
+    A subclass without ``momentum`` (AdaHessian) has no inner SGD and overrides ``_update`` instead.
 
     Parameters
     ----------
@@ -76,8 +77,9 @@ class ModelOptimizer:
         self._check_common(group)
         self._check(group)
         self.param_groups = [group]
-        self._sgd = SGD({"flat_params": model.flat_params}, lr=group["lr"], momentum=group["momentum"],
-                        weight_decay=group["weight_decay"])
+        # The update under the direction: fastopt's SGD unless the subclass applies its own (``_update``).
+        self._sgd = (SGD({"flat_params": model.flat_params}, lr=group["lr"], momentum=group["momentum"],
+                         weight_decay=group["weight_decay"]) if "momentum" in group else None)
         self._layers = [tuple(layer) for layer in model._net.layers]  # (in, out, weight offset, bias offset)
         self._grad = np.empty_like(model.flat_params)  # the gradient, when not given as model.grads
         self._direction_buffer = np.empty_like(model.flat_params)
@@ -89,7 +91,8 @@ class ModelOptimizer:
     @staticmethod
     def _check_common(group: dict) -> None:
         check_real(group["lr"], "learning rate", 0.0)
-        check_real(group["momentum"], "momentum", 0.0, 1.0)
+        if "momentum" in group:
+            check_real(group["momentum"], "momentum", 0.0, 1.0)
         check_real(group["weight_decay"], "weight_decay", 0.0)
 
     def _check(self, group: dict) -> None:
@@ -166,11 +169,15 @@ class ModelOptimizer:
             if not np.isfinite(direction).all():  # finite inputs, yet the preconditioner overflowed
                 return self._skip("the preconditioned gradient", "parameters and momentum unchanged; the "
                                   "curvature statistics took in the batch")
-            sgd = self._sgd.param_groups[0]
-            sgd["lr"], sgd["momentum"], sgd["weight_decay"] = group["lr"], group["momentum"], group["weight_decay"]
-            self._sgd.step([direction])
+            self._update(direction, group, t)
             self.step_count = t
         return None
+
+    def _update(self, direction: np.ndarray, group: dict, t: int) -> None:
+        """Move ``model.flat_params`` along ``direction`` (step t): SGD with momentum and weight decay."""
+        sgd = self._sgd.param_groups[0]
+        sgd["lr"], sgd["momentum"], sgd["weight_decay"] = group["lr"], group["momentum"], group["weight_decay"]
+        self._sgd.step([direction])
 
     # ------------------------------------------------------------------ checkpoints
     def _arrays(self) -> dict:
@@ -187,14 +194,15 @@ class ModelOptimizer:
         Returns
         -------
         dict
-            ``{"optimizer", "param_groups", "state", "sgd"}``; storable by fastopt's checkpoints.
+            ``{"optimizer", "param_groups", "state", "sgd"}`` (no ``"sgd"`` for an optimizer that applies
+            its own update, as AdaHessian); storable by fastopt's checkpoints.
         """
         with self._lock:
             hyper = {k: copy.deepcopy(v) for k, v in self.param_groups[0].items() if k not in ("params", "names")}
             state = {"step": self.step_count, "skipped_steps": self.skipped_steps, "capture_calls": self.capture.calls,
                      **self._counters(), **{k: [a.copy() for a in v] for k, v in self._arrays().items()}}
-            return {"optimizer": type(self).__name__, "param_groups": [hyper], "state": state,
-                    "sgd": self._sgd.state_dict()}
+            inner = {} if self._sgd is None else {"sgd": self._sgd.state_dict()}
+            return {"optimizer": type(self).__name__, "param_groups": [hyper], "state": state, **inner}
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore a :meth:`state_dict` of the same class over a model of the same layout and dtype.
@@ -224,7 +232,8 @@ class ModelOptimizer:
                     raise ValueError(f"state_dict: state '{name}' does not match the model's layers and dtype")
             for name in counters:
                 check_int(state.get(name), f"state_dict counter '{name}'", 0)
-            self._sgd.load_state_dict(state_dict["sgd"])  # checks before it changes anything
+            if self._sgd is not None:
+                self._sgd.load_state_dict(state_dict["sgd"])  # checks before it changes anything
             group.update(hyper)
             self.param_groups[0] = group
             self._restore(group, {k: [np.array(a, copy=True, order="C") for a in state[k]] for k in mine},

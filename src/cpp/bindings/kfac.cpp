@@ -13,6 +13,7 @@
 
 #include "bindings/array_lists.hpp"
 #include "bindings/convert.hpp"
+#include "curvature/adahessian.hpp"
 #include "curvature/ekfac_scale.hpp"
 #include "curvature/kfac_decompose.hpp"
 #include "curvature/kfac_factors.hpp"
@@ -153,6 +154,29 @@ void inverse_of(const py::sequence& factors, const std::vector<double>& shifts, 
                           " plus its damping is not positive definite (raise the damping)");
 }
 
+// AdaHessian's fused moment update over the flat buffers (all of params' dtype and size; see adahessian.hpp).
+template <class T>
+void adahessian_of(const py::array& params, const py::array& grads, const py::array& exp_avg,
+                   const py::array& exp_sq, const py::array& diag, const fastopt::curvature::AdaHessianHyper& h,
+                   int64_t step) {
+  const int64_t n = params.ndim() == 1 ? params.shape(0) : -1;
+  if (n < 0) throw py::value_error("params: expected a 1-d array, got shape " + shape_str(params));
+  T* p = checked<T>(params, "params", {n}, true);
+  const T* g = checked<T>(grads, "grads", {n}, false);
+  T* m = checked<T>(exp_avg, "exp_avg", {n}, true);
+  T* v = checked<T>(exp_sq, "exp_hessian_diag_sq", {n}, true);
+  T* d = checked<T>(diag, "hessian_diag", {n}, false);
+  const std::vector<std::pair<const T*, const char*>> buffers{
+      {p, "params"}, {g, "grads"}, {m, "exp_avg"}, {v, "exp_hessian_diag_sq"}, {d, "hessian_diag"}};
+  for (size_t i = 0; i < buffers.size(); ++i)
+    for (size_t j = i + 1; j < buffers.size(); ++j)
+      if (buffers[i].first < buffers[j].first + n && buffers[j].first < buffers[i].first + n)
+        throw py::value_error(std::string(buffers[j].second) + ": must not share memory with " + buffers[i].second);
+  if (step < 1) throw py::value_error("step: must be >= 1, got " + std::to_string(step));
+  py::gil_scoped_release release;
+  fastopt::curvature::adahessian_step(p, g, m, v, d, n, h, step);
+}
+
 const char* kFirstFactor = "factors: expected a non-empty list of float32 or float64 arrays";
 
 py::dtype first_dtype(const py::sequence& arrays) {
@@ -253,4 +277,19 @@ void register_kfac(py::module_& root) {
       },
       py::arg("net"), py::arg("capture"), py::arg("qa"), py::arg("qg"), py::arg("scale"), py::arg("decay"),
       "EKFAC: S <- decay S + (1 - decay) (1/B) ((g Q_G)^2)^T ((a Q_A)^2) per layer.");
+  m.def(
+      "adahessian_step",
+      [](const py::array& params, const py::array& grads, const py::array& exp_avg, const py::array& exp_sq,
+         const py::array& diag, double lr, double beta1, double beta2, double eps, double weight_decay,
+         double hessian_power, int64_t step) {
+        const fastopt::curvature::AdaHessianHyper h{lr, beta1, beta2, eps, weight_decay, hessian_power};
+        if (params.dtype().is(py::dtype::of<float>()))
+          return adahessian_of<float>(params, grads, exp_avg, exp_sq, diag, h, step);
+        adahessian_of<double>(params, grads, exp_avg, exp_sq, diag, h, step);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avg"), py::arg("exp_hessian_diag_sq"),
+      py::arg("hessian_diag"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+      py::arg("weight_decay"), py::arg("hessian_power"), py::arg("step"),
+      "AdaHessian in place: p *= 1 - lr wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) D^2; "
+      "p -= lr/bc1 m / ((v/bc2)^(k/2) + eps) (hyperparameters validated by the caller).");
 }
