@@ -19,7 +19,7 @@ def images(page):
 def quick_study(tmp_path_factory, mnist):
     import fastopt.datasets as datasets
     saved = datasets.load
-    datasets.load = lambda name, path=None, progress=True: mnist
+    datasets.load = lambda name, path=None, progress=True, **kwargs: mnist
     try:
         out = tmp_path_factory.mktemp("study")
         return out, study.run_study(out, quick=True, progress=False)
