@@ -26,6 +26,7 @@ using fastopt::bindings::as_const;
 using fastopt::bindings::checked;
 using fastopt::bindings::checked_list;
 using fastopt::bindings::dtype_name;
+using fastopt::bindings::shape_str;
 using fastopt::nn::Layer;
 using fastopt::nn::LayerCapture;
 using fastopt::nn::MLP;
