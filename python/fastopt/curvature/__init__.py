@@ -15,6 +15,7 @@ from .closure_methods import BFGS, LBFGS, ConjugateGradient, Newton
 from .density import SpectralDensity, lanczos_quadrature, spectral_density
 from .kfac import KFAC
 from .ekfac import EKFAC
+from .sophia import SophiaG
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold
@@ -37,4 +38,4 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "ConjugateGradient", "Newton", "CurvatureOperator", "hessian", "ggn", "fisher", "top_eigenvalues",
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
            "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "SpectrumSummary",
-           "spectrum_summary", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient"]
+           "spectrum_summary", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient", "SophiaG"]

@@ -12,6 +12,7 @@ void register_landscape(py::module_& m);
 void register_nn(py::module_& m);
 void register_curvature(py::module_& m);
 void register_kfac(py::module_& m);
+void register_matrix_optim(py::module_& m);
 
 namespace {
 
@@ -65,4 +66,5 @@ PYBIND11_MODULE(_core, m) {
   register_nn(m);
   register_curvature(m);
   register_kfac(m);
+  register_matrix_optim(m);
 }

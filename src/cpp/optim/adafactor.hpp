@@ -1,0 +1,169 @@
+// Adafactor (Shazeer & Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost"),
+// torch.optim.Adafactor's variant, for a whole param group in one call.  At step t, with g the gradient
+// (negated under maximize):
+//   beta2_hat = 1 - t^beta2_decay;  rho = min(lr, 1/sqrt(t));  alpha = max(eps2, RMS(p)) rho
+//   p <- p (1 - lr wd)
+//   matrices (..., R, C), per leading index:  r <- lerp(r, mean_c g^2, 1 - beta2_hat);
+//       c <- lerp(c, mean_r g^2, 1 - beta2_hat);  V = r c^T / max(mean(r), eps1)
+//   vectors:  v <- lerp(v, g^2, 1 - beta2_hat);  V = v
+//   U = g / sqrt(max(V, eps1^2));  p <- p - alpha U / max(1, RMS(U) / d)
+// The reductions (RMS(p), the row and column means, RMS(U)) are native: a tensor below kSerialBelow
+// elements is one thread's job, a larger one shares its rows among the threads.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "common/multi_tensor.hpp"
+#include "common/parallel.hpp"
+#include "optim/muon.hpp"  // torch_lerp, transformed_grad
+
+namespace fastopt {
+
+template <class T>
+struct AdafactorTensor {
+  T* param;
+  const T* grad;
+  T* row;  // (batch, rows) of a matrix; the variance (n) of a vector
+  T* col;  // (batch, cols) of a matrix; null for a vector
+  int64_t batch, rows, cols;  // a vector: batch = 1, rows = 1, cols = n
+};
+
+struct AdafactorHyper {
+  double lr, beta2_decay, eps1, eps2, d, weight_decay;  // eps1 < 0: the machine epsilon of the param's type
+  bool maximize;
+  double grad_scale = 1.0, grad_limit = INFINITY;
+};
+
+template <class T>
+class AdafactorUpdate {
+ public:
+  AdafactorUpdate(const AdafactorTensor<T>& t, const AdafactorHyper& h, int64_t step, int threads)
+      : t_(t), h_(h), threads_(threads),
+        sign_(h.maximize ? T(-1) : T(1)), scale_(static_cast<T>(h.grad_scale)), limit_(static_cast<T>(h.grad_limit)),
+        eps1_(h.eps1 < 0 ? std::numeric_limits<T>::epsilon() : static_cast<T>(h.eps1)), eps1_sq_(eps1_ * eps1_),
+        weight_(static_cast<T>(std::pow(static_cast<double>(step), h.beta2_decay))),
+        rho_(std::min(h.lr, 1.0 / std::sqrt(static_cast<double>(step)))) {}
+
+  void run() {
+    const int64_t n = t_.batch * t_.rows * t_.cols;
+    if (n == 0) return;
+    const double rms_p = std::sqrt(sum_over(n, [&](int64_t i) { return square(t_.param[i]); }) / n);
+    const double alpha = std::max(h_.eps2, rms_p) * rho_;
+    if (t_.col) update_factors();
+    else update_variance();
+    const int64_t segments = t_.col ? t_.batch * t_.rows : (n + kSegment - 1) / kSegment;
+    const double rms_u = std::sqrt(sum_over(segments, [&](int64_t s) {
+      double acc = 0;
+      each_update(s, [&](int64_t, T u) { acc += square(u); });
+      return acc;
+    }) / n);
+    const T step = static_cast<T>(alpha / std::max(1.0, rms_u / h_.d));
+    const T decay = static_cast<T>(1 - h_.lr * h_.weight_decay);
+    parallel_for(segments, [&](int64_t s) {
+      each_update(s, [&](int64_t i, T u) { t_.param[i] = t_.param[i] * decay - step * u; });
+    });
+  }
+
+ private:
+  static constexpr int64_t kSegment = 4096;  // elements of a vector per work item
+  static double square(T x) { return static_cast<double>(x) * static_cast<double>(x); }
+  T grad(int64_t i) const { return sign_ * transformed_grad(t_.grad[i], scale_, limit_); }
+
+  // f(i, U_i) over segment s: row s of the (batch * rows) rows of a matrix, or kSegment elements of a vector.
+  template <class F>
+  void each_update(int64_t s, const F& f) const {
+    auto u = [&](int64_t i, T v) { return T(1) / std::sqrt(std::max(v, eps1_sq_)) * grad(i); };
+    if (t_.col) {
+      const int64_t cols = t_.cols, b = s / t_.rows;
+      const T row = t_.row[s], mean = row_mean_[b];
+      const T* col = t_.col + b * cols;
+      for (int64_t c = 0; c < cols; ++c) f(s * cols + c, u(s * cols + c, row * col[c] / mean));
+    } else {
+      const int64_t end = std::min(t_.cols, (s + 1) * kSegment);
+      for (int64_t i = s * kSegment; i < end; ++i) f(i, u(i, t_.row[i]));
+    }
+  }
+
+  template <class F>
+  void parallel_for(int64_t n, const F& f) const {
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads_) if (threads_ > 1)
+#endif
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
+
+  template <class F>
+  double sum_over(int64_t n, const F& f) const {
+    double s = 0;
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(+ : s) num_threads(threads_) if (threads_ > 1)
+#endif
+    for (int64_t i = 0; i < n; ++i) s += f(i);
+    return s;
+  }
+
+  void update_variance() {
+    parallel_for(t_.cols, [&](int64_t i) {
+      const T g = grad(i);
+      t_.row[i] = torch_lerp(t_.row[i], g * g, weight_);
+    });
+  }
+
+  // Row means (each row by one thread), column means (each thread a block of columns, reading rows in
+  // order), then the mean of the new row factor, per leading index.
+  void update_factors() {
+    const int64_t rows = t_.rows, cols = t_.cols;
+    row_mean_.assign(static_cast<size_t>(t_.batch), T(0));
+    for (int64_t b = 0; b < t_.batch; ++b) {
+      const int64_t base = b * rows * cols;
+      T* row = t_.row + b * rows;
+      T* col = t_.col + b * cols;
+      parallel_for(rows, [&](int64_t r) {
+        double s = 0;
+        for (int64_t c = 0; c < cols; ++c) s += square(grad(base + r * cols + c));
+        row[r] = torch_lerp(row[r], static_cast<T>(s / cols), weight_);
+      });
+      const int64_t blocks = std::min<int64_t>(threads_, (cols + 63) / 64);
+      std::vector<double> sums(static_cast<size_t>(cols), 0.0);
+      parallel_for(blocks, [&](int64_t k) {
+        const int64_t c0 = cols * k / blocks, c1 = cols * (k + 1) / blocks;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = c0; c < c1; ++c) sums[c] += square(grad(base + r * cols + c));
+      });
+      for (int64_t c = 0; c < cols; ++c) col[c] = torch_lerp(col[c], static_cast<T>(sums[c] / rows), weight_);
+      double mean = 0;
+      for (int64_t r = 0; r < rows; ++r) mean += row[r];
+      row_mean_[b] = std::max(static_cast<T>(mean / rows), eps1_);
+    }
+  }
+
+  const AdafactorTensor<T>& t_;
+  const AdafactorHyper& h_;
+  const int threads_;
+  const T sign_, scale_, limit_, eps1_, eps1_sq_, weight_;
+  const double rho_;
+  std::vector<T> row_mean_;
+};
+
+// One step over a group: tensors below kSerialBelow elements one per thread, larger ones with every thread.
+template <class T>
+void adafactor_step(const std::vector<AdafactorTensor<T>>& tensors, const AdafactorHyper& h, int64_t step) {
+  const int threads = num_threads();
+  std::vector<int64_t> small;
+  for (int64_t i = 0; i < static_cast<int64_t>(tensors.size()); ++i) {
+    const AdafactorTensor<T>& t = tensors[i];
+    if (t.batch * t.rows * t.cols >= kSerialBelow) AdafactorUpdate<T>(t, h, step, threads).run();
+    else small.push_back(i);
+  }
+  const int64_t count = static_cast<int64_t>(small.size());
+  const int team = threads_for(count * 1024, kSerialBelow);
+#if FASTOPT_HAVE_OPENMP
+#pragma omp parallel for schedule(dynamic, 16) num_threads(team) if (team > 1)
+#endif
+  for (int64_t j = 0; j < count; ++j) AdafactorUpdate<T>(tensors[small[j]], h, step, 1).run();
+}
+
+}  // namespace fastopt
