@@ -52,7 +52,7 @@ class SophiaG(ModelOptimizer):
     betas : tuple of float
         :math:`(\beta_1, \beta_2)` of the momentum and of the Hessian estimate (the authors' 0.965, 0.99).
     rho : float
-        The scale :math:`\rho` (the paper's :math:`\gamma`) of the Hessian estimate in the clipped ratio (0.04).
+        The scale of the Hessian estimate in the clipped ratio, the paper's gamma (0.04).
     weight_decay : float
         Decoupled weight decay :math:`\lambda` (the authors' 0.1).
     eps : float

@@ -95,14 +95,25 @@ class AdafactorUpdate {
     for (int64_t i = 0; i < n; ++i) f(i);
   }
 
+  // The sum of f(i) over [0, n) in blocks of kBlock whose partial sums are added in order, so that the result
+  // does not depend on the number of threads.  A tensor run inside the parallel loop over small tensors has at
+  // most kStackBlocks blocks: no allocation there.
   template <class F>
   double sum_over(int64_t n, const F& f) const {
-    double s = 0;
-#if FASTOPT_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : s) num_threads(threads_) if (threads_ > 1)
-#endif
-    for (int64_t i = 0; i < n; ++i) s += f(i);
-    return s;
+    constexpr int64_t kBlock = 4096, kStackBlocks = kSerialBelow / kBlock + 1;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    double stack[kStackBlocks];
+    std::vector<double> heap(blocks > kStackBlocks ? static_cast<size_t>(blocks) : 0);
+    double* partial = blocks > kStackBlocks ? heap.data() : stack;
+    parallel_for(blocks, [&](int64_t k) {
+      double s = 0;
+      const int64_t end = std::min(n, (k + 1) * kBlock);
+      for (int64_t i = k * kBlock; i < end; ++i) s += f(i);
+      partial[k] = s;
+    });
+    double total = 0;
+    for (int64_t k = 0; k < blocks; ++k) total += partial[k];
+    return total;
   }
 
   void update_variance() {
