@@ -49,9 +49,10 @@ def torch_pair(params, grads, matrix_cls, vector_cls, **kwargs):
     tensors = [torch.from_numpy(p).requires_grad_() for p in params]
     for t, g in zip(tensors, grads):
         t.grad = torch.from_numpy(g.copy())
-    matrices = [t for t in tensors if t.ndim == 2]
-    vectors = [t for t in tensors if t.ndim != 2]
-    opts = [matrix_cls(matrices, **kwargs)] + ([vector_cls(vectors)] if vectors and vector_cls else [])
+    if vector_cls is None:  # one optimizer over everything
+        opts = [matrix_cls(tensors, **kwargs)]
+    else:
+        opts = [matrix_cls([t for t in tensors if t.ndim == 2], **kwargs), vector_cls([t for t in tensors if t.ndim != 2])]
     return lambda: [o.step() for o in opts]
 
 

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/multi_tensor.hpp"
@@ -50,17 +52,26 @@ class AdafactorUpdate {
   void run() {
     const int64_t n = t_.batch * t_.rows * t_.cols;
     if (n == 0) return;
-    const double rms_p = std::sqrt(sum_over(n, [&](int64_t i) { return square(t_.param[i]); }) / n);
-    const double alpha = std::max(h_.eps2, rms_p) * rho_;
-    if (t_.col) update_factors();
-    else update_variance();
+    const T* p = t_.param;
     const int64_t segments = t_.col ? t_.batch * t_.rows : (n + kSegment - 1) / kSegment;
-    const double rms_u = std::sqrt(sum_over(segments, [&](int64_t s) {
-      double acc = 0;
-      each_update(s, [&](int64_t, T u) { acc += square(u); });
-      return acc;
-    }) / n);
-    const T step = static_cast<T>(alpha / std::max(1.0, rms_u / h_.d));
+    double sum_p, sum_u;
+    if (t_.col) {
+      sum_p = sums_over(n, [&](int64_t i, double& a, double&) { a += square(p[i]); }).first;
+      update_factors();
+      sum_u = sums_over(segments, [&](int64_t s, double& a, double&) {
+        each_update(s, [&](int64_t, T u) { a += square(u); });
+      }).first;
+    } else {  // one pass: the param's RMS, the second moment and the update's RMS
+      T* v = t_.row;
+      std::tie(sum_p, sum_u) = sums_over(n, [&](int64_t i, double& a, double& b) {
+        a += square(p[i]);
+        const T g = grad(i), vi = torch_lerp(v[i], g * g, weight_);
+        v[i] = vi;
+        b += square(scaled(g, vi));
+      });
+    }
+    const double alpha = std::max(h_.eps2, std::sqrt(sum_p / n)) * rho_;
+    const T step = static_cast<T>(alpha / std::max(1.0, std::sqrt(sum_u / n) / h_.d));
     const T decay = static_cast<T>(1 - h_.lr * h_.weight_decay);
     parallel_for(segments, [&](int64_t s) {
       each_update(s, [&](int64_t i, T u) { t_.param[i] = t_.param[i] * decay - step * u; });
@@ -71,56 +82,66 @@ class AdafactorUpdate {
   static constexpr int64_t kSegment = 4096;  // elements of a vector per work item
   static double square(T x) { return static_cast<double>(x) * static_cast<double>(x); }
   T grad(int64_t i) const { return sign_ * transformed_grad(t_.grad[i], scale_, limit_); }
+  T scaled(T g, T v) const { return T(1) / std::sqrt(std::max(v, eps1_sq_)) * g; }  // torch's rsqrt(clamp(v)) * g
 
   // f(i, U_i) over segment s: row s of the (batch * rows) rows of a matrix, or kSegment elements of a vector.
   template <class F>
   void each_update(int64_t s, const F& f) const {
-    auto u = [&](int64_t i, T v) { return T(1) / std::sqrt(std::max(v, eps1_sq_)) * grad(i); };
     if (t_.col) {
       const int64_t cols = t_.cols, b = s / t_.rows;
       const T row = t_.row[s], mean = row_mean_[b];
       const T* col = t_.col + b * cols;
-      for (int64_t c = 0; c < cols; ++c) f(s * cols + c, u(s * cols + c, row * col[c] / mean));
+      const int64_t base = s * cols;
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) f(base + c, scaled(grad(base + c), row * col[c] / mean));
     } else {
       const int64_t end = std::min(t_.cols, (s + 1) * kSegment);
-      for (int64_t i = s * kSegment; i < end; ++i) f(i, u(i, t_.row[i]));
+#pragma omp simd
+      for (int64_t i = s * kSegment; i < end; ++i) f(i, scaled(grad(i), t_.row[i]));
     }
   }
 
   template <class F>
   void parallel_for(int64_t n, const F& f) const {
+    if (threads_ <= 1) {  // inside the loop over small tensors: no nested OpenMP region
+      for (int64_t i = 0; i < n; ++i) f(i);
+      return;
+    }
 #if FASTOPT_HAVE_OPENMP
 #pragma omp parallel for schedule(static) num_threads(threads_) if (threads_ > 1)
 #endif
     for (int64_t i = 0; i < n; ++i) f(i);
   }
 
-  // The sum of f(i) over [0, n) in blocks of kBlock whose partial sums are added in order, so that the result
-  // does not depend on the number of threads.  A tensor run inside the parallel loop over small tensors has at
-  // most kStackBlocks blocks: no allocation there.
+  // The two sums f(i, a, b) adds to over [0, n), in blocks of kBlock whose partial sums are added in order, so
+  // that they do not depend on the number of threads.  A tensor run inside the parallel loop over small tensors
+  // has at most kStackBlocks blocks: no allocation there.
   template <class F>
-  double sum_over(int64_t n, const F& f) const {
+  std::pair<double, double> sums_over(int64_t n, const F& f) const {
     constexpr int64_t kBlock = 4096, kStackBlocks = kSerialBelow / kBlock + 1;
     const int64_t blocks = (n + kBlock - 1) / kBlock;
-    double stack[kStackBlocks];
-    std::vector<double> heap(blocks > kStackBlocks ? static_cast<size_t>(blocks) : 0);
+    double stack[2 * kStackBlocks];
+    std::vector<double> heap(blocks > kStackBlocks ? static_cast<size_t>(2 * blocks) : 0);
     double* partial = blocks > kStackBlocks ? heap.data() : stack;
     parallel_for(blocks, [&](int64_t k) {
-      double s = 0;
-      const int64_t end = std::min(n, (k + 1) * kBlock);
-      for (int64_t i = k * kBlock; i < end; ++i) s += f(i);
-      partial[k] = s;
+      // kLanes accumulators, element i always in lane i % kLanes: a fixed order the compiler may vectorise
+      constexpr int64_t kLanes = 8;
+      double a[kLanes] = {}, b[kLanes] = {};
+      const int64_t begin = k * kBlock, end = std::min(n, begin + kBlock);
+      int64_t i = begin;
+      for (; i + kLanes <= end; i += kLanes) {
+#pragma omp simd
+        for (int64_t j = 0; j < kLanes; ++j) f(i + j, a[j], b[j]);
+      }
+      for (; i < end; ++i) f(i, a[(i - begin) % kLanes], b[(i - begin) % kLanes]);
+      double sa = 0, sb = 0;
+      for (int64_t j = 0; j < kLanes; ++j) sa += a[j], sb += b[j];
+      partial[2 * k] = sa;
+      partial[2 * k + 1] = sb;
     });
-    double total = 0;
-    for (int64_t k = 0; k < blocks; ++k) total += partial[k];
-    return total;
-  }
-
-  void update_variance() {
-    parallel_for(t_.cols, [&](int64_t i) {
-      const T g = grad(i);
-      t_.row[i] = torch_lerp(t_.row[i], g * g, weight_);
-    });
+    double a = 0, b = 0;
+    for (int64_t k = 0; k < blocks; ++k) a += partial[2 * k], b += partial[2 * k + 1];
+    return {a, b};
   }
 
   // Row means (each row by one thread), column means (each thread a block of columns, reading rows in
