@@ -21,9 +21,8 @@ import os
 import statistics
 from pathlib import Path
 
-import numpy as np
-
 import fastopt
+import numpy as np
 
 OPTIMIZERS = ("muon", "schedule_free_adamw", "adopt", "ademamix", "lamb", "adam")
 TARGET = 0.98

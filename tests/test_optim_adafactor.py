@@ -1,10 +1,10 @@
 """Adafactor against the NumPy float64 reference (tests/reference.py) and torch 2.13's torch.optim.Adafactor on
 matrices of several shapes (tall, wide, batched), vectors, every option, 50 steps; its state and bad input."""
+import fastopt
 import numpy as np
 import pytest
-
-import fastopt
 import reference
+from mnist_data import MNIST_DIR, needs_mnist
 
 # wide, tall, square, a row, a column, a batch of matrices, a matrix and a vector large enough to run in parallel
 SHAPES = ((32, 48), (48, 32), (7, 7), (1, 20), (20, 1), (4, 3, 5), (20,), (1,), (300, 200), (40000,))
@@ -101,3 +101,14 @@ def test_a_bad_grad_or_state_changes_nothing():
         opt.load_state_dict(sd)
     np.testing.assert_array_equal(w, before[0])
     np.testing.assert_array_equal(b, before[1])
+
+
+@needs_mnist
+def test_trains_mnist_to_97_5_percent_in_3_epochs_at_its_default_rate():
+    """The issue's MNIST test for the matrix family (one per family: Adafactor, the cheapest step): MLP 784-512-256-10,
+    batches of 128, the registry's rate (torch's default lr) held constant."""
+    data = fastopt.datasets.load_mnist(MNIST_DIR, download_missing=False)
+    model = fastopt.nn.MLP((784, 512, 256, 10), seed=0)
+    opt = fastopt.optim.create("adafactor", model.params, lr=fastopt.optim.entry("adafactor").mnist_lr)
+    history = fastopt.train.fit(model, opt, data.train, data.test, epochs=3, batch_size=128, seed=0, progress=False)
+    assert history[-1]["test_accuracy"] >= 0.975, history["test_accuracy"]
