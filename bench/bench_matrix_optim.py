@@ -18,9 +18,10 @@ import argparse
 import statistics
 import time
 
-import fastopt
 import numpy as np
 import torch
+
+import fastopt
 
 MLP_SHAPES = [(512, 784), (256, 512), (10, 256), (512,), (256,), (10,)]
 

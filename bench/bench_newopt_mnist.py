@@ -21,8 +21,9 @@ import os
 import statistics
 from pathlib import Path
 
-import fastopt
 import numpy as np
+
+import fastopt
 
 OPTIMIZERS = ("muon", "schedule_free_adamw", "adopt", "ademamix", "lamb", "adam")
 TARGET = 0.98

@@ -1,8 +1,9 @@
 """Adafactor against the NumPy float64 reference (tests/reference.py) and torch 2.13's torch.optim.Adafactor on
 matrices of several shapes (tall, wide, batched), vectors, every option, 50 steps; its state and bad input."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 import reference
 from mnist_data import MNIST_DIR, needs_mnist
 

@@ -1,8 +1,9 @@
 """Muon: its Newton-Schulz iteration against the NumPy polar factor, the optimizer against the NumPy float64 reference
 (tests/reference.py) on matrices of several shapes and against torch 2.13's torch.optim.Muon (skipped without torch)."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 import reference
 
 SHAPES = ((32, 48), (48, 32), (7, 7), (1, 20), (20, 1), (4, 3, 5))  # wide, tall, square, a row, a column, 3-D

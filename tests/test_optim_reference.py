@@ -1,20 +1,12 @@
 """Every optimizer configuration against the NumPy float64 reference, in float32 and float64, at every size."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 import reference
 from fastopt.optim.matrix_spec import MatrixSpec
-from optim_cases import (
-    CASE_IDS,
-    CASES,
-    ONE_PER_OPTIMIZER,
-    SIZES,
-    TOL,
-    Case,
-    assert_matches_reference,
-    run_fastopt,
-    run_reference,
-)
+from optim_cases import (CASE_IDS, CASES, ONE_PER_OPTIMIZER, SIZES, TOL, Case, assert_matches_reference, run_fastopt,
+                         run_reference)
 
 DTYPES = [np.float64, np.float32]
 

@@ -1,9 +1,10 @@
 """Sophia-G against a NumPy float64 reference that uses the labels the native capture drew, bit-identical resume
 and bad input."""
-import fastopt
-import kfac_reference
 import numpy as np
 import pytest
+
+import fastopt
+import kfac_reference
 
 SIZES = (20, 16, 12, 5)
 
