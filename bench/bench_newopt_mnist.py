@@ -64,6 +64,7 @@ def figure(runs: list, names: list, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (by_epoch, by_time) = plt.subplots(1, 2, figsize=(11, 4.2))
+    lowest = 100 * min(min(r["test_accuracy"]) for r in runs)
     for name in names:
         mine = [r for r in runs if r["optimizer"] == name]
         color = fastopt.optim.entry(name).color
@@ -76,7 +77,7 @@ def figure(runs: list, names: list, path: Path) -> None:
         ax.axhline(TARGET * 100, color="grey", linestyle="--", linewidth=0.8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test accuracy (%)")
-        ax.set_ylim(96, 99.2)
+        ax.set_ylim(min(96.0, np.floor(lowest)), 99.2)  # the 98% region, and every point of a short run
         ax.grid(alpha=0.3)
     by_epoch.legend(fontsize=8, loc="lower right")
     seeds = len({r["seed"] for r in runs})
