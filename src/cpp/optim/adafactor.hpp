@@ -42,8 +42,10 @@ struct AdafactorHyper {
 template <class T>
 class AdafactorUpdate {
  public:
-  AdafactorUpdate(const AdafactorTensor<T>& t, const AdafactorHyper& h, int64_t step, int threads)
-      : t_(t), h_(h), threads_(threads),
+  // row_mean (t.batch) and col_sums (t.cols) are scratch space, allocated by the caller outside parallel regions.
+  AdafactorUpdate(const AdafactorTensor<T>& t, const AdafactorHyper& h, int64_t step, int threads, T* row_mean,
+                  double* col_sums)
+      : t_(t), h_(h), threads_(threads), row_mean_(row_mean), col_sums_(col_sums),
         sign_(h.maximize ? T(-1) : T(1)), scale_(static_cast<T>(h.grad_scale)), limit_(static_cast<T>(h.grad_limit)),
         eps1_(h.eps1 < 0 ? std::numeric_limits<T>::epsilon() : static_cast<T>(h.eps1)), eps1_sq_(eps1_ * eps1_),
         weight_(static_cast<T>(std::pow(static_cast<double>(step), h.beta2_decay))),
@@ -148,7 +150,6 @@ class AdafactorUpdate {
   // order), then the mean of the new row factor, per leading index.
   void update_factors() {
     const int64_t rows = t_.rows, cols = t_.cols;
-    row_mean_.assign(static_cast<size_t>(t_.batch), T(0));
     for (int64_t b = 0; b < t_.batch; ++b) {
       const int64_t base = b * rows * cols;
       T* row = t_.row + b * rows;
@@ -159,7 +160,8 @@ class AdafactorUpdate {
         row[r] = torch_lerp(row[r], static_cast<T>(s / cols), weight_);
       });
       const int64_t blocks = std::min<int64_t>(threads_, (cols + 63) / 64);
-      std::vector<double> sums(static_cast<size_t>(cols), 0.0);
+      double* sums = col_sums_;
+      std::fill(sums, sums + cols, 0.0);
       parallel_for(blocks, [&](int64_t k) {
         const int64_t c0 = cols * k / blocks, c1 = cols * (k + 1) / blocks;
         for (int64_t r = 0; r < rows; ++r)
@@ -175,19 +177,31 @@ class AdafactorUpdate {
   const AdafactorTensor<T>& t_;
   const AdafactorHyper& h_;
   const int threads_;
+  T* const row_mean_;
+  double* const col_sums_;
   const T sign_, scale_, limit_, eps1_, eps1_sq_, weight_;
   const double rho_;
-  std::vector<T> row_mean_;
 };
 
 // One step over a group: tensors below kSerialBelow elements one per thread, larger ones with every thread.
 template <class T>
 void adafactor_step(const std::vector<AdafactorTensor<T>>& tensors, const AdafactorHyper& h, int64_t step) {
   const int threads = num_threads();
+  const int64_t n = static_cast<int64_t>(tensors.size());
+  std::vector<int64_t> means_at(n + 1, 0), sums_at(n + 1, 0);  // each factored tensor's scratch space
+  for (int64_t i = 0; i < n; ++i) {
+    means_at[i + 1] = means_at[i] + (tensors[i].col ? tensors[i].batch : 0);
+    sums_at[i + 1] = sums_at[i] + (tensors[i].col ? tensors[i].cols : 0);
+  }
+  std::vector<T> means(static_cast<size_t>(means_at[n]));
+  std::vector<double> sums(static_cast<size_t>(sums_at[n]));
+  auto update = [&](int64_t i, int team) {
+    AdafactorUpdate<T>(tensors[i], h, step, team, means.data() + means_at[i], sums.data() + sums_at[i]).run();
+  };
   std::vector<int64_t> small;
-  for (int64_t i = 0; i < static_cast<int64_t>(tensors.size()); ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     const AdafactorTensor<T>& t = tensors[i];
-    if (t.batch * t.rows * t.cols >= kSerialBelow) AdafactorUpdate<T>(t, h, step, threads).run();
+    if (t.batch * t.rows * t.cols >= kSerialBelow) update(i, threads);
     else small.push_back(i);
   }
   const int64_t count = static_cast<int64_t>(small.size());
@@ -195,7 +209,7 @@ void adafactor_step(const std::vector<AdafactorTensor<T>>& tensors, const Adafac
 #if FASTOPT_HAVE_OPENMP
 #pragma omp parallel for schedule(dynamic, 16) num_threads(team) if (team > 1)
 #endif
-  for (int64_t j = 0; j < count; ++j) AdafactorUpdate<T>(tensors[small[j]], h, step, 1).run();
+  for (int64_t j = 0; j < count; ++j) update(small[j], 1);
 }
 
 }  // namespace fastopt
