@@ -280,7 +280,9 @@ def newton_schulz(g, ns_coefficients, ns_steps, eps):
 def muon(p, g, state, t, lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn, adamw_lr,
          adamw_betas, adamw_eps, adamw_weight_decay, maximize):
     """Jordan et al. (2024), torch.optim.Muon's algorithm for a matrix ((shape[0], rest) for more dimensions); torch's
-    AdamW for a vector, with its own hyperparameters."""
+    AdamW for a vector, with its own hyperparameters.  An empty param has nothing to update."""
+    if p.size == 0:
+        return
     g = -g if maximize else g
     if p.ndim < 2:
         m = _lerp(state.get("m", np.zeros_like(p)), g, 1 - adamw_betas[0])
@@ -301,11 +303,14 @@ def muon(p, g, state, t, lr, weight_decay, momentum, nesterov, ns_coefficients, 
 
 def adafactor(p, g, state, t, lr, beta2_decay, eps, d, weight_decay, maximize):
     """Shazeer & Stern (2018), torch.optim.Adafactor's variant: row and column means of g^2 over the last two
-    dimensions, the relative step min(lr, 1/sqrt(t)) times max(eps2, RMS(p)), the update's RMS clipped to d."""
+    dimensions, the relative step min(lr, 1/sqrt(t)) times max(eps2, RMS(p)), the update's RMS clipped to d.  An
+    empty param has nothing to update (torch divides by its zero size)."""
+    if p.size == 0:
+        return
     g = -g if maximize else g
     eps1 = np.finfo(np.float64).eps if eps[0] is None else eps[0]
     weight = t ** beta2_decay
-    alpha = max(eps[1], np.sqrt(np.mean(p * p)) if p.size else 0.0) * min(lr, 1 / math.sqrt(t))
+    alpha = max(eps[1], np.sqrt(np.mean(p * p))) * min(lr, 1 / math.sqrt(t))
     p *= 1 - lr * weight_decay
     if p.ndim >= 2:
         row = _lerp(state.get("row", np.zeros(p.shape[:-1] + (1,))), np.mean(g * g, axis=-1, keepdims=True), weight)
@@ -317,8 +322,7 @@ def adafactor(p, g, state, t, lr, beta2_decay, eps, d, weight_decay, maximize):
         var = _lerp(state.get("var", np.zeros_like(p)), g * g, weight)
         state["var"] = var
     update = g / np.sqrt(np.maximum(var, eps1 * eps1))
-    if p.size:
-        p -= alpha / max(1.0, np.sqrt(np.mean(update * update)) / d) * update
+    p -= alpha / max(1.0, np.sqrt(np.mean(update * update)) / d) * update
 
 
 # name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's

@@ -113,3 +113,18 @@ def test_trains_mnist_to_97_5_percent_in_3_epochs_at_its_default_rate():
     opt = fastopt.optim.create("adafactor", model.params, lr=fastopt.optim.entry("adafactor").mnist_lr)
     history = fastopt.train.fit(model, opt, data.train, data.test, epochs=3, batch_size=128, seed=0, progress=False)
     assert history[-1]["test_accuracy"] >= 0.975, history["test_accuracy"]
+
+
+@pytest.mark.parametrize("name", ["Adafactor", "Muon"])
+def test_scalars_and_empty_arrays_match_the_reference(name):
+    """A 0-d param (no shape to index: it once crashed the binding) and empty matrices beside ordinary ones."""
+    shapes = ((), (0, 3), (3, 0), (2, 0, 3), (4, 3), (5,))
+    params0, grads = problem(shapes, np.float64, steps=5)
+    params = [p.copy() for p in params0]
+    opt = getattr(fastopt, name)(params)
+    ref = reference.Reference(name, params0)
+    for g in grads:
+        opt.step(g)
+        ref.step(g)
+    for a, b in zip(params, ref.params):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -140,4 +140,4 @@ class SophiaG(ModelOptimizer):
 
 
 # MNIST rate: see docs/sections/muon.md (the clipped step moves each weight by at most lr).
-register("sophia", SophiaG, takes_model=True, mnist_lr=1e-3, color="#9467bd")
+register("sophia", SophiaG, takes_model=True, mnist_lr=1e-3, color="#756bb1")

@@ -104,4 +104,4 @@ class Adafactor(Optimizer):
 
 
 # Registry.  MNIST rate: torch's default (the cap of the relative step); see docs/sections/muon.md.
-register("adafactor", Adafactor, mnist_lr=1e-2, color="#3182bd")
+register("adafactor", Adafactor, mnist_lr=1e-2, color="#6baed6")

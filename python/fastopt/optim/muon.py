@@ -126,4 +126,4 @@ class Muon(Optimizer):
 
 # Registry.  MNIST rate: 0.02 (Keller Jordan's) for the matrices, AdamW at 1e-3 for the biases; see
 # docs/sections/muon.md.  Landscape points are vectors: the AdamW fallback moves them.
-register("muon", Muon, mnist_lr=0.02, color="#e6550d")
+register("muon", Muon, mnist_lr=0.02, color="#fd8d3c")

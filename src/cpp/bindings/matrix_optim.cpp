@@ -124,7 +124,8 @@ void muon_step(const py::list& params, const py::list& grads, const py::list& mo
   if (!f64.empty()) fastopt::muon_step(f64, h, step);
 }
 
-// (batch, rows, cols) of a param of 2 or more dimensions: its last two dimensions and the product of the others.
+// (batch, rows, cols) of a param of 2 or more dimensions (only: a 0-d array has no shape to index): its last two
+// dimensions and the product of the others.
 std::tuple<int64_t, int64_t, int64_t> factored_shape(const py::array& p) {
   int64_t batch = 1;
   for (py::ssize_t d = 0; d + 2 < p.ndim(); ++d) batch *= p.shape(d);
@@ -152,9 +153,11 @@ void adafactor_step(const py::list& params, const py::list& grads, const py::lis
     if (!py::isinstance<py::array>(item(params, i)))
       throw py::type_error("param '" + name + "': expected a numpy.ndarray, got " + type_name(item(params, i)));
     const auto p = py::reinterpret_borrow<py::array>(item(params, i));
-    const auto [batch, rows, cols] = factored_shape(p);
-    const std::vector<int64_t> sizes = p.ndim() < 2 ? std::vector<int64_t>{p.size(), 0}
-                                                    : std::vector<int64_t>{batch * rows, batch * cols};
+    std::vector<int64_t> sizes{p.size(), 0};  // a vector's (or scalar's) second moment, and no column factor
+    if (p.ndim() >= 2) {
+      const auto [batch, rows, cols] = factored_shape(p);
+      sizes = {batch * rows, batch * cols};
+    }
     keep.push_back(check_tensor(item(params, i), item(grads, i), {item(row_var, i), item(col_var, i)}, sizes,
                                 {"row_var", "col_var"}, name));
   }
