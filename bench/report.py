@@ -50,7 +50,7 @@ TARGETS = [
     ("adam", "10000x1000", "torch", 5.0),
 ] + [(name, "1e7", "torch", 5.0) for name in ("rmsprop", "adadelta", "adamax", "nadam", "radam")] + [
     (name, "1e7", "wall", 0.90) for name in ("sgdw", "adabelief", "adopt", "ademamix", "adan", "rprop", "asgd")
-] + [(name, "10000x1000", "torch", 5.0) for name in ("rprop", "asgd")]
+] + [(name, "10000x1000", "torch", 5.0) for name in ("rprop", "asgd", "adafactor")]
 
 
 class Row:

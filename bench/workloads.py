@@ -43,9 +43,16 @@ TORCH_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
 
 
 def _case(name: str, entry) -> Case:
-    group = entry.cls([np.zeros(1, np.float32)], **entry.preset).param_groups[0]
-    return Case(name, entry.cls.__name__, dict(entry.preset), len(entry.cls.spec.slots(group)),
-                torch_fused=entry.cls.__name__ in TORCH_FUSED)
+    vector = np.zeros(1, np.float32)
+    group = entry.cls([vector], **entry.preset).param_groups[0]
+    # the layouts are vectors: a slot shaped otherwise (Adafactor's column factor) holds nothing for them
+    shape = getattr(entry.cls.spec, "slot_shape", lambda _, p: p.shape)
+    states = sum(1 for slot, _ in entry.cls.spec.slots(group) if shape(slot, vector) == vector.shape)
+    return Case(name, entry.cls.__name__, dict(entry.preset), states, torch_fused=entry.cls.__name__ in TORCH_FUSED)
+
+
+# Timed elsewhere: Muon orthogonalises matrices (bench/bench_matrix_optim.py); on these vector layouts it is AdamW.
+MATRIX_ONLY = {"muon"}
 
 
 def __getattr__(name: str):
@@ -54,7 +61,8 @@ def __getattr__(name: str):
     that bench/compare_commits.py can time a build from before the registry with these same helpers."""
     if name not in ("CASES", "CASES_BY_NAME"):
         raise AttributeError(name)
-    cases = [_case(n, e) for n, e in fastopt.optim.REGISTRY.items() if issubclass(e.cls, fastopt.Optimizer)]
+    cases = [_case(n, e) for n, e in fastopt.optim.REGISTRY.items()
+             if issubclass(e.cls, fastopt.Optimizer) and n not in MATRIX_ONLY]
     globals().update(CASES=cases, CASES_BY_NAME={case.name: case for case in cases})
     return globals()[name]
 

@@ -260,6 +260,71 @@ def asgd(p, g, state, t, lr, lambd, alpha, t0, weight_decay, maximize):
     state["eta"], state["mu"] = lr / ((1 + lambd * lr * t) ** alpha), 1 / max(1, t - t0)
 
 
+
+def _lerp(start, end, weight):
+    return start + weight * (end - start)
+
+
+def newton_schulz(g, ns_coefficients, ns_steps, eps):
+    """torch.optim.Muon's quintic Newton-Schulz iteration (in float64): X <- a X + (b A + c A^2) X, A = X X^T, on
+    the transpose of a tall matrix, from X / max(|X|_F, eps)."""
+    a, b, c = ns_coefficients
+    x = g.T if g.shape[0] > g.shape[1] else g
+    x = x / max(np.linalg.norm(x), eps)
+    for _ in range(ns_steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if g.shape[0] > g.shape[1] else x
+
+
+def muon(p, g, state, t, lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn, adamw_lr,
+         adamw_betas, adamw_eps, adamw_weight_decay, maximize):
+    """Jordan et al. (2024), torch.optim.Muon's algorithm for a matrix ((shape[0], rest) for more dimensions); torch's
+    AdamW for a vector, with its own hyperparameters.  An empty param has nothing to update."""
+    if p.size == 0:
+        return
+    g = -g if maximize else g
+    if p.ndim < 2:
+        m = _lerp(state.get("m", np.zeros_like(p)), g, 1 - adamw_betas[0])
+        v = adamw_betas[1] * state.get("v", np.zeros_like(p)) + (1 - adamw_betas[1]) * g * g
+        state["m"], state["v"] = m, v
+        p *= 1 - adamw_lr * adamw_weight_decay
+        p -= adamw_lr / (1 - adamw_betas[0] ** t) * m / (np.sqrt(v) / math.sqrt(1 - adamw_betas[1] ** t) + adamw_eps)
+        return
+    rows, cols = p.shape[0], p.size // p.shape[0]
+    buf = _lerp(state.get("buf", np.zeros((rows, cols))), g.reshape(rows, cols), 1 - momentum)
+    state["buf"] = buf
+    update = _lerp(g.reshape(rows, cols), buf, momentum) if nesterov else buf
+    ortho = newton_schulz(update, ns_coefficients, ns_steps, eps)
+    ratio = math.sqrt(max(1, rows / cols)) if adjust_lr_fn in (None, "original") else 0.2 * math.sqrt(max(rows, cols))
+    p *= 1 - lr * weight_decay
+    p -= lr * ratio * ortho.reshape(p.shape)
+
+
+def adafactor(p, g, state, t, lr, beta2_decay, eps, d, weight_decay, maximize):
+    """Shazeer & Stern (2018), torch.optim.Adafactor's variant: row and column means of g^2 over the last two
+    dimensions, the relative step min(lr, 1/sqrt(t)) times max(eps2, RMS(p)), the update's RMS clipped to d.  An
+    empty param has nothing to update (torch divides by its zero size)."""
+    if p.size == 0:
+        return
+    g = -g if maximize else g
+    eps1 = np.finfo(np.float64).eps if eps[0] is None else eps[0]
+    weight = t ** beta2_decay
+    alpha = max(eps[1], np.sqrt(np.mean(p * p))) * min(lr, 1 / math.sqrt(t))
+    p *= 1 - lr * weight_decay
+    if p.ndim >= 2:
+        row = _lerp(state.get("row", np.zeros(p.shape[:-1] + (1,))), np.mean(g * g, axis=-1, keepdims=True), weight)
+        col = _lerp(state.get("col", np.zeros(p.shape[:-2] + (1, p.shape[-1]))), np.mean(g * g, axis=-2, keepdims=True),
+                    weight)
+        state["row"], state["col"] = row, col
+        var = row * col / np.maximum(np.mean(row, axis=-2, keepdims=True), eps1)
+    else:
+        var = _lerp(state.get("var", np.zeros_like(p)), g * g, weight)
+        state["var"] = var
+    update = g / np.sqrt(np.maximum(var, eps1 * eps1))
+    p -= alpha / max(1.0, np.sqrt(np.mean(update * update)) / d) * update
+
+
 # name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's
 # constructors must match.
 RULES = {
@@ -296,6 +361,12 @@ RULES = {
                         cautious=False)),
     "Rprop": (rprop, dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False)),
     "ASGD": (asgd, dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)),
+    # torch's Muon (with fastopt's AdamW for vectors: Keller Jordan's MuonWithAuxAdam rates) and Adafactor
+    "Muon": (muon, dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
+                        eps=1e-7, ns_steps=5, adjust_lr_fn="original", adamw_lr=1e-3, adamw_betas=(0.9, 0.95),
+                        adamw_eps=1e-10, adamw_weight_decay=0.0, maximize=False)),
+    "Adafactor": (adafactor, dict(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
+                                  maximize=False)),
 }
 
 
@@ -386,4 +457,9 @@ VARIANTS = {
     "Rprop": (dict(lr=0.01), None, [{}, dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))]),
     "ASGD": (dict(lr=0.05), 0.1, [{}, dict(t0=10, lambd=0.01, alpha=0.5)]),
     "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
+    # (Muon's own matrix shapes: tests/test_optim_muon.py; here its vectors' AdamW and the generic 2-D and 3-D arrays)
+    "Muon": (dict(lr=0.02, adamw_lr=0.01), 0.1, [{}, dict(nesterov=False), dict(adjust_lr_fn="match_rms_adamw"),
+                                                 dict(momentum=0.5, ns_steps=3, adamw_betas=(0.8, 0.99),
+                                                      adamw_eps=1e-6, adamw_weight_decay=0.2)]),
+    "Adafactor": (dict(lr=0.05), 0.1, [{}, dict(beta2_decay=-0.5, eps=(1e-30, 1e-2), d=2.0)]),
 }

@@ -13,6 +13,7 @@ MAKERS = {
     "kfac": lambda m: fastopt.KFAC(m, lr=0.1, fisher="true", seed=3, inv_update_steps=4),
     "ekfac": lambda m: fastopt.EKFAC(m, lr=0.1, damping=0.03, scale_update_steps=2),
     "ngd": lambda m: fastopt.NaturalGradient(m, lr=0.2, momentum=0.5, damping=0.3, cg_max_iter=20),
+    "sophia": lambda m: fastopt.SophiaG(m, lr=0.02, update_period=3, seed=4),
 }
 
 
@@ -67,6 +68,8 @@ def train(tmp_path, *flags):
      {"optimizer": "EKFAC", "scale_update_steps": 3, "factor_decay": 0.9, "seed": 7}),
     (["--optimizer", "ngd", "--lr", "0.1", "--cg-max-iter", "5", "--cg-tol", "1e-3"],
      {"optimizer": "NaturalGradient", "lr": 0.1, "cg_max_iter": 5, "cg_tol": 1e-3}),
+    (["--optimizer", "sophia", "--lr", "1e-3", "--rho", "0.05", "--update-period", "4", "--betas", "0.9,0.95"],
+     {"optimizer": "SophiaG", "lr": 1e-3, "rho": 0.05, "update_period": 4, "betas": (0.9, 0.95), "seed": 7}),
 ])
 def test_train_command_selects_them_with_their_flags(tmp_path, served_mnist, flags, expected):
     assert train(tmp_path, "--seed", "7", *flags) == 0

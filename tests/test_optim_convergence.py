@@ -60,3 +60,27 @@ def test_converges_on_rosenbrock(name, options, _, lr):
 def test_the_table_covers_every_new_optimizer():
     new = {"sgdw", "adabelief", "adopt", "ademamix", "adan", "rprop", "asgd"}
     assert new <= {name for name, *_ in TABLE} and new <= set(fastopt.optim.available())
+
+
+# The matrix optimizers: Adafactor's vectors on the parabola (on Rosenbrock its relative step, min(lr, 1/sqrt(t))
+# times RMS(x), is left at f = 0.05 after 3,000 steps: no entry); Muon's matrices on a least-squares problem (on
+# the 2-D points above it is its AdamW fallback).
+def test_adafactor_converges_on_the_parabola():
+    assert minimize("adafactor", {}, parabola, PARABOLA_START, PARABOLA_STEPS, 0.1) < PARABOLA_BOUND
+
+
+@pytest.mark.parametrize("options", [{}, dict(nesterov=False), dict(adjust_lr_fn="match_rms_adamw")], ids=str)
+def test_muon_converges_on_matrix_least_squares(options):
+    """f(W) = |A W - B|^2 / 2 with W (8 x 12), from zero, 500 steps with the rate decaying linearly to zero (an
+    orthogonalised step has unit singular values whatever the gradient's size, so a constant rate hovers)."""
+    rng = np.random.default_rng(0)
+    a, w_true = rng.standard_normal((20, 8)), rng.standard_normal((8, 12))
+    b = a @ w_true
+    w = np.zeros((8, 12))
+    lr = 0.1
+    opt = fastopt.Muon([w], lr=lr, weight_decay=0.0, **options)
+    f0 = 0.5 * np.sum(b**2)
+    for t in range(500):
+        opt.param_groups[0]["lr"] = lr * (1 - t / 500)
+        opt.step([a.T @ (a @ w - b)])
+    assert 0.5 * np.sum((a @ w - b) ** 2) < 1e-6 * f0

@@ -54,6 +54,9 @@ def test_lr_changed_between_steps_takes_effect(name):
         opt.step(g)
     if name == "Rprop":  # lr only sets the initial step sizes: a schedule after the first step changes nothing
         np.testing.assert_array_equal(constant[0], params[0])
+    elif name == "Muon":  # lr is the matrices' rate: vectors move by adamw_lr
+        matrices = [i for i, p in enumerate(params) if p.ndim >= 2]
+        assert matrices and all(not np.allclose(constant[i], params[i], rtol=1e-6, atol=0) for i in matrices)
     else:
         assert not np.allclose(constant[0], params[0], rtol=1e-6, atol=0)  # the schedule made a difference
 

@@ -17,7 +17,7 @@ import scipy_openblas32  # noqa: F401  loads OpenBLAS, which _core links by sona
 from . import _core, curvature, datasets, landscape, metrics, nn, optim, train
 from ._core import get_num_threads, set_num_threads
 from .curvature import (BFGS, EKFAC, KFAC, LBFGS, ConjugateGradient, NaturalGradient, Newton, OptimizeResult, RiemannianAdam, RiemannianCG,
-                        RiemannianSGD, Sphere, Stiefel, least_squares, minimize)
+                        RiemannianSGD, SophiaG, Sphere, Stiefel, least_squares, minimize)
 from .curvature import SOAP, AdaHessian, Shampoo
 from .optim import CLASSES as _OPTIMIZER_CLASSES
 from .optim import EMA, Optimizer
@@ -34,5 +34,5 @@ def build_info() -> dict:
 
 __all__ = ["__version__", "build_info", "get_num_threads", "set_num_threads", "Optimizer", "EMA", *_OPTIMIZER_CLASSES,
            "minimize", "least_squares", "OptimizeResult", "Sphere", "Stiefel", "RiemannianSGD", "RiemannianCG",
-           "RiemannianAdam", "LBFGS", "BFGS", "ConjugateGradient", "Newton", "KFAC", "EKFAC", "NaturalGradient", "curvature", "datasets", "landscape",
-           "metrics", "nn", "optim", "train", "Shampoo", "SOAP", "AdaHessian"]
+           "RiemannianAdam", "LBFGS", "BFGS", "ConjugateGradient", "Newton", "KFAC", "EKFAC", "NaturalGradient", "SophiaG",
+           "curvature", "datasets", "landscape", "metrics", "nn", "optim", "train", "Shampoo", "SOAP", "AdaHessian"]

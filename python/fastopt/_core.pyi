@@ -202,6 +202,23 @@ class shampoo:
     @staticmethod
     def power_qr_basis(stats: list[np.ndarray], q: list[np.ndarray], order: list[NDArray[np.int64]]) -> int: ...
 
+class matrix_optim:
+    """Muon and Adafactor (src/cpp/optim/muon.hpp, adafactor.hpp): one native call per param group."""
+    @staticmethod
+    def muon_step(params: list[np.ndarray], grads: list[np.ndarray], momentum_buffer: list[np.ndarray],
+                  exp_avg_sq: list[np.ndarray], names: list[str], step: int, *, lr: float, weight_decay: float,
+                  momentum: float, nesterov: bool, ns_coefficients: tuple[float, float, float], eps: float,
+                  ns_steps: int, match_rms_adamw: bool, adamw_lr: float, adamw_betas: tuple[float, float],
+                  adamw_eps: float, adamw_weight_decay: float, grad_scale: float = 1.0, grad_limit: float = ...,
+                  check_only: bool = False) -> None: ...
+    @staticmethod
+    def adafactor_step(params: list[np.ndarray], grads: list[np.ndarray], row_var: list[np.ndarray],
+                       col_var: list[np.ndarray], names: list[str], step: int, *, lr: float, beta2_decay: float,
+                       eps1: float, eps2: float, d: float, weight_decay: float, maximize: bool,
+                       grad_scale: float = 1.0, grad_limit: float = ..., check_only: bool = False) -> None: ...
+    @staticmethod
+    def newton_schulz(g: np.ndarray, a: float, b: float, c: float, eps: float, steps: int) -> NDArray[np.float64]: ...
+
 class curvature:
     class Objective:
         """A native objective: f, its gradient and, where it has them, Hessian products."""

@@ -278,6 +278,23 @@ def add_threads_progress_flags(group) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- optimizers
+def float_or_tuple(text: str):
+    """``"1e-8"`` -> ``1e-8``, ``"1e-30,1e-3"`` -> ``(1e-30, 1e-3)``: a keyword one optimizer takes as a number
+    and another as a tuple (``eps``; Adafactor's is a pair).
+
+    Parameters
+    ----------
+    text : str
+        A number, or numbers separated by commas.
+    """
+    if "," in text:
+        return float_tuple(text)
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}") from None
+
+
 def _flag_type(default):
     """How the CLI parses a keyword, from the type of its default: a switch, a tuple, an int or a float."""
     if isinstance(default, bool):
@@ -307,6 +324,9 @@ def optimizer_flags() -> dict:
             if keyword in ("lr", "seed"):  # the command's own flags (a curvature optimizer takes the run's --seed)
                 continue
             kind = _flag_type(default)
+            previous = kinds.get(keyword)
+            if previous not in (None, kind) and {previous, kind} <= {float, float_tuple, float_or_tuple}:
+                kinds[keyword] = kind = float_or_tuple  # eps: a number, but Adafactor's is a pair
             if kinds.setdefault(keyword, kind) != kind:
                 raise TypeError(f"optimizer {name!r}: {keyword} is parsed as {kind}, elsewhere as {kinds[keyword]}")
             texts.setdefault(keyword, {}).setdefault(e.describe(keyword) or keyword, []).append(name)

@@ -19,6 +19,7 @@ from .ekfac import EKFAC
 from .adahessian import AdaHessian
 from .shampoo import Shampoo
 from .soap import SOAP
+from .sophia import SophiaG
 from .least_squares import least_squares
 from .logistic import LogisticRegression
 from .manifolds import Manifold
@@ -42,4 +43,4 @@ __all__ = ["METHOD_OPTIONS", "OptimizeResult", "methods", "minimize", "least_squ
            "condition_number", "trace", "diagonal", "spectral_density", "lanczos_quadrature", "EigenResult",
            "ConditionEstimate", "TraceEstimate", "DiagonalEstimate", "SpectralDensity", "SpectrumSummary",
            "spectrum_summary", "LayerCapture", "KFAC", "EKFAC", "NaturalGradient", "Shampoo", "SOAP",
-           "AdaHessian"]
+           "AdaHessian", "SophiaG"]

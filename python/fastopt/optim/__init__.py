@@ -6,8 +6,10 @@ and its registry entry.  Importing a module registers its entries; ``__all__`` c
 # Imported in this order on purpose: importing registers, and this is the order the names are listed in.
 from . import sgd, adagrad, rmsprop, adadelta, adam, adamax, nadam, radam, lion, lookahead  # noqa: I001
 from . import adabelief, adopt, ademamix, adan, rprop, asgd  # noqa: I001
+from . import muon, adafactor  # noqa: I001
 from . import schedules
 from .adabelief import *  # noqa: F401,F403
+from .adafactor import *  # noqa: F401,F403
 from .adadelta import *  # noqa: F401,F403
 from .adagrad import *  # noqa: F401,F403
 from .adam import *  # noqa: F401,F403
@@ -20,6 +22,7 @@ from .base import Optimizer
 from .ema import EMA
 from .lion import *  # noqa: F401,F403
 from .lookahead import *  # noqa: F401,F403
+from .muon import *  # noqa: F401,F403
 from .nadam import *  # noqa: F401,F403
 from .radam import *  # noqa: F401,F403
 from .registry import OPTIMIZERS, REGISTRY, Entry, available, create, entry, register
@@ -30,7 +33,7 @@ from .sgd import *  # noqa: F401,F403
 from .state import GroupState, KernelCall
 
 CLASSES = [name for family in (sgd, adagrad, rmsprop, adadelta, adam, adamax, nadam, radam, lion, lookahead, adabelief,
-                                adopt, ademamix, adan, rprop, asgd)
+                                adopt, ademamix, adan, rprop, asgd, muon, adafactor)
            for name in family.__all__]
 
 __all__ = ["Optimizer", "EMA", *CLASSES, "GroupState", "KernelCall", "OPTIMIZERS", "REGISTRY", "Entry", "available", "create",

@@ -179,7 +179,7 @@ class Optimizer:
         for key in self.defaults:
             check_value(key, group[key], kinds[key])
         for key, label in NON_NEGATIVE.items():
-            if key in self.defaults:
+            if key in self.defaults and kinds[key] == "real":
                 check_hyper(group[key] >= 0.0, label, group[key], "must be >= 0")
         if "betas" in self.defaults:
             check_betas(group["betas"], 3 if kinds["betas"] == "triple" else 2)
@@ -352,8 +352,9 @@ class Optimizer:
                     raise ValueError(f"state_dict: carried value '{k}' of group {i} is not a number: {v!r}")
                 carry[k] = float(v)
             elif k in self.spec.slot_names:
+                shape = getattr(self.spec, "slot_shape", lambda _, p: p.shape)
                 if not isinstance(v, list) or len(v) != len(group["params"]) or any(
-                        not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != p.dtype
+                        not isinstance(a, np.ndarray) or a.shape != shape(k, p) or a.dtype != p.dtype
                         for p, a in zip(group["params"], v)):
                     raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params")
                 slots[k] = v

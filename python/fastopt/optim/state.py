@@ -22,8 +22,10 @@ def new_slots(spec, group: dict, have: Mapping) -> dict:
         Slots made before: kept as they are.  The others are new arrays filled as the Spec says (zeros, a
         hyperparameter's value, or a copy of the param), not stored anywhere yet.
     """
+    shape = getattr(spec, "slot_shape", None)  # state not shaped as its param (MatrixSpec: Adafactor's factors)
     return {name: have[name] if name in have else
-            [full_like(p, fill) if fill is not None else copy_of(p) for p in group["params"]]
+            [np.full(shape(name, p), fill, p.dtype) if shape else full_like(p, fill) if fill is not None else copy_of(p)
+             for p in group["params"]]
             for name, fill in spec.slots(group)}
 
 

@@ -65,8 +65,11 @@ def check_value(key: str, value, kind: str) -> None:
         Its value in the param group.
     kind : str
         ``"real"`` (a finite real number, not a bool), ``"flag"`` (a bool, or the int 0 or 1), ``"pair"``
-        (two finite reals) or ``"triple"`` (three), as ``Spec.hyperparameters`` gives it.
+        (two finite reals), ``"triple"`` (three), as ``Spec.hyperparameters`` gives it, or ``"custom"`` (left to
+        the optimizer's ``_check``).
     """
+    if kind == "custom":  # a string or None among the values: the optimizer's own _check names the choices
+        return
     if kind == "flag":
         if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))):
             raise TypeError(f"{key}: expected a bool, got {type(value).__name__} {value!r}")

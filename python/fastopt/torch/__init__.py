@@ -45,9 +45,11 @@ def _adapter(numpy_class: type) -> type:
 
 
 def _steppable(cls) -> bool:
-    """A plain fastopt optimizer (a kernel and the base step), not a wrapper such as Lookahead."""
+    """A plain fastopt optimizer (a kernel and the base step), not a wrapper such as Lookahead, whose kernel takes
+    the grads by address (the elementwise Spec kernels; not Muon and Adafactor, whose state is not shaped as the
+    param: use torch.optim's own there)."""
     return isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls.spec is not None and \
-        cls.step is optim.Optimizer.step
+        cls.step is optim.Optimizer.step and hasattr(cls.spec, "step_addresses")
 
 
 for _entry in optim.REGISTRY.values():

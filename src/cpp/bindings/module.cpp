@@ -13,6 +13,7 @@ void register_nn(py::module_& m);
 void register_curvature(py::module_& m);
 void register_kfac(py::module_& m);
 void register_shampoo(py::module_& m);
+void register_matrix_optim(py::module_& m);
 
 namespace {
 
@@ -69,4 +70,5 @@ PYBIND11_MODULE(_core, m) {
   register_curvature(m);
   register_kfac(m);
   register_shampoo(m);
+  register_matrix_optim(m);
 }
