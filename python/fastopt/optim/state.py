@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .device import copy_of, full_like
 
 MAX_STEP = 2**63 - 1
