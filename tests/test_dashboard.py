@@ -184,7 +184,8 @@ def test_lr_slider_recomputes_only_its_run(app):
         np.testing.assert_array_equal(before[name][0], after[name][0])
     expected = landscape.trajectory("rosenbrock", "adam", x0=app.landscape.state.start, steps=1000, lr=0.003).path
     np.testing.assert_allclose(np.c_[after["adam"][0], after["adam"][1]], expected)
-    assert "lr=sgd%3A0.003%2Cmomentum%3A0.0003%2Cadam%3A0.003" in app.url.value
+    sgd, momentum = (landscape.default_lr("rosenbrock", n) for n in ("sgd", "momentum"))
+    assert f"lr=sgd%3A{sgd:g}%2Cmomentum%3A{momentum:g}%2Cadam%3A0.003" in app.url.value
 
 
 def test_large_rate_shows_the_divergence_marker(app):
@@ -197,7 +198,8 @@ def test_large_rate_shows_the_divergence_marker(app):
     assert "sgd diverged at step" in app.landscape.status.object
     app.landscape._controls["sgd"].reset()
     assert app.landscape.figures.diverged.data["name"] == []
-    assert app.landscape._controls["sgd"].widgets["lr"].value == pytest.approx(math.log10(0.003))
+    default = landscape.default_lr("rosenbrock", "sgd")
+    assert app.landscape._controls["sgd"].widgets["lr"].value == pytest.approx(math.log10(default))
 
 
 def test_click_sets_the_start_clamped(app):

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
+from fastopt import landscape
+
 pytest.importorskip("panel", reason="the dashboard needs Panel: pip install fastopt[dashboard]")
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright and pytest-playwright")
 
@@ -99,8 +101,9 @@ def test_slider_click_divergence_reload_and_screenshot(page, base_url, tmp_path)
     moved = _paths(page)
     assert not np.allclose(moved["sgd"], first["sgd"])
     np.testing.assert_array_equal(moved["adam"], first["adam"])
+    default = f"sgd:{landscape.default_lr('rosenbrock', 'sgd'):g},"
     page.wait_for_function("() => new URLSearchParams(window.location.search).get('lr') !== null && "
-                           "!new URLSearchParams(window.location.search).get('lr').includes('sgd:0.003,')")
+                           f"!new URLSearchParams(window.location.search).get('lr').includes('{default}')")
 
     # A large rate: the run diverges and its marker appears on the contour, with a note beside it.
     handle.press("End")  # the slider's top: lr 10
