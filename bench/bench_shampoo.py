@@ -30,23 +30,13 @@ from fastopt import _core
 from fastopt.curvature import shampoo as shampoo_module
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_kfac import SIZES, median_time  # noqa: E402
 from bench_mlp import gemm_peak_gflops  # noqa: E402
 
-SIZES = [784, 512, 256, 10]
 # Newton needs epsilon above the statistics' rounding: these are singular (3 batches of 128; the last
 # layer's rows sum to zero under softmax) and float32 SYRK leaves eigenvalues down to -1e-4, where the
 # iteration diverges and the root falls back to eigen. 1e-3 is 1e-7 to 5e-6 of their largest eigenvalues.
 NEWTON_EPSILON = 1e-3
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main(argv=None):
