@@ -83,4 +83,6 @@ def test_muon_converges_on_matrix_least_squares(options):
     for t in range(500):
         opt.param_groups[0]["lr"] = lr * (1 - t / 500)
         opt.step([a.T @ (a @ w - b)])
-    assert 0.5 * np.sum((a @ w - b) ** 2) < 1e-6 * f0
+    # Five decades: without Nesterov the Release build ends at 7e-7 f0 and the Debug build (other rounding: no
+    # FMA contraction) at 1.3e-6 f0, so the bound leaves room for the builds' rounding, not for a wrong step.
+    assert 0.5 * np.sum((a @ w - b) ** 2) < 1e-5 * f0
