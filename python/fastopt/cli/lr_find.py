@@ -15,15 +15,14 @@ from ..runs import load_data
 from .args import (
     DefaultsHelpFormatter,
     add_data_flags,
-    add_hyper_flags,
     add_threads_progress_flags,
     check_figure_path,
     int_list,
-    optimizer_hyper,
     positive_float,
     positive_int,
 )
 from .common import set_threads
+from .optimizer_flags import add_hyper_flags, optimizer_hyper
 
 
 def add_command(subparsers) -> None:

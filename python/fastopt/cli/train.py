@@ -19,15 +19,13 @@ from ..runs import load_data, model_config, train_run
 from .args import (
     DefaultsHelpFormatter,
     add_data_flags,
-    add_hyper_flags,
     add_threads_progress_flags,
-    flag_of,
     int_list,
-    optimizer_hyper,
     percentage,
     positive_int,
 )
 from .common import set_threads
+from .optimizer_flags import add_hyper_flags, flag_of, optimizer_hyper
 from .rates import add_lr_flag, rate_for
 from .training_flags import RECIPE, add_clip_flags, add_schedule_flags, build_early
 
