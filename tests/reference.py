@@ -84,9 +84,12 @@ def _decay(p, g, lr, weight_decay, decoupled, maximize):
 
 
 def _cautious(update, g, cautious):
-    """Liang et al. (2024): zero the update where it disagrees in sign with the gradient (no rescaling: fastopt's
-    documented variant); a multiplication, so a NaN update stays NaN."""
-    return update * (update * g > 0) if cautious else update
+    """Liang et al. (2024), as their code: zero the update where it disagrees in sign with the gradient and rescale
+    the rest by numel / (mask.sum() + 1) per tensor; a multiplication, so a NaN update stays NaN."""
+    if not cautious:
+        return update
+    mask = (update * g > 0).astype(np.float64)
+    return update * (mask * (mask.size / (mask.sum() + 1)))
 
 
 def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, cautious):
@@ -260,6 +263,52 @@ def asgd(p, g, state, t, lr, lambd, alpha, t0, weight_decay, maximize):
     state["eta"], state["mu"] = lr / ((1 + lambd * lr * t) ** alpha), 1 / max(1, t - t0)
 
 
+def _trust_ratio(param, update, coefficient=1.0, eps=0.0):
+    """optax's scale_by_trust_ratio: coefficient * |p| / (|u| + eps), 1 when either norm is zero."""
+    param_norm, update_norm = np.linalg.norm(param), np.linalg.norm(update)
+    if param_norm == 0 or update_norm == 0:
+        return 1.0
+    return coefficient * param_norm / (update_norm + eps)
+
+
+def lamb(p, g, state, t, lr, betas, eps, eps_root, weight_decay, maximize):
+    """optax's lamb: scale_by_adam (bias-corrected, eps_root inside the root), add_decayed_weights, then the trust
+    ratio of the whole tensor."""
+    beta1, beta2 = betas
+    g = -g if maximize else g
+    m, v = _moments(p, g, state, beta1, beta2)
+    u = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t) + eps_root) + eps) + weight_decay * p
+    p -= lr * _trust_ratio(p, u) * u
+
+
+def lars(p, g, state, t, lr, momentum, weight_decay, trust_coefficient, eps, nesterov, trust_ratio, maximize):
+    """optax's lars: add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate, trace (momentum of the
+    scaled updates; optax keeps -lr * r * u in it, this keeps its negative)."""
+    g = -g if maximize else g
+    u = g + weight_decay * p
+    r = _trust_ratio(p, u, trust_coefficient, eps) if trust_ratio else 1.0
+    d = lr * r * u
+    if momentum:
+        trace = d + momentum * state.get("trace", np.zeros_like(p))
+        state["trace"] = trace
+        d = d + momentum * trace if nesterov else trace
+    p -= d
+
+
+def stable_adamw(p, g, state, t, lr, betas, eps, weight_decay, clip_threshold, maximize):
+    """Wortsman et al. (2023), Algorithm 2, as the authors' StableAdamWUnfused: debiased betas, the learning rate
+    divided by max(1, RMS(g^2 / max(v, eps^2)) / d) per tensor, which also scales the decoupled decay."""
+    g = -g if maximize else g
+    beta1, beta2 = (b * (1 - b ** (t - 1)) / (1 - b ** t) for b in betas)
+    m = beta1 * state.get("m", np.zeros_like(p)) + (1 - beta1) * g
+    v = beta2 * state.get("v", np.zeros_like(p)) + (1 - beta2) * g * g
+    state["m"], state["v"] = m, v
+    rms = math.sqrt(np.mean(g * g / np.maximum(v, eps * eps))) if p.size else 0.0
+    eta = lr / max(1.0, rms / clip_threshold)
+    p *= 1 - eta * weight_decay
+    p -= eta * m / (np.sqrt(v) + eps)
+
+
 # name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's
 # constructors must match.
 RULES = {
@@ -296,6 +345,13 @@ RULES = {
                         cautious=False)),
     "Rprop": (rprop, dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False)),
     "ASGD": (asgd, dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)),
+    # optax's defaults; optax has no default rate: LAMB's is Adam's, LARS's 1 (its trust coefficient scales it)
+    "LAMB": (lamb, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, eps_root=0.0, weight_decay=1e-4, maximize=False)),
+    "LARS": (lars, dict(lr=1.0, momentum=0.9, weight_decay=0.0, trust_coefficient=1e-3, eps=0.0, nesterov=False,
+                        trust_ratio=True, maximize=False)),
+    # the paper's betas and clipping threshold, AdamW's rate and decay
+    "StableAdamW": (stable_adamw, dict(lr=1e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=1e-2, clip_threshold=1.0,
+                                       maximize=False)),
 }
 
 
@@ -386,4 +442,8 @@ VARIANTS = {
     "Rprop": (dict(lr=0.01), None, [{}, dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))]),
     "ASGD": (dict(lr=0.05), 0.1, [{}, dict(t0=10, lambd=0.01, alpha=0.5)]),
     "Ranger": (dict(lr=0.01), 0.1, [{}, dict(k=4, alpha=0.3)]),
+    "LAMB": (dict(lr=0.01), 0.1, [{}, dict(betas=(0.8, 0.99), eps=1e-3, eps_root=1e-4)]),
+    "LARS": (dict(lr=5.0), 0.1, [{}, dict(momentum=0.0), dict(nesterov=True), dict(trust_ratio=False, lr=0.05),
+                                 dict(trust_coefficient=0.01, eps=0.5)]),
+    "StableAdamW": (dict(lr=0.01), 0.1, [{}, dict(clip_threshold=0.5), dict(betas=(0.8, 0.9), eps=1e-3)]),
 }

@@ -14,19 +14,24 @@
 #include "optim/ademamix.hpp"
 #include "optim/adopt.hpp"
 #include "optim/asgd.hpp"
+#include "optim/lamb.hpp"
+#include "optim/lars.hpp"
 #include "optim/lion.hpp"
 #include "optim/lookahead.hpp"
 #include "optim/nadam.hpp"
 #include "optim/radam.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/rprop.hpp"
+#include "optim/schedule_free.hpp"
 #include "optim/sgd.hpp"
+#include "optim/stable_adamw.hpp"
 #include "optim/yogi.hpp"
 
 namespace fastopt {
 
 using AllOptimizers = std::tuple<Sgd, Adagrad, Rmsprop, Adadelta, Adam, Adamax, Nadam, Radam, Lion, Yogi, AdaBelief,
-                                 Adopt, Ademamix, Adan, Rprop, Asgd, Lookahead>;
+                                 Adopt, Ademamix, Adan, Rprop, Asgd, Lamb, Lars, StableAdamw,
+                                 ScheduleFreeSgd, ScheduleFreeAdamw, Lookahead>;
 
 template <class T>
 using StepFn = void (*)(const std::vector<TensorPtrs<T>>&, const Hyper&, int64_t);
