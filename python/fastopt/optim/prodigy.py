@@ -79,4 +79,8 @@ class Prodigy(Optimizer):
         check_hyper(g["growth_rate"] >= 1, "growth_rate", g["growth_rate"], "must be >= 1")
 
 
-register("prodigy", Prodigy, mnist_lr=1.0, color="#7b4173")
+register("prodigy", Prodigy, mnist_lr=1.0, color="#7b4173",
+         landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.01, "rastrigin": 0.01,
+                       "ackley": 0.01, "booth": 0.01, "goldstein_price": 0.01, "six_hump_camel": 0.1,
+                       "styblinski_tang": 0.3, "saddle": 0.003, "monkey_saddle": 0.003, "quadratic": 0.01,
+                       "bowl": 0.01, "extended_rosenbrock": 0.03})

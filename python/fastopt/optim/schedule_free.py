@@ -171,5 +171,13 @@ class ScheduleFreeAdamW(_ScheduleFree):
         check_hyper(g["betas"][0] > 0, "beta parameter at index 0", g["betas"][0], "must be > 0 (eval divides by it)")
 
 
-register("schedulefree_sgd", ScheduleFreeSGD, mnist_lr=0.3, color="#e7969c")
-register("schedulefree_adamw", ScheduleFreeAdamW, mnist_lr=2.5e-3, color="#d6616b")
+register("schedulefree_sgd", ScheduleFreeSGD, mnist_lr=0.3, color="#e7969c",
+         landscape_lr={"rosenbrock": 0.003, "beale": 0.001, "himmelblau": 0.0003, "rastrigin": 1e-05,
+                       "ackley": 1, "booth": 0.0003, "goldstein_price": 1e-07, "six_hump_camel": 0.03,
+                       "styblinski_tang": 0.0003, "saddle": 0.003, "monkey_saddle": 0.001, "quadratic": 0.003,
+                       "bowl": 0.003, "extended_rosenbrock": 0.003})
+register("schedulefree_adamw", ScheduleFreeAdamW, mnist_lr=2.5e-3, color="#d6616b",
+         landscape_lr={"rosenbrock": 0.03, "beale": 0.03, "himmelblau": 0.01, "rastrigin": 1, "ackley": 3,
+                       "booth": 0.03, "goldstein_price": 0.03, "six_hump_camel": 1, "styblinski_tang": 0.01,
+                       "saddle": 0.003, "monkey_saddle": 0.003, "quadratic": 0.01, "bowl": 0.01,
+                       "extended_rosenbrock": 0.03})

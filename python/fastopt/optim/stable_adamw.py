@@ -54,4 +54,8 @@ class StableAdamW(Optimizer):
         check_hyper(g["clip_threshold"] > 0, "clip_threshold", g["clip_threshold"], "must be > 0")
 
 
-register("stable_adamw", StableAdamW, mnist_lr=1e-3, color="#bd9e39")
+register("stable_adamw", StableAdamW, mnist_lr=1e-3, color="#bd9e39",
+         landscape_lr={"rosenbrock": 0.01, "beale": 0.003, "himmelblau": 0.01, "rastrigin": 1, "ackley": 1,
+                       "booth": 0.01, "goldstein_price": 0.003, "six_hump_camel": 0.1,
+                       "styblinski_tang": 0.003, "saddle": 0.003, "monkey_saddle": 0.003, "quadratic": 0.003,
+                       "bowl": 0.003, "extended_rosenbrock": 0.01})

@@ -106,5 +106,14 @@ class LARS(Optimizer):
         check_hyper(g["trust_coefficient"] > 0, "trust_coefficient", g["trust_coefficient"], "must be > 0")
 
 
-register("lamb", LAMB, mnist_lr=1e-3, color="#637939")
-register("lars", LARS, mnist_lr=1.0, color="#8ca252")
+# Landscape rates: tools/search_default_lr.py.  MNIST rates: the defaults (docs/sections/newopt2.md).
+register("lamb", LAMB, mnist_lr=1e-3, color="#637939",
+         landscape_lr={"rosenbrock": 0.03, "beale": 0.003, "himmelblau": 0.01, "rastrigin": 1, "ackley": 0.1,
+                       "booth": 0.01, "goldstein_price": 0.001, "six_hump_camel": 0.03,
+                       "styblinski_tang": 0.001, "saddle": 0.001, "monkey_saddle": 0.001, "quadratic": 0.003,
+                       "bowl": 0.003, "extended_rosenbrock": 0.03})
+register("lars", LARS, mnist_lr=1.0, color="#8ca252",
+         landscape_lr={"rosenbrock": 3, "beale": 0.3, "himmelblau": 0.01, "rastrigin": 0.01, "ackley": 0.01,
+                       "booth": 1, "goldstein_price": 0.1, "six_hump_camel": 0.1, "styblinski_tang": 0.1,
+                       "saddle": 0.3, "monkey_saddle": 0.1, "quadratic": 0.3, "bowl": 0.3,
+                       "extended_rosenbrock": 3})
