@@ -6,9 +6,8 @@ Slow (3 epochs: 2-5 minutes on the shared 2-core machine, over the suite's budge
 FASTOPT_SLOW_TESTS=1 (and the real MNIST)."""
 import os
 
-import pytest
-
 import fastopt
+import pytest
 from fastopt.train import History
 from mnist_data import MNIST_DIR, needs_mnist
 

@@ -5,7 +5,7 @@ from .base import Optimizer, native
 from .registry import register
 from .validation import check_hyper
 
-__all__ = ["ScheduleFreeSGD", "ScheduleFreeAdamW"]
+__all__ = ["ScheduleFreeAdamW", "ScheduleFreeSGD"]
 
 _EQUATIONS = r"""
     Three sequences: :math:`z` (the base method's iterates), :math:`x` (their weighted average: the
@@ -72,7 +72,7 @@ class _ScheduleFree(Optimizer):
         in the mode the state_dict was taken in)."""
         training = state_dict.get("training", True)
         if not isinstance(training, bool):
-            raise ValueError(f"state_dict: 'training' must be a bool, got {training!r}")
+            raise TypeError(f"state_dict: 'training' must be a bool, got {training!r}")
         super().load_state_dict({k: v for k, v in state_dict.items() if k != "training"})
         self.training = training
 
