@@ -31,6 +31,7 @@ class Prodigy(Optimizer):
     While :math:`\lVert s\rVert_1 = 0` (all gradients zero so far) the params do not move and :math:`d` keeps
     its value, as prodigyopt returns early.  ``beta1=0`` steps by :math:`\eta d\, g` and keeps no :math:`m`.
     The carried values ``d``, ``d_max``, ``d_numerator`` and ``k`` are in ``opt.state[i].carry``.
+    A step where some grads are None steps the other params as one batch, whose estimate sums over them only.
 
     Parameters
     ----------
@@ -79,7 +80,7 @@ class Prodigy(Optimizer):
         check_hyper(g["growth_rate"] >= 1, "growth_rate", g["growth_rate"], "must be >= 1")
 
 
-register("prodigy", Prodigy, mnist_lr=1.0, color="#7b4173",
+register("prodigy", Prodigy, mnist_lr=1.0, color="#a55194",
          landscape_lr={"rosenbrock": 0.03, "beale": 0.01, "himmelblau": 0.01, "rastrigin": 0.01,
                        "ackley": 0.01, "booth": 0.01, "goldstein_price": 0.01, "six_hump_camel": 0.1,
                        "styblinski_tang": 0.3, "saddle": 0.003, "monkey_saddle": 0.003, "quadratic": 0.01,

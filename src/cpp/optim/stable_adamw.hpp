@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "common/hyper.hpp"
+#include "common/ieee_math.hpp"
 #include "common/multi_tensor.hpp"
 #include "common/spec.hpp"
 #include "common/tensor_sums.hpp"
@@ -35,7 +36,7 @@ struct StableAdamwRule {
     const T v = b2 * s[1][i] + one_minus_b2 * grad * grad;
     s[0][i] = m;
     s[1][i] = v;
-    sums[0] += static_cast<double>(grad * grad) / static_cast<double>(v > eps_sq ? v : eps_sq);
+    sums[0] += static_cast<double>(grad * grad) / static_cast<double>(nan_max(v, eps_sq));  // torch.maximum keeps a NaN v
   }
   // The update pass, with this tensor's clipped rate.
   StableAdamwRule with(double clipped_lr) const {
