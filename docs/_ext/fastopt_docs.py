@@ -13,7 +13,6 @@ a warning (an error under ``-W``) for every documented fastopt object without a 
   a parameter's type line, ``*`` (emphasis) are escaped so they print as written.  Data objects (dicts,
   lists) show their own ``#:`` comment, never the docstring of their type.
 """
-import importlib
 import inspect
 import re
 
@@ -23,48 +22,9 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
+from docstring_math import MATH_DIRECTIVE, first_math_block, resolve
+
 logger = logging.getLogger(__name__)
-
-MATH_DIRECTIVE = re.compile(r"^(\s*)\.\. math::[ \t]*(.*)$")
-
-
-def resolve(dotted: str):
-    """The object named by a dotted path (``fastopt.Adam``, ``fastopt.optim.schedules.OneCycleLR``)."""
-    parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for attribute in parts[split:]:
-            obj = getattr(obj, attribute)  # AttributeError names the missing part
-        return obj
-    raise ImportError(f"no module in {dotted!r} can be imported")
-
-
-def first_math_block(docstring: str) -> str:
-    """The LaTeX of the first ``.. math::`` block of a docstring (its argument line and indented body).
-
-    Raises ValueError when the docstring has none."""
-    lines = inspect.cleandoc(docstring).splitlines()
-    for index, line in enumerate(lines):
-        match = MATH_DIRECTIVE.match(line)
-        if not match:
-            continue
-        indent = len(match.group(1))
-        body = [match.group(2)] if match.group(2).strip() else []
-        for following in lines[index + 1:]:
-            stripped = following.strip()
-            if stripped and len(following) - len(following.lstrip()) <= indent:
-                break  # dedented: the block has ended
-            if stripped.startswith(":") and not body:
-                continue  # a directive option such as :label: or :nowrap:
-            body.append(following)
-        latex = inspect.cleandoc("\n".join(body))
-        if latex:
-            return latex
-    raise ValueError("has no '.. math::' block")
-
 
 class UpdateRule(SphinxDirective):
     """``update-rule`` NAME: the first ``.. math::`` block of NAME's docstring, with a link to NAME."""
