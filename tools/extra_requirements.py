@@ -3,8 +3,9 @@
 without rebuilding the already installed package (CI's docs stage)."""
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 
 def requirements(extra: str, extras: dict, seen=None) -> list:
