@@ -35,9 +35,8 @@ def parse(path: Path) -> PageLinks:
     return parser
 
 
-def broken_links(root: Path) -> list:
-    """'page: link (why)' for every internal link that does not resolve."""
-    pages = {path.resolve(): parse(path) for path in root.rglob("*.html")}
+def broken_links(root: Path, pages: dict) -> list:
+    """'page: link (why)' for every internal link of ``pages`` (path -> PageLinks) that does not resolve."""
     problems = []
     for page, parsed in sorted(pages.items()):
         for tag, link in parsed.links:
@@ -61,11 +60,11 @@ def main(argv=None) -> int:
     if not (root / "index.html").exists():
         print(f"{root}: no index.html (build the site first)", file=sys.stderr)
         return 2
-    problems = broken_links(root)
+    pages = {path.resolve(): parse(path) for path in root.rglob("*.html")}
+    problems = broken_links(root, pages)
     for problem in problems:
         print(problem)
-    count = sum(len(parse(p).links) for p in root.rglob("*.html"))
-    print(f"{len(list(root.rglob('*.html')))} pages, {count} links, {len(problems)} broken")
+    print(f"{len(pages)} pages, {sum(len(p.links) for p in pages.values())} links, {len(problems)} broken")
     return 1 if problems else 0
 
 
