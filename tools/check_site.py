@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 TIMEOUT_MS = 60000
+MATHJAX_WAIT_MS = 20000
 RAW_TEX = ("$$", "\\frac", "\\begin{", "\\(", "\\[", "\\theta", "\\nabla")
 
 # What the page shows, outside code: text nodes not inside pre/code/script/style or MathJax's own output.
@@ -66,17 +67,22 @@ def serve(root: Path):
 
 def check_page(browser, url: str, name: str, out: Path) -> list:
     """Problems seen on one page (empty: fine); saves its screenshots."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(TIMEOUT_MS)
     failed = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     page.goto(url, wait_until="load")
-    page.wait_for_function("() => !document.querySelector('div.math, span.math') || "
-                           "(window.MathJax && MathJax.startup && MathJax.startup.promise)")
-    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    problems = []
+    try:  # MathJax typesets after the load event: wait for its promise where the page has math
+        page.wait_for_function("() => !document.querySelector('div.math, span.math') || "
+                               "(window.MathJax && MathJax.startup && MathJax.startup.promise)", timeout=MATHJAX_WAIT_MS)
+        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    except PlaywrightTimeout:
+        problems.append(f"{name}: MathJax did not start within {MATHJAX_WAIT_MS / 1000:.0f} s")
     facts = page.evaluate(PAGE_FACTS)
     text = page.evaluate(VISIBLE_TEXT)
-    problems = [f"{name}: request failed: {u}" for u in failed]
+    problems += [f"{name}: request failed: {u}" for u in failed]
     if facts["math"] and facts["rendered"] < facts["math"]:
         problems.append(f"{name}: {facts['rendered']} of {facts['math']} equations rendered by MathJax")
     if facts["mathjaxErrors"]:
@@ -130,6 +136,7 @@ def main(argv=None) -> int:
             browser.close()
     finally:
         server.shutdown()
+        server.server_close()
     for problem in problems:
         print(problem)
     print(f"check_site: {len(pages)} pages, {len(problems)} problems; screenshots in {args.out}")
