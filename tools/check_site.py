@@ -76,7 +76,8 @@ def check_page(browser, url: str, name: str, out: Path) -> list:
     problems = []
     try:  # MathJax typesets after the load event: wait for its promise where the page has math
         page.wait_for_function("() => !document.querySelector('div.math, span.math') || "
-                               "(window.MathJax && MathJax.startup && MathJax.startup.promise)", timeout=MATHJAX_WAIT_MS)
+                               "(window.MathJax && MathJax.startup && MathJax.startup.promise)",
+                               timeout=MATHJAX_WAIT_MS)
         page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
     except PlaywrightTimeout:
         problems.append(f"{name}: MathJax did not start within {MATHJAX_WAIT_MS / 1000:.0f} s")
