@@ -44,6 +44,8 @@ def test_check_links_refuses_a_folder_without_a_site(tmp_path):
 
 def test_check_site_reports_unrendered_math_and_missing_images(tmp_path, capsys):
     pytest.importorskip("playwright.sync_api", reason="the browser check needs playwright")
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("Chromium would inherit the AddressSanitizer preload (CI's ASan stage)")
     if not (os.environ.get("FASTOPT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")):
         pytest.skip("the browser check needs Debian's chromium (apt-get install -y chromium)")
     raw = r'<article><div class="math">$$\frac{a}{b}$$</div><img src="nowhere.png"><pre>\frac in code</pre></article>'
