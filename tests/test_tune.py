@@ -198,7 +198,10 @@ def wait_for_finished_trials(process, out, count):
     deadline, study = time.monotonic() + 120, None
     while time.monotonic() < deadline and process.poll() is None:
         if study is None and (out / "study.journal").is_file():
-            study = stored(out)  # one storage, re-read incrementally: a poll costs little beside the trials
+            try:
+                study = stored(out)  # one storage, re-read incrementally: a poll costs little beside the trials
+            except KeyError:  # the journal exists but the study is not written to it yet
+                study = None
         if study is not None and len(finished(study)) >= count:
             return
         time.sleep(0.02)
