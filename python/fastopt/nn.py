@@ -26,7 +26,7 @@ _FORMAT = 1  # version of the save() file layout
 
 
 class MLP:
-    """Fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` with softmax cross-entropy.
+    """Fully connected network with softmax cross-entropy.  Widths ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
     Every hidden layer computes ``a = dropout(f(x W^T + b))``; the output layer gives logits. The
     loss is the batch mean of ``-sum_k q_k log softmax(z)_k`` with ``q = (1 - eps) onehot(y) + eps / K``

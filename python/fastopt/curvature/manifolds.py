@@ -30,6 +30,8 @@ import numpy as np
 
 
 def positive_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int, checked to be an integer (not a bool) of at least ``minimum``; ``name`` is the
+    argument's name in the TypeError or ValueError raised otherwise."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
     if value < minimum:

@@ -131,4 +131,5 @@ class KernelCall:
     every: int = 1
 
     def as_tuple(self) -> tuple:
+        """``(spec, group, carry, every)``: the call as the native trajectory loop takes it."""
         return self.spec, self.group, self.carry, self.every

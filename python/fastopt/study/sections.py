@@ -79,9 +79,11 @@ class Settings:
         return "-".join(map(str, sizes))
 
     def figure(self, key: str, name: str) -> Path:
+        """Where section ``key`` writes its figure ``name``: ``out/key/name``."""
         return self.out / key / name
 
     def relative(self, path: Path) -> str:
+        """``path`` relative to the report's folder, as the page links it."""
         return str(Path(path).relative_to(self.out))
 
 

@@ -15,27 +15,27 @@ Scheduler objects, as ``torch.optim.lr_scheduler`` has them (same names, argumen
 
 ``t`` counts epochs or steps: call per batch for a per-step schedule (one-cycle, cyclic), per epoch otherwise.
 
-=============================  ===================================  ================================
-PyTorch scheduler              fastopt scheduler object             pure function (closed form)
-=============================  ===================================  ================================
-StepLR                         :class:`StepLR`                      :class:`StepDecay`
-MultiStepLR                    :class:`MultiStepLR`                 :class:`MultiStepDecay`
-ConstantLR                     :class:`ConstantLR`                  :class:`ConstantFactor`
-LinearLR                       :class:`LinearLR`                    :class:`LinearFactor`
-ExponentialLR                  :class:`ExponentialLR`               :class:`ExponentialDecay`
-PolynomialLR                   :class:`PolynomialLR`                :class:`PolynomialDecay`
-CosineAnnealingLR              :class:`CosineAnnealingLR`           :class:`CosineDecay`
-CosineAnnealingWarmRestarts    :class:`CosineAnnealingWarmRestarts` :class:`CosineRestarts`
-CyclicLR                       :class:`CyclicLR`                    :class:`Cyclic`
-OneCycleLR                     :class:`OneCycleLR`                  :class:`OneCycle`
-LambdaLR                       :class:`LambdaLR`                    any callable
-MultiplicativeLR               :class:`MultiplicativeLR`            :class:`Multiplicative`
-SequentialLR                   :class:`SequentialLR`                :class:`Sequential`
-ChainedScheduler               :class:`ChainedScheduler`            :class:`Product`
-ReduceLROnPlateau              :class:`ReduceLROnPlateau`           (stateful: none)
-(warm-up)                      ``LambdaLR(opt, Warmup(...))``       :class:`Warmup` (linear, cosine)
-(warmup-stable-decay)          ``LambdaLR(opt, WarmupStableDecay)`` :class:`WarmupStableDecay`
-=============================  ===================================  ================================
+=============================  ====================================  ================================
+PyTorch scheduler              fastopt scheduler object              pure function (closed form)
+=============================  ====================================  ================================
+StepLR                         :class:`StepLR`                       :class:`StepDecay`
+MultiStepLR                    :class:`MultiStepLR`                  :class:`MultiStepDecay`
+ConstantLR                     :class:`ConstantLR`                   :class:`ConstantFactor`
+LinearLR                       :class:`LinearLR`                     :class:`LinearFactor`
+ExponentialLR                  :class:`ExponentialLR`                :class:`ExponentialDecay`
+PolynomialLR                   :class:`PolynomialLR`                 :class:`PolynomialDecay`
+CosineAnnealingLR              :class:`CosineAnnealingLR`            :class:`CosineDecay`
+CosineAnnealingWarmRestarts    :class:`CosineAnnealingWarmRestarts`  :class:`CosineRestarts`
+CyclicLR                       :class:`CyclicLR`                     :class:`Cyclic`
+OneCycleLR                     :class:`OneCycleLR`                   :class:`OneCycle`
+LambdaLR                       :class:`LambdaLR`                     any callable
+MultiplicativeLR               :class:`MultiplicativeLR`             :class:`Multiplicative`
+SequentialLR                   :class:`SequentialLR`                 :class:`Sequential`
+ChainedScheduler               :class:`ChainedScheduler`             :class:`Product`
+ReduceLROnPlateau              :class:`ReduceLROnPlateau`            (stateful: none)
+(warm-up)                      ``LambdaLR(opt, Warmup(...))``        :class:`Warmup` (linear, cosine)
+(warmup-stable-decay)          ``LambdaLR(opt, WarmupStableDecay)``  :class:`WarmupStableDecay`
+=============================  ====================================  ================================
 """
 from .compose import (
                     LinearWarmup,
