@@ -15,7 +15,8 @@ import fastopt
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
-from docstring_math import first_math_block, resolve  # noqa: E402  (docs/_ext, on the path above)
+docstring_math = importlib.import_module("docstring_math")  # docs/_ext, on the path above (no Sphinx needed)
+first_math_block, resolve = docstring_math.first_math_block, docstring_math.resolve
 
 DIRECTIVE = re.compile(r"^\.\. (currentmodule|automodule|autosummary|autodata|autoclass|autofunction)::\s*(\S*)")
 
@@ -147,7 +148,7 @@ def update_rule_uses() -> list:
         if "_build" in page.parts or "sections" in page.parts:
             continue
         uses += [(page.relative_to(DOCS), name) for name in
-                 re.findall(r"^\s*```\{update-rule\}\s+(\S+)", page.read_text(), flags=re.M)]
+                 re.findall(r"^\s*```\{update-rule\}\s+(\S+)", page.read_text(), flags=re.MULTILINE)]
     return uses
 
 

@@ -104,7 +104,7 @@ def section(module_name, names, heading) -> list:
         names = [n for n in names if n not in chosen]
         if not chosen:
             continue
-        lines += [f".. rubric:: {kind}" if heading else f".. rubric:: {kind}", ""]
+        lines += [f".. rubric:: {kind}", ""]
         if kind == "Modules":
             lines += [f"- :mod:`{getattr(module, n).__name__}`" for n in chosen] + [""]
         elif kind == "Constants":

@@ -16,15 +16,15 @@ a warning (an error under ``-W``) for every documented fastopt object without a 
 import inspect
 import re
 
+from docstring_math import MATH_DIRECTIVE, first_math_block, resolve
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
-from docstring_math import MATH_DIRECTIVE, first_math_block, resolve
-
 logger = logging.getLogger(__name__)
+
 
 class UpdateRule(SphinxDirective):
     """``update-rule`` NAME: the first ``.. math::`` block of NAME's docstring, with a link to NAME."""
@@ -55,6 +55,14 @@ class UpdateRule(SphinxDirective):
         return [block, caption]
 
 
+def _resolve_or_none(dotted: str):
+    """The object, or None where the name does not resolve (then it is simply not a candidate)."""
+    try:
+        return resolve(dotted)
+    except Exception:  # noqa: BLE001  any import-time error means "not this name"
+        return None
+
+
 def _documented_by_identity(app, env) -> dict:
     """id(object) -> (fullname, entry) of every Python object documented on the site, built once per build."""
     cache = getattr(app, "_fastopt_documented", None)
@@ -63,10 +71,9 @@ def _documented_by_identity(app, env) -> dict:
         for fullname, entry in env.domains["py"].objects.items():
             if entry.aliased or not fullname.startswith("fastopt"):
                 continue
-            try:
-                cache.setdefault(id(resolve(fullname)), (fullname, entry))
-            except Exception:  # noqa: BLE001  an entry that does not import is simply not an alias target
-                continue
+            obj = _resolve_or_none(fullname)
+            if obj is not None:
+                cache.setdefault(id(obj), (fullname, entry))
         app._fastopt_documented = cache  # on app, not env: ids are not for pickling
     return cache
 
@@ -82,11 +89,8 @@ def resolve_alias(app, env, node, contnode):
         candidates.append(f"{module}.{target}")
         module = module.rpartition(".")[0]
     for candidate in candidates:
-        if not candidate.startswith("fastopt"):
-            continue
-        try:
-            obj = resolve(candidate)
-        except Exception:  # noqa: BLE001  not this candidate
+        obj = _resolve_or_none(candidate) if candidate.startswith("fastopt") else None
+        if obj is None:
             continue
         found = _documented_by_identity(app, env).get(id(obj))
         if found:
