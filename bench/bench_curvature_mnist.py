@@ -6,11 +6,11 @@
 
 The default MNIST MLP (784-512-256-10, ReLU, He initialisation, float32), batches of 128, a constant
 learning rate (each method's ``mnist_lr`` from the registry unless ``--lr`` sets it; ``--set`` gives
-other hyperparameters, ``METHOD:batch_size=N`` a method its own batch size), one run per seed
+other hyperparameters, ``METHOD:batch_size=N`` a method its own batch size, ``METHOD:cosine_epochs=N`` a
+cosine decay of its rate to 0 over N epochs instead of the constant rate), one run per seed
 (the seed sets the initialisation and the batch order) until the test accuracy reaches ``--target`` or
 ``--epochs`` passes are done. Seconds are the history's summed ``train_time`` (the training passes;
-the evaluations after each epoch excluded). Names not in the registry (Shampoo and SOAP live on another
-branch until merged) are skipped with a note.
+the evaluations after each epoch excluded). Names not in the registry are skipped with a note.
 
 Writes ``curvature_optimizers_mnist.json`` (every history and the settings) and
 ``curvature_optimizers_mnist.png`` (test accuracy against epochs and against seconds; each seed a faint
@@ -32,6 +32,7 @@ import numpy as np
 import fastopt
 from fastopt.datasets import load_mnist
 from fastopt.optim import REGISTRY, create
+from fastopt.optim.schedules import CosineDecay
 from fastopt.train import fit
 
 SIZES = [784, 512, 256, 10]
@@ -67,10 +68,17 @@ def make_optimizer(name, model, lr, extra, seed):
 def run_one(name, lr, extra, seed, data, args):
     extra = dict(extra)
     batch_size = int(extra.pop("batch_size", args.batch_size))  # --set kfac:batch_size=512: fit's, not the optimizer's
+    # --set kfac:cosine_epochs=2: the rate decays to 0 over that many epochs (a run that has not reached the
+    # target by then will not), instead of the constant rate every method gets by default
+    cosine_epochs = extra.pop("cosine_epochs", None)
+    schedule = None if cosine_epochs is None else CosineDecay(int(cosine_epochs))
     model = fastopt.nn.MLP(SIZES, seed=seed)
     optimizer = make_optimizer(name, model, lr, extra, seed)
     history = fit(model, optimizer, data.train, data.test, epochs=args.epochs, batch_size=batch_size,
-                  seed=seed, target_accuracy=None if args.full else args.target, progress=args.progress)
+                  seed=seed, schedule=schedule, target_accuracy=None if args.full else args.target,
+                  progress=args.progress)
+    if cosine_epochs is not None:
+        extra["cosine_epochs"] = cosine_epochs  # shown with the configuration
     records = [dict(r) for r in history]
     reached = next((r["epoch"] for r in records if r["test_accuracy"] >= args.target), None)
     seconds = None if reached is None else sum(r["train_time"] for r in records[:reached])

@@ -37,10 +37,10 @@ class Muon(Optimizer):
         M_t &= \mathrm{lerp}(M_{t-1}, g_t, 1-\mu) = \mu M_{t-1} + (1-\mu) g_t, \qquad
         U_t = \begin{cases}\mathrm{lerp}(g_t, M_t, \mu) & \text{nesterov} \\ M_t & \text{else}\end{cases} \\
         X_0 &= U_t / \max(\lVert U_t\rVert_F, \epsilon), \qquad
-        X_{k+1} = a X_k + (b\,X_k X_k^\top + c\,(X_k X_k^\top)^2) X_k \quad (k < \text{ns\_steps}) \\
-        \theta_t &= \theta_{t-1}(1 - \gamma\lambda) - \gamma' X_{\text{ns\_steps}}, \qquad
+        X_{k+1} = a X_k + (b\,X_k X_k^\top + c\,(X_k X_k^\top)^2) X_k \quad (k < \text{ns_steps}) \\
+        \theta_t &= \theta_{t-1}(1 - \gamma\lambda) - \gamma' X_{\text{ns_steps}}, \qquad
         \gamma' = \gamma\sqrt{\max(1, A/B)} \ (\text{"original"}) \text{ or } 0.2\,\gamma\sqrt{\max(A, B)}
-        \ (\text{"match\_rms\_adamw"})
+        \ (\text{"match_rms_adamw"})
 
     The iteration (on :math:`X^\top` for a tall matrix) takes the singular values of :math:`U_t` towards 1: an
     approximate polar factor :math:`U V^\top` of :math:`U_t = U S V^\top`.  It runs natively in the param's

@@ -17,9 +17,9 @@ class Prodigy(Optimizer):
 
     .. math::
         g &= \pm\nabla f(\theta) (+\lambda\theta \text{ unless decouple}), \qquad
-        \eta = d\,\gamma\,\big(\sqrt{1-\beta_2^{k+1}} / (1-\beta_1^{k+1}) \text{ if use\_bias\_correction}\big) \\
+        \eta = d\,\gamma\,\big(\sqrt{1-\beta_2^{k+1}} / (1-\beta_1^{k+1}) \text{ if use_bias_correction}\big) \\
         m &\leftarrow \beta_1 m + d(1-\beta_1) g, \qquad v \leftarrow \beta_2 v + d^2(1-\beta_2) g^2, \qquad
-        s \leftarrow \beta_3 s + \tfrac{d}{d_0}\,(d \text{ if safeguard\_warmup else } \eta)\, g \\
+        s \leftarrow \beta_3 s + \tfrac{d}{d_0}\,(d \text{ if safeguard_warmup else } \eta)\, g \\
         r &\leftarrow \beta_3 r + \tfrac{d}{d_0}\,\eta\,\langle g, \theta_0 - \theta\rangle, \qquad
         \hat d = c\, r / \lVert s\rVert_1, \qquad
         d \leftarrow \min\big(d_{max}, \rho\, d\big), \quad d_{max} \leftarrow \max(d_{max}, \hat d) \\

@@ -14,7 +14,7 @@ _EQUATIONS = r"""
     With :math:`k` the step (from 0):
 
     .. math::
-        \gamma_k &= \gamma \min(1, (k+1)/\text{warmup\_steps}), \qquad
+        \gamma_k &= \gamma \min(1, (k+1)/\text{warmup_steps}), \qquad
         \gamma_{max} = \max_{j \le k} \gamma_j, \qquad
         w_k = (k+1)^r \gamma_{max}^{p}, \qquad c_k = w_k / \textstyle\sum_{j\le k} w_j \\
         y &\leftarrow (1-c_k)\, y + c_k z + \gamma_k (\beta(1-c_k) - 1)\, d_k, \qquad
