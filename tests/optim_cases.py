@@ -55,6 +55,11 @@ class Case:
         wrap = "" if self.lookahead is None else f"Lookahead({','.join(f'{k}={v}' for k, v in self.lookahead.items())})-"
         return f"{wrap}{self.name}({args})"
 
+    @property
+    def spans_group(self) -> bool:
+        """Whether the step reduces over the whole param group (Prodigy's estimate), not tensor by tensor."""
+        return getattr(reference.RULES.get(self.name, (None,))[0], "whole_group", False)
+
     def make(self, params):
         opt = getattr(fastopt, self.name)(params, **self.kwargs)
         return opt if self.lookahead is None else fastopt.Lookahead(opt, **self.lookahead)

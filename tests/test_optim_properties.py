@@ -40,9 +40,11 @@ def test_any_shapes_and_dtypes_match_the_reference(case, layout, seed):
 
 
 @FAST
-@given(st.sampled_from(CASES), st.lists(st.integers(0, 40), min_size=1, max_size=30), st.integers(0, 2**32 - 1))
+@given(st.sampled_from([c for c in CASES if not c.spans_group]), st.lists(st.integers(0, 40), min_size=1, max_size=30),
+       st.integers(0, 2**32 - 1))
 def test_one_group_equals_each_tensor_alone(case, sizes, seed):
-    """The multi-tensor driver never mixes tensors: a fused group step is bitwise the per-tensor step."""
+    """The multi-tensor driver never mixes tensors: a fused group step is bitwise the per-tensor step (but for an
+    optimizer whose step reduces over the whole group, Prodigy)."""
     params0 = arrays_for([(n,) for n in sizes], [np.float32] * len(sizes), seed)
     grads = [arrays_for([(n,) for n in sizes], [np.float32] * len(sizes), seed + 1 + t) for t in range(4)]
     fused = [p.copy() for p in params0]

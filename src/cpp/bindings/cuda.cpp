@@ -121,11 +121,18 @@ struct Optimizer {
   Carry (*carry)(const Hyper&, int64_t);
 };
 
+// Opt's Spec and carry, or a clear error for an optimizer with a host step only (a reduction pass).
+template <class Opt>
+Optimizer device_optimizer() {
+  if constexpr (cuda::RunsOnDevice<Opt, float>::value) return Optimizer{&Opt::spec(), &Opt::carry};
+  else throw py::value_error(std::string("the optimizer '") + Opt::name +
+                             "' has no CUDA kernel (it reduces over each tensor or the group before updating; CPU only)");
+}
+
 // The optimizer called `name`, by walking the type list (no CPU kernel is instantiated here).
 Optimizer find_optimizer(const std::string& name) {
   std::optional<Optimizer> out;
-  std::apply([&](auto... opt) { ((name == decltype(opt)::name ? (void)(out = Optimizer{&decltype(opt)::spec(),
-                                                                                     &decltype(opt)::carry}) : void()), ...); },
+  std::apply([&](auto... opt) { ((name == decltype(opt)::name ? (void)(out = device_optimizer<decltype(opt)>()) : void()), ...); },
              AllOptimizers{});
   if (!out) throw py::value_error("unknown optimizer kernel '" + name + "'");
   return *out;
