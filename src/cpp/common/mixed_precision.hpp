@@ -125,6 +125,7 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
   const int threads = threads_for(total, kSerialBelow);
   const GradTransform transform = current_grad_transform();  // read here: OpenMP's threads have their own
   const float scale = static_cast<float>(transform.scale), limit = static_cast<float>(transform.limit);
+  dynamic_map(true), dynamic_map(false);  // built here, on first use: never inside the parallel region
   constexpr int64_t kBuffers = 2 + kMaxStates;  // param, grad, states
   // Allocated before the region: an allocation failure must not throw inside it.
   std::vector<float> buffers(static_cast<size_t>(threads) * kBuffers * mixed::kTile);
