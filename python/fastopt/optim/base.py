@@ -178,7 +178,7 @@ class Optimizer:
         misspelling; other keys (a group's label, a schedule's ``initial_lr``) are kept and ignored, as torch does."""
         unknown = set(group) - set(self.defaults) - GROUP_KEYS
         misspelt = [f"{k!r} (did you mean {close[0]!r}?)" for k in sorted(unknown)
-                    if (close := difflib.get_close_matches(k, self.defaults, n=1, cutoff=0.75))]
+                    if (close := difflib.get_close_matches(k, [*self.defaults, *precision.KEYS], n=1, cutoff=0.75))]
         if misspelt:
             raise ValueError(f"param group has unknown hyperparameters {', '.join(misspelt)}; "
                              f"{type(self).__name__} takes {sorted(self.defaults)}")

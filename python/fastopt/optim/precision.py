@@ -42,6 +42,8 @@ BLOCK_SIZE = _core.precision.block_size
 # State that is never negative (second moments, accumulated squares, step sizes): the unsigned 8-bit map.
 UNSIGNED_SLOTS = frozenset({"exp_avg_sq", "max_exp_avg_sq", "exp_inf", "exp_avg_var", "square_avg", "acc_delta", "sum",
                             "step_size"})
+# State that is an average of params (ASGD's ax): 8 bits would lose the params' own precision.
+PARAM_LIKE_SLOTS = frozenset({"ax"})
 MASTER = "master"  # the state key of the float32 master copies
 
 
@@ -106,9 +108,9 @@ def check_group(spec, group: dict, class_name: str) -> None:
     if asked and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in group["params"]):
         raise ValueError("state_dtype/master_weights/stochastic_rounding: not for float64 params (float32, bfloat16 "
                          "or float16)")
-    if state_dtype == "int8" and any(init is None for _, init in spec.slots(group)):
-        raise ValueError(f"state_dtype: 'int8' does not suit {class_name}, whose state starts as a copy of the params "
-                         "(an average of params would lose their precision); use 'bfloat16' or 'float32'")
+    if state_dtype == "int8" and any(init is None or slot in PARAM_LIKE_SLOTS for slot, init in spec.slots(group)):
+        raise ValueError(f"state_dtype: 'int8' does not suit {class_name}, whose state is a copy or an average of the "
+                         "params (8 bits would lose their precision); use 'bfloat16' or 'float32'")
     if state_dtype == "bfloat16" or any(a.dtype.name == "bfloat16" for a in low):
         bfloat16()
 
