@@ -1,9 +1,10 @@
 """bfloat16/float16 params, bfloat16 state and stochastic rounding (fastopt.optim.precision, the mixed driver
 common/mixed_precision.hpp): each against the float32 kernel run on the up-converted values and then rounded
 with ml_dtypes' (or NumPy's) conversion, which must agree bit for bit under round-to-nearest-even."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 from fastopt import _core
 from fastopt.optim import precision
 from fastopt.optim.state import new_slots

@@ -2,9 +2,10 @@
 raised before anything is written (params, grads and state unchanged)."""
 import pickle
 
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 BF16 = np.dtype(ml_dtypes.bfloat16)

@@ -1,9 +1,10 @@
 """8-bit block-quantised optimizer state (state_dtype="int8"; common/quantize.hpp): the codec against a
 brute-force nearest search and its error bound, Adam over 1,000 steps against float32 Adam, non-finite values
 kept to their block, and state_dict round trips."""
-import fastopt
 import numpy as np
 import pytest
+
+import fastopt
 from fastopt import _core
 from fastopt.optim import precision
 
