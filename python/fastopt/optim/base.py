@@ -107,6 +107,7 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self.state: list[GroupState] = []
         self._lock = threading.Lock()
+        self._low_precision = precision.LowPrecisionParams()
         self.skipped_steps = 0  # steps skip_nonfinite left out
         if isinstance(params, np.ndarray):
             raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
@@ -177,8 +178,9 @@ class Optimizer:
         A key close to a hyperparameter's name but not one (``"lrr"``, set on ``param_groups``) is refused as a
         misspelling; other keys (a group's label, a schedule's ``initial_lr``) are kept and ignored, as torch does."""
         unknown = set(group) - set(self.defaults) - GROUP_KEYS
+        known = [*self.defaults, *precision.KEYS]
         misspelt = [f"{k!r} (did you mean {close[0]!r}?)" for k in sorted(unknown)
-                    if (close := difflib.get_close_matches(k, [*self.defaults, *precision.KEYS], n=1, cutoff=0.75))]
+                    if (close := difflib.get_close_matches(k, known, n=1, cutoff=0.75))]
         if misspelt:
             raise ValueError(f"param group has unknown hyperparameters {', '.join(misspelt)}; "
                              f"{type(self).__name__} takes {sorted(self.defaults)}")
@@ -191,7 +193,7 @@ class Optimizer:
         if "betas" in self.defaults:
             check_betas(group["betas"], 3 if kinds["betas"] == "triple" else 2)
         if "params" in group:
-            precision.check_group(self.spec, group, type(self).__name__)
+            precision.check_group(self.spec, group, type(self).__name__, self._low_precision)
         self._check(group)
 
     def _check(self, group: dict) -> None:
@@ -268,7 +270,7 @@ class Optimizer:
             for group, state, g in zip(self.param_groups, self.state, per_group):
                 on_gpu = group["params"] and device.is_cuda_array(group["params"][0])
                 self._validate(group)
-                mixed = not on_gpu and precision.uses_mixed_step(group)
+                mixed = not on_gpu and precision.uses_mixed_step(group, self._low_precision)
                 kernel = self._device_steps() if on_gpu else precision.MixedKernel(self.spec) if mixed else self.spec
                 if state.step >= MAX_STEP:
                     raise OverflowError(f"step: this group has taken {state.step} steps, the most a step count holds")
@@ -321,7 +323,7 @@ class Optimizer:
             overrides ``step``).
         """
         if len(self.param_groups) != 1 or self.state[0].step or type(self).step is not Optimizer.step or \
-                precision.uses_mixed_step(self.param_groups[0]):
+                precision.uses_mixed_step(self.param_groups[0], self._low_precision):
             return None
         group = self.param_groups[0]
         self._validate(group)
@@ -363,7 +365,8 @@ class Optimizer:
                 if isinstance(v, bool) or not isinstance(v, numbers.Real):
                     raise ValueError(f"state_dict: carried value '{k}' of group {i} is not a number: {v!r}")
                 carry[k] = float(v)
-            elif precision.uses_mixed_step(group) and precision.expected_state(self.spec, group, k, group["params"][0]):
+            elif precision.uses_mixed_step(group, self._low_precision) and \
+                    precision.expected_state(self.spec, group, k, group["params"][0]):
                 expected = [precision.expected_state(self.spec, group, k, p) for p in group["params"]]
                 if not isinstance(v, list) or len(v) != len(group["params"]) or any(
                         not isinstance(a, np.ndarray) or (a.dtype, a.shape) != want for a, want in zip(v, expected)):

@@ -86,7 +86,21 @@ def supports(spec) -> bool:
     return isinstance(spec, _core.optim.Spec) and _core.precision.supports(spec)
 
 
-def check_group(spec, group: dict, class_name: str) -> None:
+class LowPrecisionParams:
+    """Whether a group's params include bfloat16/float16 arrays, found once per params list: a step asks for
+    every group, and scanning 10,000 arrays each time would cost more than the step of a float32 group."""
+
+    def __init__(self):
+        self._seen = {}  # id(params) -> (params, its length, the answer); holding params keeps the id unique
+
+    def __call__(self, params: list) -> bool:
+        hit = self._seen.get(id(params))
+        if hit is None or hit[0] is not params or hit[1] != len(params):
+            hit = self._seen[id(params)] = (params, len(params), any(map(is_low_precision, params)))
+        return hit[2]
+
+
+def check_group(spec, group: dict, class_name: str, low_precision: LowPrecisionParams) -> None:
     """Raise TypeError/ValueError naming the setting unless the group's precision settings are valid for it."""
     state_dtype = group["state_dtype"]
     if not isinstance(state_dtype, str) or state_dtype not in STATE_DTYPES:
@@ -97,12 +111,10 @@ def check_group(spec, group: dict, class_name: str) -> None:
     seed = group["rounding_seed"]
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
         raise ValueError(f"rounding_seed: expected an integer in [0, 2**64), got {seed!r}")
-    low = [a for a in group["params"] if is_low_precision(a)]
     asked = state_dtype != "float32" or group["master_weights"] or group["stochastic_rounding"]
-    if (low or asked) and not supports(spec):
-        what = "bfloat16/float16 params" if low else \
-            "state_dtype" if state_dtype != "float32" else \
-            "master_weights" if group["master_weights"] else "stochastic_rounding"
+    if not supports(spec) and (asked or low_precision(group["params"])):
+        what = "state_dtype" if state_dtype != "float32" else "master_weights" if group["master_weights"] else \
+            "stochastic_rounding" if group["stochastic_rounding"] else "bfloat16/float16 params"
         raise ValueError(f"{what}: {class_name} has no low-precision step (its step is more than one per-element "
                          "rule); use float32 params and state_dtype='float32'")
     if asked and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in group["params"]):
@@ -111,13 +123,13 @@ def check_group(spec, group: dict, class_name: str) -> None:
     if state_dtype == "int8" and any(init is None or slot in PARAM_LIKE_SLOTS for slot, init in spec.slots(group)):
         raise ValueError(f"state_dtype: 'int8' does not suit {class_name}, whose state is a copy or an average of the "
                          "params (8 bits would lose their precision); use 'bfloat16' or 'float32'")
-    if state_dtype == "bfloat16" or any(a.dtype.name == "bfloat16" for a in low):
+    if state_dtype == "bfloat16":
         bfloat16()
 
 
-def uses_mixed_step(group: dict) -> bool:
+def uses_mixed_step(group: dict, low_precision: LowPrecisionParams) -> bool:
     """Whether a (host) group steps through the mixed-precision kernel rather than the float32/float64 one."""
-    return group["state_dtype"] != "float32" or any(is_low_precision(a) for a in group["params"])
+    return group["state_dtype"] != "float32" or low_precision(group["params"])
 
 
 def _state_array(p: np.ndarray, fill, slot: str, state_dtype: str) -> tuple:
@@ -153,7 +165,7 @@ def new_slots(spec, group: dict, have: dict) -> dict:
     return out
 
 
-def expected_state(spec, group: dict, key: str, p: np.ndarray) -> tuple:
+def expected_state(spec, group: dict, key: str, p: np.ndarray) -> tuple | None:
     """(dtype, shape) that state ``key`` of param ``p`` has in this group, or None if the group keeps no such state."""
     state_dtype, slots = group["state_dtype"], [s for s, _ in spec.slots(group)]
     if key == MASTER:
