@@ -134,6 +134,7 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
 #endif
   {
     float* const mine = buffers.data() + thread_index() * kBuffers * mixed::kTile;
+    const Rule local = rule;  // this thread's copy: the compiler then knows no store of the loop changes its scalars
     float* const p_buffer = mine;
     float* const g_buffer = mine + mixed::kTile;
 #if FASTOPT_HAVE_OPENMP
@@ -163,7 +164,7 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
                                 : nullptr;
         float* const s[kMaxStates] = {s_ptr[0], s_ptr[1], s_ptr[2], s_ptr[3]};
 #pragma omp simd
-        for (int64_t i = 0; i < len; ++i) rule(p, g, s, i);
+        for (int64_t i = 0; i < len; ++i) local(p, g, s, i);
         const bool sr = list.stochastic_rounding;
         auto key = [&](int stream) { return sr ? rounding_key(list.seed, list.step, t.id, stream, b) : 0u; };
         if (t.param_type != Storage::f32) mixed::store(t.param_type, t.param, nullptr, b, len, p, sr, key(0));
