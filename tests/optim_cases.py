@@ -25,7 +25,13 @@ def assert_matches_reference(case, got, want, dtype) -> None:
     float64 reference, moving that element by about 2*lr.  So for float32 Lion a handful of elements
     (at most 0.1%) may differ; every other element must still match.  (The cautious mask of the other
     optimizers also flips with the sign of m, but there the update it keeps or drops is near zero.)
+    Prodigy in float32 is checked to 1e-3 (see below).
     """
+    if case.name == "Prodigy" and dtype == np.float32:
+        # d is a ratio of group-wide sums of float32 products that grows by orders of magnitude from d0, so float32
+        # rounding in the sums (float64 accumulators, float32 terms) moves every later step by ~1e-5 relative
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+        return
     if case.name == "Lion" and dtype == np.float32:
         off = ~np.isclose(got, want, **TOL[dtype])
         assert off.sum() <= max(1, off.size // 1000), f"{off.sum()} of {off.size} elements differ"

@@ -84,9 +84,12 @@ def _decay(p, g, lr, weight_decay, decoupled, maximize):
 
 
 def _cautious(update, g, cautious):
-    """Liang et al. (2024): zero the update where it disagrees in sign with the gradient (no rescaling: fastopt's
-    documented variant); a multiplication, so a NaN update stays NaN."""
-    return update * (update * g > 0) if cautious else update
+    """Liang et al. (2024), as their code: zero the update where it disagrees in sign with the gradient and rescale
+    the rest by numel / (mask.sum() + 1) per tensor; a multiplication, so a NaN update stays NaN."""
+    if not cautious:
+        return update
+    mask = (update * g > 0).astype(np.float64)
+    return update * (mask * (mask.size / (mask.sum() + 1)))
 
 
 def adam(p, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, cautious):
@@ -323,6 +326,133 @@ def adafactor(p, g, state, t, lr, beta2_decay, eps, d, weight_decay, maximize):
         state["var"] = var
     update = g / np.sqrt(np.maximum(var, eps1 * eps1))
     p -= alpha / max(1.0, np.sqrt(np.mean(update * update)) / d) * update
+def _trust_ratio(param, update, coefficient=1.0, eps=0.0):
+    """optax's scale_by_trust_ratio: coefficient * |p| / (|u| + eps), 1 when either norm is zero."""
+    param_norm, update_norm = np.linalg.norm(param), np.linalg.norm(update)
+    if param_norm == 0 or update_norm == 0:
+        return 1.0
+    return coefficient * param_norm / (update_norm + eps)
+
+
+def lamb(p, g, state, t, lr, betas, eps, eps_root, weight_decay, maximize):
+    """optax's lamb: scale_by_adam (bias-corrected, eps_root inside the root), add_decayed_weights, then the trust
+    ratio of the whole tensor."""
+    beta1, beta2 = betas
+    g = -g if maximize else g
+    m, v = _moments(p, g, state, beta1, beta2)
+    u = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t) + eps_root) + eps) + weight_decay * p
+    p -= lr * _trust_ratio(p, u) * u
+
+
+def lars(p, g, state, t, lr, momentum, weight_decay, trust_coefficient, eps, nesterov, trust_ratio, maximize):
+    """optax's lars: add_decayed_weights, scale_by_trust_ratio, scale_by_learning_rate, trace (momentum of the
+    scaled updates; optax keeps -lr * r * u in it, this keeps its negative)."""
+    g = -g if maximize else g
+    u = g + weight_decay * p
+    r = _trust_ratio(p, u, trust_coefficient, eps) if trust_ratio else 1.0
+    d = lr * r * u
+    if momentum:
+        trace = d + momentum * state.get("trace", np.zeros_like(p))
+        state["trace"] = trace
+        d = d + momentum * trace if nesterov else trace
+    p -= d
+
+
+def stable_adamw(p, g, state, t, lr, betas, eps, weight_decay, clip_threshold, maximize):
+    """Wortsman et al. (2023), Algorithm 2, as the authors' StableAdamWUnfused: debiased betas, the learning rate
+    divided by max(1, RMS(g^2 / max(v, eps^2)) / d) per tensor, which also scales the decoupled decay."""
+    g = -g if maximize else g
+    beta1, beta2 = (b * (1 - b ** (t - 1)) / (1 - b ** t) for b in betas)
+    m = beta1 * state.get("m", np.zeros_like(p)) + (1 - beta1) * g
+    v = beta2 * state.get("v", np.zeros_like(p)) + (1 - beta2) * g * g
+    state["m"], state["v"] = m, v
+    rms = math.sqrt(np.mean(g * g / np.maximum(v, eps * eps))) if p.size else 0.0
+    eta = lr / max(1.0, rms / clip_threshold)
+    p *= 1 - eta * weight_decay
+    p -= eta * m / (np.sqrt(v) + eps)
+
+
+def _schedule_free_weight(state, t, lr, warmup_steps, r, weight_lr_power):
+    """The authors' schedulefree: the warmed-up rate of step k = t - 1 and the averaging weight c = w_k / sum w."""
+    k = t - 1
+    lr = lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
+    lr_max = state["lr_max"] = max(lr, state.get("lr_max", -1.0))
+    weight = (k + 1) ** r * lr_max ** weight_lr_power
+    weight_sum = state["weight_sum"] = state.get("weight_sum", 0.0) + weight
+    return lr, weight / weight_sum if weight_sum != 0 else 0.0
+
+
+def _schedule_free_move(p, d, state, lr, c, beta):
+    """y <- lerp(y, z, c) + lr (beta (1 - c) - 1) d;  z <- z - lr d (z starts as the param)."""
+    z = state.get("z", p.copy())
+    p += c * (z - p)
+    p += lr * (beta * (1 - c) - 1) * d
+    state["z"] = z - lr * d
+
+
+def schedulefree_sgd(p, g, state, t, lr, momentum, weight_decay, warmup_steps, r, weight_lr_power, maximize):
+    """Defazio et al. (2024), the authors' SGDScheduleFree.step (params hold y)."""
+    lr, c = _schedule_free_weight(state, t, lr, warmup_steps, r, weight_lr_power)
+    _schedule_free_move(p, _gradient(p, g, maximize, weight_decay), state, lr, c, momentum)
+
+
+def schedulefree_adamw(p, g, state, t, lr, betas, eps, weight_decay, warmup_steps, r, weight_lr_power, maximize):
+    """Defazio et al. (2024), the authors' AdamWScheduleFree.step: g / (sqrt(v / bc2) + eps), decay added at y."""
+    beta1, beta2 = betas
+    lr, c = _schedule_free_weight(state, t, lr, warmup_steps, r, weight_lr_power)
+    g = -g if maximize else g
+    v = beta2 * state.get("v", np.zeros_like(p)) + (1 - beta2) * g * g
+    state["v"] = v
+    d = g / (np.sqrt(v / (1 - beta2 ** t)) + eps) + weight_decay * p
+    _schedule_free_move(p, d, state, lr, c, beta1)
+
+
+def prodigy(params, grads, states, group, t, lr, betas, beta3, eps, weight_decay, decouple, use_bias_correction,
+            safeguard_warmup, d0, d_coef, growth_rate, maximize):
+    """Mishchenko & Defazio (2024), the authors' prodigyopt Prodigy.step for one param group (its estimate sums over
+    every tensor).  ``group`` holds d, d_max, d_numerator and k between steps."""
+    beta1, beta2 = betas
+    beta3 = beta3 or math.sqrt(beta2)
+    k, d = group.get("k", 0), group.get("d", d0)
+    d_max = group.get("d_max", d0)
+    bias_correction = math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) if use_bias_correction else 1.0
+    dlr = d * lr * bias_correction
+    d_numerator = group.get("d_numerator", 0.0) * beta3
+    d_denom = 0.0
+    if lr == 0:
+        return
+    directions = []
+    for p, g, state in zip(params, grads, states):
+        g = -g if maximize else g
+        if weight_decay and not decouple:
+            g = g + weight_decay * p
+        directions.append(g)
+        if "p0" not in state:
+            state.update(s=np.zeros_like(p), p0=p.copy(), v=np.zeros_like(p))
+            if beta1 > 0:
+                state["m"] = np.zeros_like(p)
+        d_numerator += (d / d0) * dlr * float(np.dot(g.ravel(), (state["p0"] - p).ravel()))
+        if beta1 > 0:
+            state["m"] = beta1 * state["m"] + d * (1 - beta1) * g
+        state["v"] = beta2 * state["v"] + d * d * (1 - beta2) * g * g
+        state["s"] = beta3 * state["s"] + (d / d0) * (d if safeguard_warmup else dlr) * g
+        d_denom += float(np.abs(state["s"]).sum())
+    if d_denom == 0:
+        return
+    d_hat = d_coef * d_numerator / d_denom
+    if d == d0:
+        d = max(d, d_hat)
+    d_max = max(d_max, d_hat)
+    d = min(d_max, d * growth_rate)
+    group.update(d=d, d_max=d_max, d_numerator=d_numerator, k=k + 1)
+    for p, g, state in zip(params, directions, states):
+        denom = np.sqrt(state["v"]) + d * eps
+        if weight_decay and decouple:
+            p -= weight_decay * dlr * p
+        p -= dlr * state["m"] / denom if beta1 > 0 else dlr * d * g / denom
+
+
+prodigy.whole_group = True  # steps every tensor of the group at once (Reference passes them all)
 
 
 # name -> (rule, PyTorch's defaults, or the reference library's where torch has none): what fastopt's
@@ -367,6 +497,22 @@ RULES = {
                         adamw_eps=1e-10, adamw_weight_decay=0.0, maximize=False)),
     "Adafactor": (adafactor, dict(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
                                   maximize=False)),
+    # optax's defaults; optax has no default rate: LAMB's is Adam's, LARS's 1 (its trust coefficient scales it)
+    "LAMB": (lamb, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, eps_root=0.0, weight_decay=1e-4, maximize=False)),
+    "LARS": (lars, dict(lr=1.0, momentum=0.9, weight_decay=0.0, trust_coefficient=1e-3, eps=0.0, nesterov=False,
+                        trust_ratio=True, maximize=False)),
+    # the paper's betas and clipping threshold, AdamW's rate and decay
+    "StableAdamW": (stable_adamw, dict(lr=1e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=1e-2, clip_threshold=1.0,
+                                       maximize=False)),
+    # the authors' schedulefree defaults
+    "ScheduleFreeSGD": (schedulefree_sgd, dict(lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0,
+                                               weight_lr_power=2.0, maximize=False)),
+    "ScheduleFreeAdamW": (schedulefree_adamw, dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                                                   warmup_steps=0, r=0.0, weight_lr_power=2.0, maximize=False)),
+    # prodigyopt's defaults (its beta3=None is 0 here: sqrt(beta2))
+    "Prodigy": (prodigy, dict(lr=1.0, betas=(0.9, 0.999), beta3=0.0, eps=1e-8, weight_decay=0.0, decouple=True,
+                              use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0,
+                              growth_rate=math.inf, maximize=False)),
 }
 
 
@@ -381,10 +527,15 @@ class Reference:
         self.hyper = {**defaults, **hyper}
         self.params = [np.array(p, dtype=np.float64) for p in params]
         self.states = [{} for _ in self.params]
+        self.group = {}  # per-group values of whole-group rules (Prodigy's estimate)
         self.t = 0
 
     def step(self, grads):
         self.t += 1
+        if getattr(self.rule, "whole_group", False):
+            self.rule(self.params, [np.asarray(g, dtype=np.float64) for g in grads], self.states, self.group, self.t,
+                      **self.hyper)
+            return
         for p, g, state in zip(self.params, grads, self.states):
             self.rule(p, np.asarray(g, dtype=np.float64), state, self.t, **self.hyper)
 
@@ -462,4 +613,14 @@ VARIANTS = {
                                                  dict(momentum=0.5, ns_steps=3, adamw_betas=(0.8, 0.99),
                                                       adamw_eps=1e-6, adamw_weight_decay=0.2)]),
     "Adafactor": (dict(lr=0.05), 0.1, [{}, dict(beta2_decay=-0.5, eps=(1e-30, 1e-2), d=2.0)]),
+    "LAMB": (dict(lr=0.01), 0.1, [{}, dict(betas=(0.8, 0.99), eps=1e-3, eps_root=1e-4)]),
+    "LARS": (dict(lr=5.0), 0.1, [{}, dict(momentum=0.0), dict(nesterov=True), dict(trust_ratio=False, lr=0.05),
+                                 dict(trust_coefficient=0.01, eps=0.5)]),
+    "StableAdamW": (dict(lr=0.01), 0.1, [{}, dict(clip_threshold=0.5), dict(betas=(0.8, 0.9), eps=1e-3)]),
+    "ScheduleFreeSGD": (dict(lr=0.05), 0.1, [{}, dict(warmup_steps=20, r=1.0), dict(momentum=0.5, weight_lr_power=0.0)]),
+    "ScheduleFreeAdamW": (dict(lr=0.01), 0.1, [{}, dict(warmup_steps=10, r=0.5, weight_lr_power=1.0),
+                                               dict(betas=(0.5, 0.99), eps=1e-4)]),
+    "Prodigy": (dict(d0=1e-3), 0.1, [{}, dict(decouple=False), dict(betas=(0.0, 0.99)), dict(use_bias_correction=True),
+                                     dict(safeguard_warmup=True, beta3=0.5, d_coef=0.5, growth_rate=1.05),
+                                     dict(lr=0.5, eps=1e-4)]),
 }

@@ -71,7 +71,11 @@ def optimizer_flags() -> dict:
             text = max(texts[keyword].items(), key=lambda item: len(item[1]))[0]
             names = [name for name in REGISTRY if any(name in n for n in texts[keyword].values())]
             text += f" ({', '.join(names)})" if len(names) < len(REGISTRY) else ""
-        flags["--" + keyword.replace("_", "-")] = (keyword, kind, text)
+        flag = "--" + keyword.replace("_", "-")
+        if flag in _BETA_INDEX and flag in flags:  # Prodigy's own beta3: the flag sets it there, a third beta elsewhere
+            flags[flag] = (*flags[flag][:2], f"{flags[flag][2]}; {text}")
+            continue
+        flags[flag] = (keyword, kind, text)
         if keyword == "betas":
             flags["--beta1"] = ("betas", float, "first beta alone (the others keep their defaults)")
             flags["--beta2"] = ("betas", float, "second beta alone (the others keep their defaults)")
@@ -139,6 +143,9 @@ def optimizer_hyper(args, parser) -> dict:
     for flag, (keyword, _, _) in optimizer_flags().items():
         value = getattr(args, _dest(flag))
         if value is None:
+            continue
+        if flag in _BETA_INDEX and _dest(flag) in accepted:  # an optimizer's own beta3 (Prodigy), not one of betas
+            hyper[_dest(flag)] = value
             continue
         if keyword not in accepted:
             takes = ["--lr"] + [f for f, (k, _, _) in optimizer_flags().items() if k in accepted]

@@ -46,7 +46,7 @@ class AdaBelief(Optimizer):
     decoupled_weight_decay : bool
         Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.
     """
 
     spec = native("adabelief")

@@ -20,9 +20,11 @@ class Adam(Optimizer):
 
     ``cautious`` (Liang et al., 2024, "Cautious Optimizers: Improving Training with One Line of Code") keeps
     only the components of the update that point the way of the gradient: :math:`m_t` is replaced by
-    :math:`m_t \odot \mathbb{1}[m_t \odot g_t > 0]`.  fastopt does not rescale the kept components by the
-    paper's per-tensor factor :math:`d / (\mathrm{nnz} + 1)` (optax's ``n / (\sum\phi + \epsilon)``): they move
-    exactly as without the mask, the paper's general update with scaling factor 1.
+    :math:`m_t \odot \phi_t \, n / (\mathrm{nnz}(\phi_t) + 1)` with :math:`\phi_t = \mathbb{1}[m_t \odot g_t > 0]`
+    and :math:`n` the tensor's size: the kept components are rescaled per tensor, as the authors' code does
+    (``mask * mask.numel() / (mask.sum() + 1)``), so the update's average size survives the mask.  The count
+    is a per-tensor reduction: a cautious step makes two passes over the arrays (the first counts the mask,
+    writing nothing).
 
     Parameters
     ----------
@@ -43,7 +45,7 @@ class Adam(Optimizer):
     decoupled_weight_decay : bool
         Decay the params directly (as AdamW) instead of adding an L2 term to the gradient.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.
     """
 
     spec = native("adam")
@@ -78,7 +80,7 @@ class AdamW(Adam):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.  See :class:`Adam`.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
@@ -116,7 +118,7 @@ class Yogi(Optimizer):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`Adam`.
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.  See :class:`Adam`.
     """
 
     spec = native("yogi")

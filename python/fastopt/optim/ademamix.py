@@ -46,7 +46,7 @@ class AdEMAMix(Optimizer):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.
     """
 
     spec = native("ademamix")

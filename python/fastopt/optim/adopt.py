@@ -45,7 +45,7 @@ class ADOPT(Optimizer):
     decoupled_weight_decay : bool
         Decay the params directly (the authors' ``decouple``) instead of adding an L2 term to the gradient.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.
     """
 
     spec = native("adopt")

@@ -15,8 +15,8 @@ class Lion(Optimizer):
     Use a learning rate 3-10x smaller and a weight decay 3-10x larger than for AdamW.
 
     ``cautious`` (Liang et al., 2024) moves an element only where the sign step agrees with the gradient
-    (:math:`\mathrm{sign}(c_t) \odot \mathbb{1}[c_t \odot g_t > 0]`), without the paper's per-tensor rescaling
-    (see :class:`~fastopt.Adam`).
+    (:math:`\mathrm{sign}(c_t) \odot \mathbb{1}[c_t \odot g_t > 0]`), with the paper's per-tensor rescaling
+    :math:`n / (\mathrm{nnz} + 1)` (see :class:`~fastopt.Adam`).
 
     Parameters
     ----------
@@ -31,7 +31,7 @@ class Lion(Optimizer):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.
     """
 
     spec = native("lion")

@@ -35,7 +35,7 @@ class NAdam(Optimizer):
     maximize : bool
         Ascend the gradient instead of descending it.
     cautious : bool
-        Mask the update components whose sign disagrees with the gradient's (no rescaling).  See :class:`~fastopt.Adam`.
+        Mask the update components whose sign disagrees with the gradient's, rescaling the rest per tensor.  See :class:`~fastopt.Adam`.
     """
 
     spec = native("nadam")

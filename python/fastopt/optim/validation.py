@@ -53,6 +53,9 @@ NON_NEGATIVE = {"lr": "learning rate", "eps": "epsilon value", "weight_decay": "
                 "momentum_decay": "momentum_decay value", "initial_accumulator_value": "initial_accumulator_value",
                 "eps_root": "eps_root value"}
 
+# Reals whose +inf means "no bound" (Prodigy's growth_rate, as prodigyopt's default).
+MAY_BE_INFINITE = frozenset({"growth_rate"})
+
 
 def check_value(key: str, value, kind: str) -> None:
     """Check one hyperparameter against its kind in the Spec; TypeError or ValueError naming the key.
@@ -85,7 +88,7 @@ def check_value(key: str, value, kind: str) -> None:
     for v in items:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
             raise TypeError(f"{key}: expected a real number, got {type(v).__name__} {v!r}")
-        check_hyper(math.isfinite(v), label, value, "must be finite")
+        check_hyper(math.isfinite(v) or (key in MAY_BE_INFINITE and v == math.inf), label, value, "must be finite")
 
 
 def check_param(name: str, a) -> None:

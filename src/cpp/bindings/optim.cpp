@@ -279,13 +279,13 @@ py::dict kernel_step(const Kernel& kernel, const py::list& params, const py::obj
   if (!(grad_limit > 0.0)) throw py::value_error("grad_limit: must be > 0 (inf for none)");
   const Hyper hyper = hyper_from_group(*kernel.spec, group, carry);
   const GroupPtrs ptrs = checked_group(kernel, hyper, params, grads, states, names, given);
+  Carry next;
   {
     py::gil_scoped_release release;
     const GradTransformScope transform({grad_scale, grad_limit});
-    if (!ptrs.f32.empty()) kernel.step(ptrs.f32, hyper, step);
-    if (!ptrs.f64.empty()) kernel.step(ptrs.f64, hyper, step);
+    next = kernel.step(ptrs.f32, ptrs.f64, hyper, step);
   }
-  return py::cast(kernel.carry(hyper, step));
+  return py::cast(next);
 }
 
 void kernel_check(const Kernel& kernel, const py::list& params, const py::object& grads, const py::dict& states,

@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/hyper.hpp"
@@ -20,6 +22,15 @@ struct DeviceTensors {
   int device = 0;                      // the GPU every address lives on
   GradTransform transform{};           // g -> clamp(g * scale, -limit, limit), applied as each grad is loaded
 };
+
+// Optimizers whose step takes a DeviceTensors list; those with a reduction pass (LAMB, LARS, StableAdamW,
+// Prodigy: common/tensor_sums.hpp) have a host step only.
+template <class Opt, class T, class = void>
+struct RunsOnDevice : std::false_type {};
+template <class Opt, class T>
+struct RunsOnDevice<Opt, T, std::void_t<decltype(Opt::template step<T, DeviceTensors<T>>(
+                                std::declval<const DeviceTensors<T>&>(), std::declval<const Hyper&>(), int64_t{}))>>
+    : std::true_type {};
 
 // One step of the optimizer called `name` over `tensors` on the GPU, launched on the device's legacy
 // default stream (ordered with CuPy's and torch's default streams); returns once it is enqueued.

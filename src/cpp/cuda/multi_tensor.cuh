@@ -170,4 +170,12 @@ void for_each_element(const DeviceTensors<T>& list, const Rule& rule) {
   check(cudaGetLastError(), "optimizer kernel launch");
 }
 
+// The cautious option's per-tensor rescale needs a counting pass before the update (common/cautious.hpp),
+// which this driver does not have: refused rather than run without the rescale.
+template <class T, class Rule>
+void for_each_element_cautious(const DeviceTensors<T>& list, const Rule& rule) {
+  if (rule.cautious.on) throw std::invalid_argument("cautious=True is not supported on CUDA tensors (its per-tensor rescale is CPU-only)");
+  for_each_element(list, rule);
+}
+
 }  // namespace fastopt::cuda

@@ -11,14 +11,20 @@
 
 namespace fastopt::cuda {
 
+template <class Opt, class T>
+bool run_on_device(const DeviceTensors<T>& tensors, const Hyper& h, int64_t step) {
+  if constexpr (RunsOnDevice<Opt, T>::value) Opt::template step<T, DeviceTensors<T>>(tensors, h, step);
+  else throw std::invalid_argument(std::string("the optimizer '") + Opt::name + "' has no CUDA kernel (it reduces over each tensor before updating; CPU only)");
+  return true;
+}
+
 template <class T>
 void device_step(const std::string& name, const DeviceTensors<T>& tensors, const Hyper& h, int64_t step) {
   bool found = false;
   std::apply(
       [&](auto... opt) {
-        ((!found && name == decltype(opt)::name
-              ? (decltype(opt)::template step<T, DeviceTensors<T>>(tensors, h, step), found = true)
-              : false),
+        ((!found && name == decltype(opt)::name ? (found = true, run_on_device<decltype(opt)>(tensors, h, step))
+                                                : false),
          ...);
       },
       AllOptimizers{});

@@ -67,8 +67,8 @@ inline void run_trajectory(const TestFunction& f, std::vector<Stage> stages, con
       if (t % stage.every != 0) continue;
       if (stage.hyper.has("lr")) stage.hyper.set("lr", spec.lrs[t - 1]);
       const int64_t own_step = t / stage.every;
-      stage.kernel->step<double>(tensors[s], stage.hyper, own_step);
-      for (const auto& [key, value] : stage.kernel->carry(stage.hyper, own_step)) stage.hyper.set(key, value);
+      for (const auto& [key, value] : stage.kernel->step({}, tensors[s], stage.hyper, own_step))
+        stage.hyper.set(key, value);
     }
     record(t);
   }

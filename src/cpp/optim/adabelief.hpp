@@ -17,7 +17,7 @@ namespace fastopt {
 template <class T, bool Nesterov>
 struct AdaBeliefRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, eps_root, c_m, c_g, bc2_sqrt, eps;
-  bool cautious;
+  Cautious<T> cautious;
   AdaBeliefRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), eps_root(h["eps_root"]),
@@ -53,7 +53,7 @@ struct AdaBelief : NoCarry {
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdaBeliefRule<T, n()>(h, step)); });
+    with_flag(h.flag("nesterov"), [&](auto n) { for_each_element_cautious(t, AdaBeliefRule<T, n()>(h, step)); });
   }
 };
 

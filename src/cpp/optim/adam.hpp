@@ -17,7 +17,7 @@ namespace fastopt {
 template <class T, bool Amsgrad>
 struct AdamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, step_size, bc2_sqrt, eps;
-  bool cautious;
+  Cautious<T> cautious;
   AdamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]),
         one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]),
@@ -52,7 +52,7 @@ struct Adam : NoCarry {
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    with_flag(h.flag("amsgrad"), [&](auto a) { for_each_element(t, AdamRule<T, a()>(h, step)); });
+    with_flag(h.flag("amsgrad"), [&](auto a) { for_each_element_cautious(t, AdamRule<T, a()>(h, step)); });
   }
 };
 

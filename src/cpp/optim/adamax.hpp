@@ -15,7 +15,7 @@ namespace fastopt {
 template <class T>
 struct AdamaxRule {
   T sign, wd, b1, one_minus_b1, b2, eps, clr;
-  bool cautious;
+  Cautious<T> cautious;
   AdamaxRule(const Hyper& h, int64_t step)
       : sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]), b2(h["beta2"]),
         eps(h["eps"]), clr(h["lr"] / (1 - std::pow(h["beta1"], step))), cautious(h.flag("cautious")) {}
@@ -40,7 +40,7 @@ struct Adamax : NoCarry {
     return s;
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
-  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, AdamaxRule<T>(h, step)); }
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element_cautious(t, AdamaxRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

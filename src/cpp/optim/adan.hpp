@@ -18,7 +18,7 @@ namespace fastopt {
 template <class T, bool First>
 struct AdanRule {
   T sign, decay, b1, one_minus_b1, b2, one_minus_b2, b3, one_minus_b3, c_m, c_v, bc3_sqrt, eps, lr;
-  bool cautious;
+  Cautious<T> cautious;
   AdanRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), b3(h["beta3"]), one_minus_b3(1 - h["beta3"]),
@@ -52,7 +52,7 @@ struct Adan : NoCarry {
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    with_flag(step == 1, [&](auto first) { for_each_element(t, AdanRule<T, first()>(h, step)); });
+    with_flag(step == 1, [&](auto first) { for_each_element_cautious(t, AdanRule<T, first()>(h, step)); });
   }
 };
 

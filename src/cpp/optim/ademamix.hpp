@@ -33,7 +33,7 @@ inline double ademamix_beta3(const Hyper& h, int64_t t) {
 template <class T>
 struct AdemamixRule {
   T sign, decay, b1, one_minus_b1, b2, one_minus_b2, b3, one_minus_b3, inv_bc1, alpha, inv_bc2_sqrt, eps, lr;
-  bool cautious;
+  Cautious<T> cautious;
   AdemamixRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), b3(ademamix_beta3(h, step)),
@@ -66,7 +66,7 @@ struct Ademamix : NoCarry {
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    for_each_element(t, AdemamixRule<T>(h, step));
+    for_each_element_cautious(t, AdemamixRule<T>(h, step));
   }
 };
 

@@ -36,7 +36,7 @@ struct AdoptFirstRule {
 template <class T, bool Clipping, bool Nesterov>
 struct AdoptRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, lr, eps, clip;
-  bool cautious;
+  Cautious<T> cautious;
   AdoptRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), lr(h["lr"]), eps(h["eps"]),
@@ -70,7 +70,7 @@ struct Adopt : NoCarry {
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
     if (step == 1) return for_each_element(t, AdoptFirstRule<T>(h, step));
     with_flag(h.flag("use_clipping"), [&](auto c) {
-      with_flag(h.flag("nesterov"), [&](auto n) { for_each_element(t, AdoptRule<T, c(), n()>(h, step)); });
+      with_flag(h.flag("nesterov"), [&](auto n) { for_each_element_cautious(t, AdoptRule<T, c(), n()>(h, step)); });
     });
   }
 };

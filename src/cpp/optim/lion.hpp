@@ -12,7 +12,7 @@ namespace fastopt {
 template <class T>
 struct LionRule {
   T sign, decay, lr, b1, one_minus_b1, b2, one_minus_b2;
-  bool cautious;
+  Cautious<T> cautious;
   LionRule(const Hyper& h, int64_t)
       : sign(h.sign()), decay(1 - h["lr"] * h["weight_decay"]), lr(h["lr"]), b1(h["beta1"]),
         one_minus_b1(1 - h["beta1"]), b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), cautious(h.flag("cautious")) {}
@@ -35,7 +35,7 @@ struct Lion : NoCarry {
     return s;
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
-  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, LionRule<T>(h, step)); }
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element_cautious(t, LionRule<T>(h, step)); }
 };
 
 }  // namespace fastopt

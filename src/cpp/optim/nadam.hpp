@@ -21,7 +21,7 @@ inline double nadam_mu(const Hyper& h, int64_t step) {
 template <class T>
 struct NadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc2, eps, c_grad, c_avg;
-  bool cautious;
+  Cautious<T> cautious;
   NadamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc2(1 - std::pow(h["beta2"], step)), eps(h["eps"]),
@@ -58,7 +58,7 @@ struct Nadam {
   static Carry carry(const Hyper& h, int64_t step) { return {{"mu_product", h["mu_product"] * nadam_mu(h, step)}}; }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    for_each_element(t, NadamRule<T>(h, step));
+    for_each_element_cautious(t, NadamRule<T>(h, step));
   }
 };
 

@@ -27,7 +27,7 @@ struct RadamSchedule {
 template <class T, bool Rectified>
 struct RadamRule {
   T sign, decay, l2, b1, one_minus_b1, b2, one_minus_b2, bc1, lr, bc2_sqrt, eps, rect;
-  bool cautious;
+  Cautious<T> cautious;
   RadamRule(const Hyper& h, int64_t step)
       : sign(h.sign()), decay(h.decoupled_decay()), l2(h.l2()), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         b2(h["beta2"]), one_minus_b2(1 - h["beta2"]), bc1(1 - std::pow(h["beta1"], step)), lr(h["lr"]),
@@ -59,7 +59,7 @@ struct Radam : NoCarry {
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
   static void step(const Tensors& t, const Hyper& h, int64_t step) {
-    with_flag(RadamSchedule(h, step).rectified(), [&](auto r) { for_each_element(t, RadamRule<T, r()>(h, step)); });
+    with_flag(RadamSchedule(h, step).rectified(), [&](auto r) { for_each_element_cautious(t, RadamRule<T, r()>(h, step)); });
   }
 };
 

@@ -17,7 +17,7 @@ namespace fastopt {
 template <class T>
 struct YogiRule {
   T lr, sign, wd, b1, one_minus_b1, one_minus_b2, eps;
-  bool cautious;
+  Cautious<T> cautious;
   YogiRule(const Hyper& h, int64_t)
       : lr(h["lr"]), sign(h.sign()), wd(h["weight_decay"]), b1(h["beta1"]), one_minus_b1(1 - h["beta1"]),
         one_minus_b2(1 - h["beta2"]), eps(h["eps"]), cautious(h.flag("cautious")) {}
@@ -46,7 +46,7 @@ struct Yogi : NoCarry {
     return s;
   }
   template <class T, class Tensors = std::vector<TensorPtrs<T>>>
-  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element(t, YogiRule<T>(h, step)); }
+  static void step(const Tensors& t, const Hyper& h, int64_t step) { for_each_element_cautious(t, YogiRule<T>(h, step)); }
 };
 
 }  // namespace fastopt
