@@ -8,7 +8,7 @@ import fastopt
 from fastopt import _core
 from fastopt.optim import precision
 from fastopt.optim.state import new_slots
-from optim_cases import ONE_PER_OPTIMIZER
+from optim_cases import ONE_PER_OPTIMIZER, Case
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 BF16 = np.dtype(ml_dtypes.bfloat16)
@@ -17,6 +17,8 @@ STEPS = 12
 # Every optimizer whose step is one per-element rule (not Muon/Adafactor, not wrapped in Lookahead).
 MIXED = [c for c in ONE_PER_OPTIMIZER if c.lookahead is None and issubclass(getattr(fastopt, c.name), fastopt.Optimizer)
          and precision.supports(getattr(fastopt, c.name).spec)]
+# and the cautious rescale, whose counting pass runs over the same float32 tiles
+MIXED += [Case("Adam", dict(lr=0.01, cautious=True, amsgrad=True)), Case("Lion", dict(lr=1e-3, cautious=True))]
 
 
 def special_values():

@@ -36,13 +36,20 @@ def assert_step_rejected(opt, grads, exc, match):
      r"state_dtype: Muon has no low-precision step"),
     (lambda: fastopt.Adafactor([np.zeros((4, 4), BF16)]), ValueError,
      r"bfloat16/float16 params: Adafactor has no low-precision step"),
+    (lambda: fastopt.LAMB([np.zeros(3, np.float32)], state_dtype="int8"), ValueError,
+     r"state_dtype: LAMB has no low-precision step"),
+    (lambda: fastopt.Prodigy([np.zeros(3, BF16)]), ValueError,
+     r"bfloat16/float16 params: Prodigy has no low-precision step"),
+    (lambda: fastopt.ScheduleFreeAdamW([np.zeros(3, np.float32)], master_weights=True), ValueError,
+     r"master_weights: ScheduleFreeAdamW has no low-precision step"),
     (lambda: fastopt.ASGD([np.zeros(3, np.float32)], state_dtype="int8"), ValueError,
      r"state_dtype: 'int8' does not suit ASGD"),
     (lambda: fastopt.Adam([np.zeros(3, np.float64)], state_dtype="bfloat16"), ValueError,
      r"not for float64 params"),
     (lambda: fastopt.Adam([{"params": [np.zeros(3, np.float32)], "state_dtpye": "int8"}]), ValueError,
      r"unknown hyperparameters 'state_dtpye' \(did you mean 'state_dtype'\?\)"),
-], ids=["state-dtype", "master-weights", "stochastic-rounding", "seed", "muon", "adafactor-bf16", "asgd-int8",
+], ids=["state-dtype", "master-weights", "stochastic-rounding", "seed", "muon", "adafactor-bf16", "lamb", "prodigy",
+        "schedule-free", "asgd-int8",
         "float64", "misspelt"])
 def test_bad_settings_at_construction(make, exc, match):
     with pytest.raises(exc, match=match):

@@ -81,9 +81,15 @@ def with_precision_arguments(init):
     return __init__
 
 
+# Optimizers whose Python side moves params and state outside the kernel (Schedule-Free's train/eval switch
+# interpolates the params with z in NumPy, which would bypass a master copy and round at every switch).
+OUTSIDE_THE_KERNEL = frozenset({"schedulefree_sgd", "schedulefree_adamw"})
+
+
 def supports(spec) -> bool:
-    """Whether the optimizer of ``spec`` has a low-precision step (its step is one per-element rule)."""
-    return isinstance(spec, _core.optim.Spec) and _core.precision.supports(spec)
+    """Whether the optimizer of ``spec`` has a low-precision step (its step is one per-element rule, or the
+    cautious rescale's count and one such rule)."""
+    return isinstance(spec, _core.optim.Spec) and _core.precision.supports(spec) and spec.name not in OUTSIDE_THE_KERNEL
 
 
 class LowPrecisionParams:
@@ -115,8 +121,8 @@ def check_group(spec, group: dict, class_name: str, low_precision: LowPrecisionP
     if not supports(spec) and (asked or low_precision(group["params"])):
         what = "state_dtype" if state_dtype != "float32" else "master_weights" if group["master_weights"] else \
             "stochastic_rounding" if group["stochastic_rounding"] else "bfloat16/float16 params"
-        raise ValueError(f"{what}: {class_name} has no low-precision step (its step is more than one per-element "
-                         "rule); use float32 params and state_dtype='float32'")
+        raise ValueError(f"{what}: {class_name} has no low-precision step (its step reduces over whole tensors or "
+                         "moves arrays outside its per-element rule); use float32 params and state_dtype='float32'")
     if asked and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in group["params"]):
         raise ValueError("state_dtype/master_weights/stochastic_rounding: not for float64 params (float32, bfloat16 "
                          "or float16)")

@@ -18,6 +18,7 @@
 #include "common/parallel.hpp"
 #include "common/quantize.hpp"
 #include "common/stochastic_rounding.hpp"
+#include "common/tensor_sums.hpp"
 
 namespace fastopt {
 
@@ -39,6 +40,8 @@ struct MixedTensor {
 
 struct MixedTensors {
   std::vector<MixedTensor> tensors;
+  size_t size() const { return tensors.size(); }  // read as a list of tensors (common/cautious.hpp)
+  const MixedTensor& operator[](size_t t) const { return tensors[t]; }
   bool stochastic_rounding = false;  // for bfloat16 writes (params and state)
   uint64_t seed = 0;
   int64_t step = 0;
@@ -109,13 +112,14 @@ inline void store(Storage type, void* a, float* absmax, int64_t begin, int64_t l
 
 }  // namespace mixed
 
-// Runs rule(p, g, s, i) with T = float over every element of every tensor (see the top of the file).
-// Chosen by overload resolution when an optimizer's step is instantiated with MixedTensors.
-template <class Rule>
-void for_each_element(const MixedTensors& list, const Rule& rule) {
-  struct Work { int64_t tensor, begin, end; };
-  std::vector<Work> work;
+// Calls visit(w, tensor, p, g, s, len) for every tile of every chunk w, the tile's params, grad and state
+// loaded as float32 (see the top of the file); with `store`, writes each tile back after its visit.
+// Chunks are shared out by one OpenMP loop as in common/multi_tensor.hpp; a chunk's tiles run in order on
+// one thread.
+template <class Visit>
+void for_each_mixed_tile(const MixedTensors& list, bool store, const Visit& visit) {
   int64_t total = 0;
+  std::vector<Chunk> work;
   for (int64_t t = 0; t < static_cast<int64_t>(list.tensors.size()); ++t) {
     const int64_t n = list.tensors[t].n;
     total += n;
@@ -134,7 +138,6 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
 #endif
   {
     float* const mine = buffers.data() + thread_index() * kBuffers * mixed::kTile;
-    const Rule local = rule;  // this thread's copy: the compiler then knows no store of the loop changes its scalars
     float* const p_buffer = mine;
     float* const g_buffer = mine + mixed::kTile;
 #if FASTOPT_HAVE_OPENMP
@@ -144,8 +147,8 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
       const MixedTensor& t = list.tensors[work[w].tensor];
       for (int64_t b = work[w].begin; b < work[w].end; b += mixed::kTile) {
         const int64_t len = work[w].end - b < mixed::kTile ? work[w].end - b : mixed::kTile;
-        float* __restrict p = t.master ? t.master + b : mixed::load(t.param_type, t.param, nullptr, b, len, p_buffer);
-        const float* __restrict g = nullptr;
+        float* p = t.master ? t.master + b : mixed::load(t.param_type, t.param, nullptr, b, len, p_buffer);
+        const float* g = nullptr;
         if (t.grad) {
           float* widened = mixed::load(t.grad_type, const_cast<void*>(t.grad), nullptr, b, len, g_buffer);
           if (!transform.identity()) {
@@ -163,8 +166,8 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
                                               mine + (2 + k) * mixed::kTile)
                                 : nullptr;
         float* const s[kMaxStates] = {s_ptr[0], s_ptr[1], s_ptr[2], s_ptr[3]};
-#pragma omp simd
-        for (int64_t i = 0; i < len; ++i) local(p, g, s, i);
+        visit(w, work[w].tensor, p, g, s, len);
+        if (!store) continue;
         const bool sr = list.stochastic_rounding;
         auto key = [&](int stream) { return sr ? rounding_key(list.seed, list.step, t.id, stream, b) : 0u; };
         if (t.param_type != Storage::f32) mixed::store(t.param_type, t.param, nullptr, b, len, p, sr, key(0));
@@ -174,6 +177,44 @@ void for_each_element(const MixedTensors& list, const Rule& rule) {
       }
     }
   }
+}
+
+// Runs rule(p, g, s, i) with T = float over every element of every tensor (its for_tensor(t) copy where it
+// has one, as common/multi_tensor.hpp does).  Chosen by overload resolution when an optimizer's step is
+// instantiated with MixedTensors.
+template <class Rule>
+void for_each_element(const MixedTensors& list, const Rule& rule) {
+  for_each_mixed_tile(list, true, [&](int64_t, int64_t tensor, float* __restrict p, const float* __restrict g,
+                                      float* const* s, int64_t len) {
+    auto run = [&](const auto rule_copy) {  // a local copy: its scalars stay in registers through the loop
+#pragma omp simd
+      for (int64_t i = 0; i < len; ++i) rule_copy(p, g, s, i);
+    };
+    if constexpr (HasForTensor<Rule>::value) run(rule.for_tensor(tensor));
+    else run(rule);
+  });
+}
+
+// The K sums of rule.reduce over every element, per tensor, as common/tensor_sums.hpp computes them for
+// float32/float64 lists (per-chunk partial sums added in chunk order: the same for any thread count).  Nothing
+// is written back: only rules whose reduce reads (the cautious count) run through here.
+template <int K, class Rule>
+std::vector<Sums<K>> tensor_sums(const MixedTensors& list, const Rule& rule) {
+  std::vector<int64_t> owner;  // each chunk's tensor, in the order for_each_mixed_tile numbers them
+  for (int64_t t = 0; t < static_cast<int64_t>(list.tensors.size()); ++t)
+    for (int64_t b = 0; b < list.tensors[t].n; b += kChunk) owner.push_back(t);
+  std::vector<Sums<K>> partial(owner.size(), Sums<K>{});
+  for_each_mixed_tile(list, false, [&](int64_t w, int64_t, float* __restrict p, const float* __restrict g,
+                                       float* const* s, int64_t len) {
+    double acc[K] = {};
+#pragma omp simd reduction(+ : acc[:K])
+    for (int64_t i = 0; i < len; ++i) rule.reduce(p, g, s, i, acc);
+    for (int k = 0; k < K; ++k) partial[w][k] += acc[k];
+  });
+  std::vector<Sums<K>> out(list.tensors.size(), Sums<K>{});
+  for (size_t w = 0; w < owner.size(); ++w)
+    for (int k = 0; k < K; ++k) out[owner[w]][k] += partial[w][k];
+  return out;
 }
 
 }  // namespace fastopt
