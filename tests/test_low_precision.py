@@ -213,3 +213,17 @@ def test_grad_clipping_and_loss_scale_apply_to_low_precision_grads():
     fastopt.SGD([param], lr=0.1).step([g], clip_grad_value=0.5, grad_scale=2.0)
     fastopt.SGD([want], lr=0.1).step([g.astype(np.float32)], clip_grad_value=0.5, grad_scale=2.0)
     np.testing.assert_array_equal(param.astype(np.float32), rounded(want, BF16))
+
+
+def test_clip_grad_norm_reads_the_low_precision_grads():
+    rng = np.random.default_rng(6)
+    start = rng.standard_normal(3000).astype(BF16)
+    grads = [rng.standard_normal(3000).astype(BF16), rng.standard_normal(10).astype(np.float16)]
+    params = [start.copy(), rng.standard_normal(10).astype(np.float16)]
+    want = [p.astype(np.float32) for p in params]
+    norm = fastopt.SGD(params, lr=0.1).step(grads, clip_grad_norm=1.0)
+    ref_norm = fastopt.SGD(want, lr=0.1).step([g.astype(np.float32) for g in grads], clip_grad_norm=1.0)
+    exact = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    assert norm == pytest.approx(exact, rel=1e-12) and ref_norm == pytest.approx(exact, rel=1e-6)
+    for p, w in zip(params, want):  # the clipping factor may differ in its last float32 bit: one spacing at most
+        np.testing.assert_allclose(p.astype(np.float32), rounded(w, p.dtype), rtol=2.0**-7)

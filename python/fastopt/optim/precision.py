@@ -185,6 +185,14 @@ def expected_state(spec, group: dict, key: str, p: np.ndarray) -> tuple | None:
     return dtype, p.shape
 
 
+_ID: dict = {}  # param name -> its id for stochastic rounding (CRC-32 of the name: the same in every process)
+
+
+def _id_of(name) -> int:
+    _ID[name] = zlib.crc32(str(name).encode())
+    return _ID[name]
+
+
 class MixedKernel:
     """An optimizer's Spec seen through its mixed-precision step, with the Spec's ``check``/``step`` signature
     (the state dict also holds the 8-bit absmax arrays and the master copies)."""
@@ -195,7 +203,7 @@ class MixedKernel:
     def _arguments(self, params, grads, slots, names, group):
         states = {k: v for k, v in slots.items() if k in self.spec.slot_names}
         absmax = {k: slots[absmax_key(k)] for k in states if absmax_key(k) in slots}
-        ids = [zlib.crc32(str(n).encode()) for n in names]
+        ids = [_ID.get(n) or _id_of(n) for n in names]
         return (self.spec, params, grads, slots.get(MASTER), states, absmax, UNSIGNED_SLOTS, names, ids)
 
     def check(self, params, grads, slots, names, group, carry):
