@@ -83,21 +83,22 @@ def test_a_bad_second_group_leaves_the_first_unchanged():
 
 
 @pytest.mark.parametrize("corrupt, exc, match", [
-    (lambda st: st["exp_avg_absmax"].__setitem__(0, np.zeros(3, np.float32)), ValueError,
-     r"absmax of state 'exp_avg' of param '0': expected 20 float32 values \(one per block of 256\)"),
-    (lambda st: st["exp_avg"].__setitem__(0, np.zeros(5000, np.float16)), ValueError,
-     r"state 'exp_avg' of param '0' does not match the param"),
-    (lambda st: st["master"].__setitem__(0, np.zeros(5000, np.float64)), ValueError,
-     r"master copy of param '0': expected float32 of the param's size"),
-    (lambda st: st["master"].__setitem__(0, st["exp_avg_sq_absmax"][0]), ValueError,
-     r"master copy of param '0': expected float32 of the param's size"),
+    (lambda st: st["exp_avg_absmax"].__setitem__(1, np.zeros(3, np.float32)), ValueError,
+     r"absmax of state 'exp_avg' of param '1': expected 20 float32 values \(one per block of 256\)"),
+    (lambda st: st["exp_avg"].__setitem__(1, np.zeros(5000, np.float16)), ValueError,
+     r"state 'exp_avg' of param '1' does not match the param"),
+    (lambda st: st["master"].__setitem__(1, np.zeros(5000, np.float64)), ValueError,
+     r"master copy of param '1': expected float32 of the param's size"),
+    (lambda st: st["master"].__setitem__(1, st["exp_avg_sq_absmax"][1]), ValueError,
+     r"master copy of param '1': expected float32 of the param's size"),
 ], ids=["absmax-size", "state-dtype", "master-dtype", "master-size"])
 def test_corrupted_state_is_refused_before_any_write(corrupt, exc, match):
-    param = np.linspace(-1, 1, 5000).astype(BF16)
-    opt = fastopt.Adam([param], state_dtype="int8", master_weights=True)
-    opt.step([np.ones(5000, BF16)])
+    """The native step's own checks (the second param: the Python side looks at the first param's state only)."""
+    params = [np.linspace(-1, 1, 5000).astype(BF16), np.linspace(1, 2, 5000).astype(BF16)]
+    opt = fastopt.Adam(params, state_dtype="int8", master_weights=True)
+    opt.step([np.ones(5000, BF16), np.ones(5000, BF16)])
     corrupt(opt.state[0].slots)
-    assert_step_rejected(opt, [np.ones(5000, BF16)], exc, match)
+    assert_step_rejected(opt, [np.ones(5000, BF16), np.ones(5000, BF16)], exc, match)
 
 
 def test_state_sharing_memory_with_the_grad_is_refused():
@@ -106,3 +107,12 @@ def test_state_sharing_memory_with_the_grad_is_refused():
     opt.step([grad])
     opt.state[0].slots["master"][0] = grad
     assert_step_rejected(opt, [grad], ValueError, r"master copy of param '0' shares memory with its grad")
+
+
+def test_changing_state_dtype_after_the_first_step_is_refused():
+    param = np.ones(5000, np.float32)
+    opt = fastopt.Adam([param])
+    opt.step([np.ones(5000, np.float32)])
+    opt.param_groups[0]["state_dtype"] = "int8"
+    assert_step_rejected(opt, [np.ones(5000, np.float32)], ValueError,
+                         r"state_dtype: the state 'exp_avg' was made as float32, not as state_dtype='int8' asks")

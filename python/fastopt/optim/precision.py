@@ -156,6 +156,10 @@ def new_slots(spec, group: dict, have: dict) -> dict:
     out = {}
     for slot, fill in spec.slots(group):
         if slot in have:
+            if group["params"] and (have[slot][0].dtype, have[slot][0].shape) != \
+                    expected_state(spec, group, slot, group["params"][0]):
+                raise ValueError(f"state_dtype: the state '{slot}' was made as {have[slot][0].dtype}, not as "
+                                 f"state_dtype={group['state_dtype']!r} asks; set state_dtype before the first step")
             out[slot] = have[slot]
             if absmax_key(slot) in have:
                 out[absmax_key(slot)] = have[absmax_key(slot)]
