@@ -12,7 +12,7 @@ from optim_cases import ONE_PER_OPTIMIZER, Case
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 BF16 = np.dtype(ml_dtypes.bfloat16)
-SIZES = (1, 17, 1025, 20_000)  # one element, a tail, a tile plus one, several tiles (and threads)
+SIZES = (1, 17, 1025, 20_000)  # one element, a tail, four tiles plus one, two chunks (and threads)
 STEPS = 12
 # Every optimizer whose step is one per-element rule (not Muon/Adafactor, not wrapped in Lookahead).
 MIXED = [c for c in ONE_PER_OPTIMIZER if c.lookahead is None and issubclass(getattr(fastopt, c.name), fastopt.Optimizer)

