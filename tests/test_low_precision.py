@@ -227,3 +227,17 @@ def test_clip_grad_norm_reads_the_low_precision_grads():
     assert norm == pytest.approx(exact, rel=1e-12) and ref_norm == pytest.approx(exact, rel=1e-6)
     for p, w in zip(params, want):  # the clipping factor may differ in its last float32 bit: one spacing at most
         np.testing.assert_allclose(p.astype(np.float32), rounded(w, p.dtype), rtol=2.0**-7)
+
+
+def test_bfloat16_state_survives_a_checkpoint_file(tmp_path):
+    """fastopt's checkpoints are .npz read without pickle, which gives bfloat16 arrays back as raw 'V2' bytes."""
+    from fastopt.checkpoint import load_checkpoint, save_checkpoint
+    param = np.random.default_rng(7).standard_normal(5000).astype(np.float32)
+    opt = fastopt.Adam([param], state_dtype="bfloat16")
+    opt.step([np.ones_like(param)])
+    save_checkpoint(tmp_path / "c.npz", {"optimizer": opt.state_dict()})
+    again = fastopt.Adam([param.copy()], state_dtype="bfloat16")
+    again.load_state_dict(load_checkpoint(tmp_path / "c.npz")["optimizer"])
+    for slot in ("exp_avg", "exp_avg_sq"):
+        assert again.state[0][slot][0].dtype == BF16
+        np.testing.assert_array_equal(again.state[0][slot][0].view(np.uint16), opt.state[0][slot][0].view(np.uint16))

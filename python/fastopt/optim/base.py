@@ -368,6 +368,7 @@ class Optimizer:
             elif precision.uses_mixed_step(group, self._low_precision) and \
                     precision.expected_state(self.spec, group, k, group["params"][0]):
                 expected = [precision.expected_state(self.spec, group, k, p) for p in group["params"]]
+                v = [precision.as_saved(a, want[0]) for a, want in zip(v, expected)] if isinstance(v, list) else v
                 if not isinstance(v, list) or len(v) != len(group["params"]) or any(
                         not isinstance(a, np.ndarray) or (a.dtype, a.shape) != want for a, want in zip(v, expected)):
                     raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params kept in "

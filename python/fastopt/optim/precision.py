@@ -189,6 +189,14 @@ def expected_state(spec, group: dict, key: str, p: np.ndarray) -> tuple | None:
     return dtype, p.shape
 
 
+def as_saved(a, dtype):
+    """``a`` as bfloat16 when ``dtype`` is and ``a`` holds its raw two bytes (NumPy's .npz files, read without
+    pickle as fastopt's checkpoints are, give bfloat16 arrays back as dtype 'V2'); else ``a`` unchanged."""
+    if isinstance(a, np.ndarray) and dtype is not None and dtype.name == "bfloat16" and a.dtype == np.dtype("V2"):
+        return a.view(dtype)
+    return a
+
+
 _ID: dict = {}  # param name -> its id for stochastic rounding (CRC-32 of the name: the same in every process)
 
 
