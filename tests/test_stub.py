@@ -26,7 +26,7 @@ def public(obj) -> set:
 def test_stub_matches_the_module():
     top = stub_names(STUB.body)
     assert set(top) == public(_core)
-    for area in ("optim", "landscape", "nn", "curvature", "kfac", "shampoo", "matrix_optim"):
+    for area in ("optim", "landscape", "nn", "curvature", "kfac", "shampoo", "matrix_optim", "precision"):
         members = stub_names(top[area].body)
         assert set(members) == public(getattr(_core, area)), area
         for name, node in members.items():

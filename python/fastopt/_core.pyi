@@ -219,6 +219,35 @@ class matrix_optim:
     @staticmethod
     def newton_schulz(g: np.ndarray, a: float, b: float, c: float, eps: float, steps: int) -> NDArray[np.float64]: ...
 
+class precision:
+    """Low-precision params and state (src/cpp/common/mixed_precision.hpp, bindings/mixed_precision.cpp)."""
+    block_size: int  # elements per 8-bit block, each with one float32 absmax
+    bfloat16_conversion: str  # "avx512bf16" or "portable": how this build narrows float32 to bfloat16
+    @staticmethod
+    def step(spec: "optim.Spec", params: list[np.ndarray], grads: list[np.ndarray] | None,
+             masters: list[np.ndarray] | None, states: dict[str, list[np.ndarray]],
+             absmax: dict[str, list[np.ndarray]], unsigned_slots: set[str], names: list[str], ids: list[int],
+             group: dict[str, Any], carry: dict[str, float], step: int, *, grad_scale: float = 1.0,
+             grad_limit: float = ..., stochastic_rounding: bool = False, seed: int = 0) -> dict[str, float]: ...
+    @staticmethod
+    def check(spec: "optim.Spec", params: list[np.ndarray], grads: list[np.ndarray] | None,
+              masters: list[np.ndarray] | None, states: dict[str, list[np.ndarray]],
+              absmax: dict[str, list[np.ndarray]], unsigned_slots: set[str], names: list[str], ids: list[int],
+              group: dict[str, Any], carry: dict[str, float], step: int, *, grad_scale: float = 1.0,
+              grad_limit: float = ..., stochastic_rounding: bool = False, seed: int = 0) -> dict[str, float]: ...
+    @staticmethod
+    def supports(spec: "optim.Spec") -> bool: ...
+    @staticmethod
+    def bfloat16_bits(x: np.ndarray, portable: bool = False) -> NDArray[np.uint16]: ...
+    @staticmethod
+    def float16_bits(x: np.ndarray) -> NDArray[np.uint16]: ...
+    @staticmethod
+    def dynamic_map(signed: bool) -> NDArray[np.float32]: ...
+    @staticmethod
+    def quantize(x: np.ndarray, signed: bool) -> tuple[NDArray[np.uint8], NDArray[np.float32]]: ...
+    @staticmethod
+    def dequantize(codes: NDArray[np.uint8], absmax: NDArray[np.float32], signed: bool) -> NDArray[np.float32]: ...
+
 class curvature:
     class Objective:
         """A native objective: f, its gradient and, where it has them, Hessian products."""

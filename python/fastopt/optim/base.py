@@ -20,7 +20,7 @@ from itertools import repeat
 import numpy as np
 
 from .. import _core
-from . import device
+from . import device, precision
 from .state import MAX_STEP, GroupState, KernelCall, new_slots
 from .validation import (
     NON_NEGATIVE,
@@ -45,7 +45,8 @@ def native(name: str):
 
 # Keys a param group holds besides hyperparameters: its arrays and their names, and what schedulers (fastopt's,
 # torch's OneCycleLR/CyclicLR and SWALR) keep there, which the misspelling check must not take for typos.
-GROUP_KEYS = frozenset({"params", "names", "initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"})
+GROUP_KEYS = frozenset({"params", "names", "initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr",
+                        *precision.KEYS})
 
 
 def _explained(native_call, params, grads, *args, **kwargs):
@@ -86,6 +87,12 @@ class Optimizer:
     """
 
     spec = None
+    precision_defaults = precision.DEFAULTS  # set per optimizer by the precision keyword arguments
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # every constructor takes the precision settings (see optim/precision.py)
+            cls.__init__ = precision.with_precision_arguments(cls.__init__)
 
     def __init__(self, params, defaults: dict):
         if self.spec is None:
@@ -100,6 +107,7 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self.state: list[GroupState] = []
         self._lock = threading.Lock()
+        self._low_precision = precision.LowPrecisionParams()
         self.skipped_steps = 0  # steps skip_nonfinite left out
         if isinstance(params, np.ndarray):
             raise TypeError("params: expected a list of arrays, a dict name -> array or a list of param groups, "
@@ -156,7 +164,7 @@ class Optimizer:
         if clash:
             raise ValueError(f"param '{clash[1]}': shares memory with param '{clash[0]}' (every param is updated "
                              "in place, so each must be its own array; pass a tied weight once)")
-        for key, value in self.defaults.items():
+        for key, value in {**self.defaults, **self.precision_defaults}.items():
             group.setdefault(key, value)
         group["params"], group["names"] = arrays, names
         self._validate(group)
@@ -170,8 +178,9 @@ class Optimizer:
         A key close to a hyperparameter's name but not one (``"lrr"``, set on ``param_groups``) is refused as a
         misspelling; other keys (a group's label, a schedule's ``initial_lr``) are kept and ignored, as torch does."""
         unknown = set(group) - set(self.defaults) - GROUP_KEYS
+        known = [*self.defaults, *precision.KEYS]
         misspelt = [f"{k!r} (did you mean {close[0]!r}?)" for k in sorted(unknown)
-                    if (close := difflib.get_close_matches(k, self.defaults, n=1, cutoff=0.75))]
+                    if (close := difflib.get_close_matches(k, known, n=1, cutoff=0.75))]
         if misspelt:
             raise ValueError(f"param group has unknown hyperparameters {', '.join(misspelt)}; "
                              f"{type(self).__name__} takes {sorted(self.defaults)}")
@@ -183,6 +192,8 @@ class Optimizer:
                 check_hyper(group[key] >= 0.0, label, group[key], "must be >= 0")
         if "betas" in self.defaults:
             check_betas(group["betas"], 3 if kinds["betas"] == "triple" else 2)
+        if "params" in group:
+            precision.check_group(self.spec, group, type(self).__name__, self._low_precision)
         self._check(group)
 
     def _check(self, group: dict) -> None:
@@ -257,11 +268,13 @@ class Optimizer:
             per_group = self._grads_per_group(grads) if self.spec.reads_grad else [None] * len(self.param_groups)
             calls = []
             for group, state, g in zip(self.param_groups, self.state, per_group):
-                kernel = self._device_steps() if group["params"] and device.is_cuda_array(group["params"][0]) else self.spec
+                on_gpu = group["params"] and device.is_cuda_array(group["params"][0])
                 self._validate(group)
+                mixed = not on_gpu and precision.uses_mixed_step(group, self._low_precision)
+                kernel = self._device_steps() if on_gpu else precision.MixedKernel(self.spec) if mixed else self.spec
                 if state.step >= MAX_STEP:
                     raise OverflowError(f"step: this group has taken {state.step} steps, the most a step count holds")
-                slots = new_slots(self.spec, group, state.slots)
+                slots = (precision.new_slots if mixed else new_slots)(self.spec, group, state.slots)
                 n = len(group["params"])
                 # No None among the grads (the usual case) is found at C speed, and then every param is live.
                 live = range(n) if g is None or not any(map(operator.is_, g, repeat(None))) else \
@@ -309,7 +322,8 @@ class Optimizer:
             step is not expressible that way (several groups, state already built, or a subclass that
             overrides ``step``).
         """
-        if len(self.param_groups) != 1 or self.state[0].step or type(self).step is not Optimizer.step:
+        if len(self.param_groups) != 1 or self.state[0].step or type(self).step is not Optimizer.step or \
+                precision.uses_mixed_step(self.param_groups[0], self._low_precision):
             return None
         group = self.param_groups[0]
         self._validate(group)
@@ -351,6 +365,15 @@ class Optimizer:
                 if isinstance(v, bool) or not isinstance(v, numbers.Real):
                     raise ValueError(f"state_dict: carried value '{k}' of group {i} is not a number: {v!r}")
                 carry[k] = float(v)
+            elif precision.uses_mixed_step(group, self._low_precision) and \
+                    precision.expected_state(self.spec, group, k, group["params"][0]):
+                expected = [precision.expected_state(self.spec, group, k, p) for p in group["params"]]
+                v = [precision.as_saved(a, want[0]) for a, want in zip(v, expected)] if isinstance(v, list) else v
+                if not isinstance(v, list) or len(v) != len(group["params"]) or any(
+                        not isinstance(a, np.ndarray) or (a.dtype, a.shape) != want for a, want in zip(v, expected)):
+                    raise ValueError(f"state_dict: state '{k}' of group {i} does not match the params kept in "
+                                     f"state_dtype={group['state_dtype']!r} (dtype or shape differ)")
+                slots[k] = v
             elif k in self.spec.slot_names:
                 shape = getattr(self.spec, "slot_shape", lambda _, p: p.shape)
                 if not isinstance(v, list) or len(v) != len(group["params"]) or any(
@@ -408,6 +431,11 @@ class Optimizer:
                         (list(map(tuple, saved["shapes"])), list(saved["dtypes"])) != layout:
                     raise ValueError(f"state_dict: param group {i} has another parameter layout "
                                      f"(names, shapes or dtypes differ)")
+                for key in ("state_dtype", "master_weights"):
+                    if saved.get(key, precision.DEFAULTS[key]) != group[key]:
+                        raise ValueError(f"state_dict: param group {i} was saved with {key}="
+                                         f"{saved.get(key, precision.DEFAULTS[key])!r}, this optimizer has "
+                                         f"{key}={group[key]!r}")
                 parsed.append(self._parse_state(i, st, group))
             named = [(f"state '{slot}' of param '{name}'", a) for s, g in zip(parsed, self.param_groups)
                      for slot, arrays in s.slots.items() for name, a in zip(g["names"], arrays)]

@@ -93,7 +93,7 @@ def check_value(key: str, value, kind: str) -> None:
 
 def check_param(name: str, a) -> None:
     """Raise TypeError or ValueError unless ``a`` can be a parameter updated in place: a plain (not
-    masked) numpy.ndarray of float32 or float64, C-contiguous and writeable, or a CUDA array (whose checks
+    masked) numpy.ndarray of float32, float64, bfloat16 (ml_dtypes) or float16, C-contiguous and writeable, or a CUDA array (whose checks
     ``device.check_placement`` makes with its group).
 
     Parameters
@@ -110,8 +110,8 @@ def check_param(name: str, a) -> None:
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError(f"param '{name}': masked arrays are not supported (the kernels would ignore the "
                         "mask); pass the plain array")
-    if a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32 or float64 expected)")
+    if a.dtype not in (np.float32, np.float64) and a.dtype.name not in ("bfloat16", "float16"):
+        raise TypeError(f"param '{name}': unsupported dtype {a.dtype} (float32, float64, bfloat16 or float16 expected)")
     if not a.flags.c_contiguous:
         raise ValueError(f"param '{name}': must be C-contiguous (it is updated in place)")
     if not a.flags.writeable:

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/bfloat16.hpp"
 #include "common/parallel.hpp"
 
 namespace py = pybind11;
@@ -14,6 +15,7 @@ void register_curvature(py::module_& m);
 void register_kfac(py::module_& m);
 void register_shampoo(py::module_& m);
 void register_matrix_optim(py::module_& m);
+void register_precision(py::module_& m);
 
 namespace {
 
@@ -44,6 +46,7 @@ py::dict build_info() {
   d["openmp"] = static_cast<bool>(FASTOPT_HAVE_OPENMP);
   d["num_threads"] = fastopt::num_threads();
   d["simd"] = simd_level();
+  d["bfloat16_conversion"] = fastopt::bf16_conversion_path();  // "avx512bf16" or "portable"
   d["cuda"] = static_cast<bool>(FASTOPT_HAVE_CUDA);  // fastopt._cuda was built beside this module
   d["cuda_version"] = FASTOPT_HAVE_CUDA ? py::object(py::str(FASTOPT_CUDA_VERSION)) : py::object(py::none());
   d["cuda_architectures"] = FASTOPT_HAVE_CUDA ? py::object(py::str(FASTOPT_CUDA_ARCHITECTURES)) : py::object(py::none());
@@ -71,4 +74,5 @@ PYBIND11_MODULE(_core, m) {
   register_kfac(m);
   register_shampoo(m);
   register_matrix_optim(m);
+  register_precision(m);
 }

@@ -67,9 +67,12 @@ struct CautiousScaled {
   }
 };
 
-// for_each_element, with the cautious rescale's counting pass first when the rule's option is on.
-template <class T, class Rule>
-void for_each_element_cautious(const std::vector<TensorPtrs<T>>& tensors, const Rule& rule) {
+// for_each_element, with the cautious rescale's counting pass first when the rule's option is on.  Any
+// list of tensors with a tensor_sums and a for_each_element (float32/float64 here, the mixed-precision
+// list of common/mixed_precision.hpp).
+template <class Tensors, class Rule>
+void for_each_element_cautious(const Tensors& tensors, const Rule& rule) {
+  using T = decltype(rule.cautious.scale);
   if (!rule.cautious.on) return for_each_element(tensors, rule);
   const std::vector<Sums<1>> kept = tensor_sums<1>(tensors, CountKept<Rule>{rule});
   std::vector<T> scales(tensors.size());
