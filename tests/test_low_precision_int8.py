@@ -11,7 +11,7 @@ from fastopt.optim import precision
 BLOCK = _core.precision.block_size
 # 1,000 steps of Adam (lr 1e-3) on N(0.1, 1) gradients, 20,000 params: 8-bit state moves the params 1.2% of
 # their RMS distance travelled away from float32 Adam's (RMS over the params), 6% at the worst param
-# (measured); the bounds leave a margin.  Documented in docs/sections/lowprec.md.
+# (measured); the bounds leave a margin.  Documented in README.md, "Low precision".
 ADAM_RMS_TOLERANCE, ADAM_MAX_TOLERANCE = 0.03, 0.15
 
 
