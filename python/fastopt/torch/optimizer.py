@@ -46,6 +46,11 @@ class TorchOptimizer(torch.optim.Optimizer):
     """
 
     numpy_class = None
+    # torch.amp.GradScaler's protocol for fused optimizers: it sets the attributes ``grad_scale`` (its scale, or
+    # None when unscale_ already ran) and ``found_inf`` around ``step``, which divides the gradients by the
+    # scale inside the kernel and skips the step on a non-finite gradient, instead of the scaler unscaling
+    # every gradient in a pass of its own.
+    _step_supports_amp_scaling = True
 
     def __init__(self, params, *args, **kwargs):
         if self.numpy_class is None:
@@ -119,6 +124,10 @@ class TorchOptimizer(torch.optim.Optimizer):
         """One fused step of every param that has a gradient (params whose ``.grad`` is None are skipped, their
         state neither created nor advanced).
 
+        Under ``torch.amp.GradScaler.step`` the kernel reads each gradient divided by the scaler's
+        ``grad_scale`` (the gradients themselves are not written, so ``.grad`` keeps the scaled values), and a
+        step the scaler's ``found_inf`` marks is skipped: the state exists, nothing advances.
+
         Parameters
         ----------
         closure : callable, optional
@@ -134,6 +143,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                 loss = closure()
         spec = self._rules.spec
         hypers = [self._hyper(group) for group in self.param_groups]
+        inverse_scale, found_inf = self._loss_scale()
         work = []  # every group's params with gradients and their grads' addresses, before any state is made
         keep = []  # grads copied into their param's layout: alive until the kernels have read them
         for index, (group, hyper) in enumerate(zip(self.param_groups, hypers)):
@@ -164,14 +174,29 @@ class TorchOptimizer(torch.optim.Optimizer):
                 plan = self._plans[index] = GroupPlan(spec, live_params, names, self.state, hyper)
             calls += [(plan, hyper, call) for call in plan.calls(addresses)]
             touched += live_params
-        if len(calls) > 1:  # nothing is written unless every call is valid
+        if len(calls) > 1 or found_inf:  # nothing is written unless every call is valid
             for _, hyper, (_, arrays, grads, slots, names, carry, _) in calls:
                 spec.check_addresses(arrays, grads, slots, names, hyper, carry)
+        if found_inf:  # as torch's fused kernels skip: the state exists (made above), nothing advances
+            return loss
         for plan, hyper, (batch, arrays, grads, slots, names, carry, step) in calls:
-            plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step))
+            plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step,
+                                                    grad_scale=inverse_scale))
         if touched:
             torch.autograd.graph.increment_version(touched)  # as torch's in-place updates do, for autograd's checks
         return loss
+
+    def _loss_scale(self) -> tuple:
+        """(1 / grad_scale, whether found_inf is set) from the attributes torch.amp.GradScaler sets for this step;
+        (1.0, False) outside a scaler's step."""
+        grad_scale, found_inf = getattr(self, "grad_scale", None), getattr(self, "found_inf", None)
+        inverse = 1.0
+        if grad_scale is not None:
+            scale = _plain(grad_scale)
+            if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 0 < scale < np.inf:
+                raise ValueError(f"grad_scale: the loss scale must be a finite number > 0, got {scale!r}")
+            inverse = 1.0 / float(scale)
+        return inverse, found_inf is not None and _plain(found_inf) != 0
 
     # ------------------------------------------------------------------ checkpoints
     def load_state_dict(self, state_dict: dict) -> None:
