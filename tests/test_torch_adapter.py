@@ -62,7 +62,7 @@ def test_every_registered_optimizer_has_an_adapter():
                 assert not hasattr(fastopt.torch, cls.__name__)
                 continue
             adapter = getattr(fastopt.torch, cls.__name__)
-            assert issubclass(adapter, torch.optim.Optimizer) and adapter.numpy_class is cls
+            assert issubclass(adapter, torch.optim.Optimizer) and adapter._numpy_class is cls
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)

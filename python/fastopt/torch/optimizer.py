@@ -34,18 +34,18 @@ def _plain(value):
 
 
 class TorchOptimizer(torch.optim.Optimizer):
-    """Base of ``fastopt.torch.<Name>``: the fastopt optimizer ``numpy_class`` over torch CPU tensors.
+    """Base of ``fastopt.torch.<Name>``: the fastopt optimizer ``_numpy_class`` over torch CPU tensors.
 
     Parameters
     ----------
     params : iterable of torch.Tensor, or of dicts
         Parameters or param groups, as ``torch.optim`` takes them: dense CPU tensors of float32 or float64.
     *args, **kwargs
-        The hyperparameters of ``numpy_class`` (its names and defaults); also torch's ``foreach`` and
+        The hyperparameters of ``_numpy_class`` (its names and defaults); also torch's ``foreach`` and
         ``fused`` (ignored: the step is always fused).
     """
 
-    numpy_class = None
+    _numpy_class = None
     # torch.amp.GradScaler's protocol for fused optimizers: it sets the attributes ``grad_scale`` (its scale, or
     # None when unscale_ already ran) and ``found_inf`` around ``step``, which divides the gradients by the
     # scale inside the kernel and skips the step on a non-finite gradient, instead of the scaler unscaling
@@ -53,7 +53,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     _step_supports_amp_scaling = True
 
     def __init__(self, params, *args, **kwargs):
-        if self.numpy_class is None:
+        if self._numpy_class is None:
             raise TypeError("TorchOptimizer is a base class; use fastopt.torch.Adam, fastopt.torch.SGD, ...")
         for flag in REFUSED_FLAGS:
             if kwargs.pop(flag, False):
@@ -63,7 +63,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             kwargs.pop(flag, None)
         # The NumPy class checks and defaults the hyperparameters; a zero-size array stands in for the params.
         args, kwargs = _plain(args), {k: _plain(v) for k, v in kwargs.items()}
-        self._rules = self.numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
+        self._rules = self._numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
         self._plans: dict = {}
         super().__init__(params, dict(self._rules.defaults))
         self.state = TrackedState(self.state)
@@ -78,8 +78,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         if not isinstance(self.state, TrackedState):
             self.state = TrackedState(self.state)
         if "_rules" not in self.__dict__:  # unpickled (or deep-copied): torch pickles defaults, state and groups
-            self._rules = object.__new__(self.numpy_class)
-            kinds = self.numpy_class.spec.hyperparameters
+            self._rules = object.__new__(self._numpy_class)
+            kinds = self._numpy_class.spec.hyperparameters
             self._rules.defaults = {k: v for k, v in self.defaults.items() if k in kinds}
         self._plans = {}
 
