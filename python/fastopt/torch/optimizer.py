@@ -14,6 +14,7 @@ import torch
 
 from .plan import (DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, TrackedState, initial_state, new_state_tensor,
                    scalar_dtype)
+from . import native
 from .tensors import check_param, grad_address
 
 # torch.optim's execution switches: fastopt's step is always one fused multi-tensor pass, so "foreach" and
@@ -146,28 +147,11 @@ class TorchOptimizer(torch.optim.Optimizer):
         inverse_scale, found_inf = self._loss_scale()
         work = []  # every group's params with gradients and their grads' addresses, before any state is made
         keep = []  # grads copied into their param's layout: alive until the kernels have read them
+        reader = native.module()
         for index, (group, hyper) in enumerate(zip(self.param_groups, hypers)):
-            params = group["params"]
-            grads = [p.grad for p in params]
-            live = [i for i, g in enumerate(grads) if g is not None]
-            if not live:
-                continue
-            live_params = [params[i] for i in live]
-            plan = self._plans.get(index)
-            if plan is not None and not plan.matches(live_params, self.state, hyper):
-                plan = None
-            if plan is None:
-                names = self._names(index, group)
-                names = [names[i] for i in live]
-                for name, p in zip(names, live_params):
-                    check_param(name, p)  # again: p.data may have been replaced
-                dtypes = [p.dtype if p.is_contiguous() else None for p in live_params]
-                numels = [p.numel() for p in live_params]
-            else:
-                names, dtypes, numels = plan.names, plan.dtypes, plan.numels
-            addresses = [grad_address(name, p, grads[i], dtype, numel, keep)
-                         for name, i, p, dtype, numel in zip(names, live, live_params, dtypes, numels)]
-            work.append((index, hyper, plan, live_params, names, addresses))
+            read = self._read_group(index, group, hyper, reader, keep)
+            if read is not None:
+                work.append((index, hyper, *read))
         calls, touched = [], []
         for index, hyper, plan, live_params, names, addresses in work:
             if plan is None:
@@ -182,9 +166,49 @@ class TorchOptimizer(torch.optim.Optimizer):
         for plan, hyper, (batch, arrays, grads, slots, names, carry, step) in calls:
             plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step,
                                                     grad_scale=inverse_scale))
-        if touched:
-            torch.autograd.graph.increment_version(touched)  # as torch's in-place updates do, for autograd's checks
+        if touched:  # as torch's in-place updates do, for autograd's checks
+            reader.bump_versions(touched) if reader is not None else torch.autograd.graph.increment_version(touched)
         return loss
+
+    def _read_group(self, index: int, group: dict, hyper: dict, reader, keep: list):
+        """A group's (plan or None, params with gradients, their names, their grads' addresses), or None when
+        no param has a gradient.  The plan is kept while its params are the same, in the same memory; each
+        grad's address is checked (dtype, size, contiguity) before the kernel trusts it.  ``reader`` is the C++
+        extension reading the addresses (native.py), or None to read them in Python."""
+        params = group["params"]
+        if reader is not None:
+            pointers, addresses = reader.scan(params if type(params) is list else list(params))
+            live = range(len(params)) if None not in addresses else [i for i, a in enumerate(addresses)
+                                                                         if a is not None]
+        else:
+            grads = [p.grad for p in params]
+            live = [i for i, g in enumerate(grads) if g is not None]
+        if not live:
+            return None
+        whole = len(live) == len(params)
+        live_params = params if whole else [params[i] for i in live]
+        plan = self._plans.get(index)
+        if plan is not None and not plan.matches(live_params, self.state, hyper, None if reader is None else
+                                                 pointers if whole else [pointers[i] for i in live]):
+            plan = None
+        if plan is None:
+            names = self._names(index, group)
+            names = [names[i] for i in live]
+            for name, p in zip(names, live_params):
+                check_param(name, p)  # again: p.data may have been replaced
+            dtypes = [p.dtype if p.is_contiguous() else None for p in live_params]
+            numels = [p.numel() for p in live_params]
+        else:
+            names, dtypes, numels = plan.names, plan.dtypes, plan.numels
+        if reader is None:
+            addresses = [grad_address(name, p, grads[i], dtype, numel, keep)
+                         for name, i, p, dtype, numel in zip(names, live, live_params, dtypes, numels)]
+        else:
+            addresses = addresses if whole else [addresses[i] for i in live]
+            if -1 in addresses:  # grads the kernel cannot read as they are: copied into the param's layout, or refused
+                addresses = [a if a != -1 else grad_address(name, p, p.grad, dtype, numel, keep)
+                             for a, name, p, dtype, numel in zip(addresses, names, live_params, dtypes, numels)]
+        return plan, live_params, names, addresses
 
     def _loss_scale(self) -> tuple:
         """(1 / grad_scale, whether found_inf is set) from the attributes torch.amp.GradScaler sets for this step;
