@@ -10,9 +10,10 @@ views of the tensors): what going from torch tensors to the kernel costs, with t
 addresses (fastopt.torch.native, built on first use) and with the Python path it replaces.  ``--deepspeed``
 adds ``deepspeed.ops.adam.DeepSpeedCPUAdam`` (Adam mode, fp32 state) when DeepSpeed is installed
 (``pip install 'fastopt[bench]'``; its CPU op compiles on first use; without it the column is left out with a
-note).  The overhead is also given against the adapter's own kernel call on its own state (the state torch
-allocated), which leaves out where the state lives.  Times are medians of rounds that visit every implementation
-in turn; the overhead is timed apart, in rounds of the fastopt steps only.  The load average is printed: on a shared machine compare within a run.
+note).  The overhead is also given against the adapter's own kernel call on its own state (the state the adapter
+made), which leaves out where the state lives.  Times are medians of rounds that visit every implementation
+in turn; the overhead is timed apart, in rounds of the fastopt steps only.  The load average is printed: on a
+shared machine compare within a run.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def deepspeed_adam():
 def kernel_call(adapter):
     """The native call an adapter's step makes, on its own arrays and state, without the reading of the tensors
     around it: the adapter's step minus this is what going from torch tensors to the kernel costs, apart from
-    where the state lives (torch's allocator, not NumPy's)."""
+    where the state lives (the adapter's buffer per slot, the NumPy API's array per param)."""
     adapter.step()  # makes the plan
     (plan,) = adapter._plans.values()
     hyper, spec = adapter._hyper(adapter.param_groups[0]), adapter._rules.spec
