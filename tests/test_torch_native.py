@@ -57,8 +57,8 @@ def test_scan_reads_what_python_reads(reader):
     double = torch.nn.Parameter(torch.randn(2, dtype=torch.float64))
     double.grad = torch.randn(2, dtype=torch.float64)
     params = [contiguous, no_grad, empty, strided_grad, transposed, sparse, negated, double]
-    pointers, grads = reader.scan(params)
-    assert pointers == [p.data_ptr() for p in params]
+    pointers, numels, grads = reader.scan(params)
+    assert pointers == [p.data_ptr() for p in params] and numels == [p.numel() for p in params]
     assert grads == [contiguous.grad.data_ptr(), None, empty.grad.data_ptr(), -1, -1, -1, -1, double.grad.data_ptr()]
 
 
@@ -68,7 +68,7 @@ def test_scan_refuses_what_is_not_a_tensor(reader):
     with pytest.raises(TypeError, match="scan: params must be a list of tensors"):
         reader.scan((torch.zeros(1),))
     meta = torch.zeros(2, device="meta")
-    assert reader.scan([meta]) == ([-1], [-1])
+    assert reader.scan([meta]) == ([-1], [2], [-1])
 
 
 def test_bump_versions_as_torch_does(reader):
@@ -115,5 +115,33 @@ def test_bad_grads_are_refused_on_both_paths(path):
         opt = fastopt.torch.SGD([q], lr=0.5)
         opt.step()
         assert torch.equal(q.detach(), torch.full((2, 3), 0.5))
+    finally:
+        native.use(True)
+
+
+@pytest.mark.parametrize("path", ["native", "python"])
+def test_a_param_narrowed_in_place_is_seen(path):
+    """``p.data = p.data[:k]`` keeps the data address: the step must notice the size (its state no longer fits:
+    a clear error, nothing written) rather than hand the kernel the old size with a gradient of k elements."""
+    if path == "native" and native.module() is None:
+        pytest.skip(native.status())
+    native.use(path == "native")
+    try:
+        p = torch.nn.Parameter(torch.ones(10))
+        p.grad = torch.ones(10)
+        opt = fastopt.torch.Adam([p], lr=0.1)
+        opt.step()
+        before = p.untyped_storage().data_ptr()
+        p.data = p.data[:4]
+        p.grad = torch.ones(4)
+        assert p.data_ptr() == before
+        kept, kept_p = {k: v.clone() for k, v in opt.state[p].items()}, p.detach().clone()
+        with pytest.raises(ValueError, match="optimizer state for param .0. does not match the param"):
+            opt.step()
+        assert all(torch.equal(opt.state[p][k], v) for k, v in kept.items())
+        assert torch.equal(p.detach(), kept_p)
+        opt.state[p] = {}  # a fresh state of the new size: it steps again
+        opt.step()
+        assert float(opt.state[p]["step"]) == 1
     finally:
         native.use(True)

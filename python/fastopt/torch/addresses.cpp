@@ -83,7 +83,7 @@ void prefetch_ahead(PyObject* list, Py_ssize_t i, Py_ssize_t n) {
   }
 }
 
-// scan(params: list[Tensor]) -> (param addresses, grad addresses or None), aligned with params.
+// scan(params: list[Tensor]) -> (param addresses, param sizes, grad addresses or None), aligned with params.
 PyObject* scan(PyObject*, PyObject* params) {
   if (!PyList_Check(params)) {
     PyErr_SetString(PyExc_TypeError, "scan: params must be a list of tensors");
@@ -91,21 +91,24 @@ PyObject* scan(PyObject*, PyObject* params) {
   }
   try {
     const Py_ssize_t n = PyList_GET_SIZE(params);
-    std::vector<int64_t> where(static_cast<size_t>(n)), grad(static_cast<size_t>(n));
+    std::vector<int64_t> where(static_cast<size_t>(n)), size(static_cast<size_t>(n)), grad(static_cast<size_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) {
       prefetch_ahead(params, i, n);
       const at::Tensor* p = tensor_at(params, i);
       if (p == nullptr) return nullptr;
       where[i] = param_address(*p);
+      size[i] = p->numel();
       grad[i] = where[i] == -1 ? -1 : grad_address(*p, p->grad());
     }
     PyObject* a = list_of(where);
-    PyObject* g = a == nullptr ? nullptr : list_of(grad);
+    PyObject* s = a == nullptr ? nullptr : list_of(size);
+    PyObject* g = s == nullptr ? nullptr : list_of(grad);
     if (g == nullptr) {
       Py_XDECREF(a);
+      Py_XDECREF(s);
       return nullptr;
     }
-    return Py_BuildValue("(NN)", a, g);  // takes over both references
+    return Py_BuildValue("(NNN)", a, s, g);  // takes over the three references
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
     return nullptr;
@@ -133,7 +136,7 @@ PyObject* bump_versions(PyObject*, PyObject* params) {
 }
 
 PyMethodDef methods[] = {
-    {"scan", scan, METH_O, "scan(params) -> (param addresses, grad addresses or None): -1 where Python must look"},
+    {"scan", scan, METH_O, "scan(params) -> (param addresses, param sizes, grad addresses or None): -1 where Python must look"},
     {"bump_versions", bump_versions, METH_O, "bump_versions(params): bump each param's version counter"},
     {nullptr, nullptr, 0, nullptr}};
 

@@ -177,7 +177,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         extension reading the addresses (native.py), or None to read them in Python."""
         params = group["params"]
         if reader is not None:
-            pointers, addresses = reader.scan(params if type(params) is list else list(params))
+            pointers, numels, addresses = reader.scan(params if type(params) is list else list(params))
             live = range(len(params)) if None not in addresses else [i for i, a in enumerate(addresses)
                                                                          if a is not None]
         else:
@@ -188,8 +188,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         whole = len(live) == len(params)
         live_params = params if whole else [params[i] for i in live]
         plan = self._plans.get(index)
-        if plan is not None and not plan.matches(live_params, self.state, hyper, None if reader is None else
-                                                 pointers if whole else [pointers[i] for i in live]):
+        read = None if reader is None else (pointers, numels) if whole else \
+            ([pointers[i] for i in live], [numels[i] for i in live])
+        if plan is not None and not plan.matches(live_params, self.state, hyper, read):
             plan = None
         if plan is None:
             names = self._names(index, group)

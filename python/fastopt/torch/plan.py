@@ -171,14 +171,16 @@ class GroupPlan:
             keys.setdefault((self.steps[i], *(c[i] for c in self.carry.values())), []).append(i)
         self.batches = list(keys.values())
 
-    def matches(self, live: list, state: TrackedState, hyper: dict, pointers: list | None = None) -> bool:
-        """Whether this plan still describes ``live``: the same params, in the same memory (``pointers``, their
-        data addresses when the caller has read them), with the same state dicts (none replaced since the plan
-        was made), and the same slots under ``hyper``."""
-        return (state is self.state and state.version == self.version and len(live) == len(self.params)
-                and all(map(operator.is_, live, self.params))
-                and (pointers if pointers is not None else [p.data_ptr() for p in live]) == self.pointers
-                and self.spec.slots(hyper) == self.slot_fills)
+    def matches(self, live: list, state: TrackedState, hyper: dict, read: tuple | None = None) -> bool:
+        """Whether this plan still describes ``live``: the same params, in the same memory and of the same sizes
+        (``read``: their data addresses and sizes, when the caller has read them; ``p.data = p.data[:k]`` keeps the
+        address), with the same state dicts (none replaced since the plan was made), and the same slots under
+        ``hyper``."""
+        if not (state is self.state and state.version == self.version and len(live) == len(self.params)
+                and all(map(operator.is_, live, self.params))):
+            return False
+        pointers, numels = read if read is not None else ([p.data_ptr() for p in live], [p.numel() for p in live])
+        return pointers == self.pointers and numels == self.numels and self.spec.slots(hyper) == self.slot_fills
 
     def calls(self, grads: list) -> list:
         """One kernel call per batch: (batch, params, grads, slots, names, carry, step)."""
