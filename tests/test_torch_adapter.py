@@ -62,7 +62,7 @@ def test_every_registered_optimizer_has_an_adapter():
                 assert not hasattr(fastopt.torch, cls.__name__)
                 continue
             adapter = getattr(fastopt.torch, cls.__name__)
-            assert issubclass(adapter, torch.optim.Optimizer) and adapter.numpy_class is cls
+            assert issubclass(adapter, torch.optim.Optimizer) and adapter._numpy_class is cls
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -158,3 +158,28 @@ def test_every_adapter_steps_as_its_numpy_class(name, float64_default):
         numpy_opt.step(grads[:-2] if step < 10 else grads)
     for (pname, got), want in zip(ours.named_parameters(), net.parameters()):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12, msg=lambda m: f"{pname}: {m}")
+
+
+def test_a_groups_new_state_is_one_buffer_per_slot_and_dtype():
+    """The state a step makes lies in one NumPy buffer per slot and dtype (consecutive for the kernel, huge pages
+    for large ones), each tensor on its own 64-byte line, in its param's layout; the values are torch's."""
+    params = [torch.nn.Parameter(torch.randn(5)), torch.nn.Parameter(torch.randn(4, 3).t()),
+              torch.nn.Parameter(torch.randn(7, dtype=torch.float64)), torch.nn.Parameter(torch.randn(2))]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    for p, q in zip(params, twins):
+        q.grad = p.grad.clone()
+    ours, theirs = fastopt.torch.Adam(params, lr=0.1), torch.optim.Adam(twins, lr=0.1)
+    ours.step()
+    theirs.step()
+    for slot in ("exp_avg", "exp_avg_sq"):
+        state = [ours.state[p][slot] for p in params]
+        assert all(t.data_ptr() % 64 == 0 for t in state)
+        assert len({t.untyped_storage().data_ptr() for t in state[:2] + state[3:]}) == 1  # the float32 ones
+        assert state[2].untyped_storage().data_ptr() != state[0].untyped_storage().data_ptr()
+        assert state[1].stride() == params[1].stride()
+        for got, q in zip(state, twins):
+            torch.testing.assert_close(got, theirs.state[q][slot], rtol=1e-6, atol=1e-7)
+        state[0].fill_(7.0)  # each tensor owns its elements
+        assert not any((t == 7.0).any() for t in state[1:])

@@ -64,7 +64,15 @@ def _is_array_group(params) -> bool:
     return isinstance(params, Mapping) and "params" in params
 
 
-class Optimizer:
+class _OptimizerType(type):
+    """Keeps ``spec`` (the native declaration each optimizer class sets, a hook for implementers) out of
+    ``dir()`` and so out of ``help()``, which lists what ``dir`` returns; ``cls.spec`` itself is unchanged."""
+
+    def __dir__(cls):
+        return [name for name in super().__dir__() if name != "spec"]
+
+
+class Optimizer(metaclass=_OptimizerType):
     """Base class of fastopt's optimizers: param groups, typed state, validation, ``state_dict``.
 
     A subclass sets ``spec = native("<kernel>")`` (its C++ declaration: hyperparameter names and

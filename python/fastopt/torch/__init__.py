@@ -13,6 +13,7 @@ needed here only: ``import fastopt`` never imports it.
 from __future__ import annotations
 
 import inspect
+import re
 
 try:
     import torch  # noqa: F401
@@ -23,6 +24,12 @@ from .. import optim
 from .optimizer import TorchOptimizer
 
 __all__ = ["TorchOptimizer"]
+
+
+# The NumPy class's ``params`` entry describes arrays; the adapter's takes what torch.optim takes.
+TORCH_PARAMS = ("params : iterable of torch.Tensor, or of dicts\n"
+                "    Parameters or param groups, as ``torch.optim`` takes them: dense CPU tensors of float32 or "
+                "float64.\n")
 
 
 def _adapter(numpy_class: type) -> type:
@@ -40,7 +47,8 @@ def _adapter(numpy_class: type) -> type:
            f"tensors: a drop-in for ``torch.optim.{name}`` where torch has one (same state names, so state_dicts "
            f"load both ways).  The update equations and hyperparameters are those of :class:`fastopt.{name}`."
            + (f"\n\n{summary[1]}" if len(summary) > 1 else ""))
-    return type(name, (TorchOptimizer,), {"__init__": __init__, "__doc__": doc, "numpy_class": numpy_class,
+    doc = re.sub(r"^params : .*\n(?:    .*\n)*", TORCH_PARAMS, doc, count=1, flags=re.MULTILINE)
+    return type(name, (TorchOptimizer,), {"__init__": __init__, "__doc__": doc, "_numpy_class": numpy_class,
                                           "__module__": __name__})
 
 

@@ -14,6 +14,7 @@ import torch
 
 from .plan import (DERIVED_CARRY, EAGER_STATE, KEEPS_NO_STEP, GroupPlan, TrackedState, initial_state, new_state_tensor,
                    scalar_dtype)
+from . import native
 from .tensors import check_param, grad_address
 
 # torch.optim's execution switches: fastopt's step is always one fused multi-tensor pass, so "foreach" and
@@ -34,21 +35,26 @@ def _plain(value):
 
 
 class TorchOptimizer(torch.optim.Optimizer):
-    """Base of ``fastopt.torch.<Name>``: the fastopt optimizer ``numpy_class`` over torch CPU tensors.
+    """Base of ``fastopt.torch.<Name>``: the fastopt optimizer ``_numpy_class`` over torch CPU tensors.
 
     Parameters
     ----------
     params : iterable of torch.Tensor, or of dicts
         Parameters or param groups, as ``torch.optim`` takes them: dense CPU tensors of float32 or float64.
     *args, **kwargs
-        The hyperparameters of ``numpy_class`` (its names and defaults); also torch's ``foreach`` and
+        The hyperparameters of ``_numpy_class`` (its names and defaults); also torch's ``foreach`` and
         ``fused`` (ignored: the step is always fused).
     """
 
-    numpy_class = None
+    _numpy_class = None
+    # torch.amp.GradScaler's protocol for fused optimizers: it sets the attributes ``grad_scale`` (its scale, or
+    # None when unscale_ already ran) and ``found_inf`` around ``step``, which divides the gradients by the
+    # scale inside the kernel and skips the step on a non-finite gradient, instead of the scaler unscaling
+    # every gradient in a pass of its own.
+    _step_supports_amp_scaling = True
 
     def __init__(self, params, *args, **kwargs):
-        if self.numpy_class is None:
+        if self._numpy_class is None:
             raise TypeError("TorchOptimizer is a base class; use fastopt.torch.Adam, fastopt.torch.SGD, ...")
         for flag in REFUSED_FLAGS:
             if kwargs.pop(flag, False):
@@ -58,7 +64,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             kwargs.pop(flag, None)
         # The NumPy class checks and defaults the hyperparameters; a zero-size array stands in for the params.
         args, kwargs = _plain(args), {k: _plain(v) for k, v in kwargs.items()}
-        self._rules = self.numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
+        self._rules = self._numpy_class([np.zeros(0, np.float32)], *args, **kwargs)
         self._plans: dict = {}
         super().__init__(params, dict(self._rules.defaults))
         self.state = TrackedState(self.state)
@@ -73,8 +79,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         if not isinstance(self.state, TrackedState):
             self.state = TrackedState(self.state)
         if "_rules" not in self.__dict__:  # unpickled (or deep-copied): torch pickles defaults, state and groups
-            self._rules = object.__new__(self.numpy_class)
-            kinds = self.numpy_class.spec.hyperparameters
+            self._rules = object.__new__(self._numpy_class)
+            kinds = self._numpy_class.spec.hyperparameters
             self._rules.defaults = {k: v for k, v in self.defaults.items() if k in kinds}
         self._plans = {}
 
@@ -119,6 +125,10 @@ class TorchOptimizer(torch.optim.Optimizer):
         """One fused step of every param that has a gradient (params whose ``.grad`` is None are skipped, their
         state neither created nor advanced).
 
+        Under ``torch.amp.GradScaler.step`` the kernel reads each gradient divided by the scaler's
+        ``grad_scale`` (the gradients themselves are not written, so ``.grad`` keeps the scaled values), and a
+        step the scaler's ``found_inf`` marks is skipped: the state exists, nothing advances.
+
         Parameters
         ----------
         closure : callable, optional
@@ -134,44 +144,84 @@ class TorchOptimizer(torch.optim.Optimizer):
                 loss = closure()
         spec = self._rules.spec
         hypers = [self._hyper(group) for group in self.param_groups]
+        inverse_scale, found_inf = self._loss_scale()
         work = []  # every group's params with gradients and their grads' addresses, before any state is made
         keep = []  # grads copied into their param's layout: alive until the kernels have read them
+        reader = native.module()
         for index, (group, hyper) in enumerate(zip(self.param_groups, hypers)):
-            params = group["params"]
-            grads = [p.grad for p in params]
-            live = [i for i, g in enumerate(grads) if g is not None]
-            if not live:
-                continue
-            live_params = [params[i] for i in live]
-            plan = self._plans.get(index)
-            if plan is not None and not plan.matches(live_params, self.state, hyper):
-                plan = None
-            if plan is None:
-                names = self._names(index, group)
-                names = [names[i] for i in live]
-                for name, p in zip(names, live_params):
-                    check_param(name, p)  # again: p.data may have been replaced
-                dtypes = [p.dtype if p.is_contiguous() else None for p in live_params]
-                numels = [p.numel() for p in live_params]
-            else:
-                names, dtypes, numels = plan.names, plan.dtypes, plan.numels
-            addresses = [grad_address(name, p, grads[i], dtype, numel, keep)
-                         for name, i, p, dtype, numel in zip(names, live, live_params, dtypes, numels)]
-            work.append((index, hyper, plan, live_params, names, addresses))
+            read = self._read_group(index, group, hyper, reader, keep)
+            if read is not None:
+                work.append((index, hyper, *read))
         calls, touched = [], []
         for index, hyper, plan, live_params, names, addresses in work:
             if plan is None:
                 plan = self._plans[index] = GroupPlan(spec, live_params, names, self.state, hyper)
             calls += [(plan, hyper, call) for call in plan.calls(addresses)]
             touched += live_params
-        if len(calls) > 1:  # nothing is written unless every call is valid
+        if len(calls) > 1 or found_inf:  # nothing is written unless every call is valid
             for _, hyper, (_, arrays, grads, slots, names, carry, _) in calls:
                 spec.check_addresses(arrays, grads, slots, names, hyper, carry)
+        if found_inf:  # as torch's fused kernels skip: the state exists (made above), nothing advances
+            return loss
         for plan, hyper, (batch, arrays, grads, slots, names, carry, step) in calls:
-            plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step))
-        if touched:
-            torch.autograd.graph.increment_version(touched)  # as torch's in-place updates do, for autograd's checks
+            plan.advance(batch, spec.step_addresses(arrays, grads, slots, names, hyper, carry, step,
+                                                    grad_scale=inverse_scale))
+        if touched:  # as torch's in-place updates do, for autograd's checks
+            reader.bump_versions(touched) if reader is not None else torch.autograd.graph.increment_version(touched)
         return loss
+
+    def _read_group(self, index: int, group: dict, hyper: dict, reader, keep: list):
+        """A group's (plan or None, params with gradients, their names, their grads' addresses), or None when
+        no param has a gradient.  The plan is kept while its params are the same, in the same memory; each
+        grad's address is checked (dtype, size, contiguity) before the kernel trusts it.  ``reader`` is the C++
+        extension reading the addresses (native.py), or None to read them in Python."""
+        params = group["params"]
+        if reader is not None:
+            pointers, numels, addresses = reader.scan(params if type(params) is list else list(params))
+            live = range(len(params)) if None not in addresses else [i for i, a in enumerate(addresses)
+                                                                         if a is not None]
+        else:
+            grads = [p.grad for p in params]
+            live = [i for i, g in enumerate(grads) if g is not None]
+        if not live:
+            return None
+        whole = len(live) == len(params)
+        live_params = params if whole else [params[i] for i in live]
+        plan = self._plans.get(index)
+        read = None if reader is None else (pointers, numels) if whole else \
+            ([pointers[i] for i in live], [numels[i] for i in live])
+        if plan is not None and not plan.matches(live_params, self.state, hyper, read):
+            plan = None
+        if plan is None:
+            names = self._names(index, group)
+            names = [names[i] for i in live]
+            for name, p in zip(names, live_params):
+                check_param(name, p)  # again: p.data may have been replaced
+            dtypes = [p.dtype if p.is_contiguous() else None for p in live_params]
+            numels = [p.numel() for p in live_params]
+        else:
+            names, dtypes, numels = plan.names, plan.dtypes, plan.numels
+        if reader is None:
+            addresses = [grad_address(name, p, grads[i], dtype, numel, keep)
+                         for name, i, p, dtype, numel in zip(names, live, live_params, dtypes, numels)]
+        else:
+            addresses = addresses if whole else [addresses[i] for i in live]
+            if -1 in addresses:  # grads the kernel cannot read as they are: copied into the param's layout, or refused
+                addresses = [a if a != -1 else grad_address(name, p, p.grad, dtype, numel, keep)
+                             for a, name, p, dtype, numel in zip(addresses, names, live_params, dtypes, numels)]
+        return plan, live_params, names, addresses
+
+    def _loss_scale(self) -> tuple:
+        """(1 / grad_scale, whether found_inf is set) from the attributes torch.amp.GradScaler sets for this step;
+        (1.0, False) outside a scaler's step."""
+        grad_scale, found_inf = getattr(self, "grad_scale", None), getattr(self, "found_inf", None)
+        inverse = 1.0
+        if grad_scale is not None:
+            scale = _plain(grad_scale)
+            if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 0 < scale < np.inf:
+                raise ValueError(f"grad_scale: the loss scale must be a finite number > 0, got {scale!r}")
+            inverse = 1.0 / float(scale)
+        return inverse, found_inf is not None and _plain(found_inf) != 0
 
     # ------------------------------------------------------------------ checkpoints
     def load_state_dict(self, state_dict: dict) -> None:

@@ -421,10 +421,12 @@ void register_optim(py::module_& root) {
            py::arg("carry"), "check, with the grads given as data addresses (see step_addresses).")
       .def("step_addresses", [](const Kernel& k, const py::list& params, const py::list& grads,
                                 const py::dict& states, const py::list& names, const py::dict& group,
-                                const py::dict& carry, const py::handle& step) {
-             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::addresses, 1.0, INFINITY);
+                                const py::dict& carry, const py::handle& step, double grad_scale, double grad_limit) {
+             return kernel_step(k, params, grads, states, names, group, carry, step, Grads::addresses, grad_scale,
+                                grad_limit);
            }, py::arg("params"), py::arg("grad_addresses"), py::arg("states"), py::arg("names"), py::arg("group"),
-           py::arg("carry"), py::arg("step"),
+           py::arg("carry"), py::arg("step"), py::kw_only(), py::arg("grad_scale") = 1.0,
+           py::arg("grad_limit") = INFINITY,
            "step, with each grad given as the data address (an int) of a C-contiguous buffer of its param's dtype "
            "and size, which the caller vouches for (fastopt.torch passes tensor.data_ptr()); the params and "
            "state are validated as in step, the grads only for overlap with them.")
