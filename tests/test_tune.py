@@ -216,7 +216,7 @@ def test_killed_search_resumes_without_losing_or_repeating_trials(tmp_path, how)
     os.killpg(process.pid, how)  # the search and its workers, as Ctrl-C or a kill of the session
     _, err = process.communicate(timeout=60)
     if how == signal.SIGINT:
-        assert process.returncode == 130 and "--resume" in err
+        assert process.returncode == 130 and "--resume" in err, (process.returncode, err[-2000:])
     before = {t.number: (t.params, t.value) for t in finished(stored(tmp_path))}
     assert 2 <= len(before) < 20
     resumed = subprocess.run(tune_command(tmp_path, "--resume", "--no-progress"), capture_output=True, text=True,
