@@ -34,9 +34,11 @@ def test_any_shapes_and_dtypes_match_the_reference(case, layout, seed):
     ref = case.reference(params0)
     for g in grads:
         ref.step(g)
+    # A step that reduces over the whole group (Prodigy) carries the float32 members' rounding into every member
+    group_dtype = np.float32 if case.spans_group and np.float32 in dtype_list else None
     for got, want, shape, dtype in zip(params, ref.params, shape_list, dtype_list):
         assert got.shape == shape and got.dtype == dtype
-        assert_matches_reference(case, got, want, dtype)
+        assert_matches_reference(case, got, want, group_dtype or dtype)
 
 
 @FAST
