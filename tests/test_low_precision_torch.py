@@ -29,9 +29,10 @@ def test_bfloat16_params_and_state_follow_torch_fused_adam(name, kwargs):
         ours.step([g])
     got, want = param.astype(np.float32), tensor.detach().float().numpy()
     # The same float32 arithmetic up to its order of operations: after 30 steps all but a few elements are
-    # identical, and those differ by a spacing or two of bfloat16 (2^-8 relative each).
+    # identical, and those differ by a few spacings of bfloat16 (2^-8 relative each; the Debug build, without
+    # fused multiply-adds, left one element of 5,000 four spacings apart).
     assert (got == want).mean() >= 0.99
-    np.testing.assert_allclose(got, want, rtol=2.0**-6, atol=1e-6)
+    np.testing.assert_allclose(got, want, rtol=2.0**-5, atol=1e-6)
     # torch moves the averages by lerp (m + (1-b1)(g-m)), fastopt by b1 m + (1-b1) g: rounded to bfloat16 every
     # step, the two drift apart by a few spacings in a few elements.
     for slot in ("exp_avg", "exp_avg_sq"):

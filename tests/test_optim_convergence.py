@@ -45,7 +45,8 @@ TABLE = [
     ("schedulefree_sgd", {}, 0.1, 1.5e-3),
     ("schedulefree_adamw", {}, 0.3, 0.1),
     ("prodigy", {}, 1.0, 1.0),
-    ("prodigy", dict(use_bias_correction=True, safeguard_warmup=True), 1.0, 1.0),
+    # (at 1.0 on Rosenbrock this variant ended at f = 1.5e-3 in Release and 0.11 in the Debug build: too close to chaos)
+    ("prodigy", dict(use_bias_correction=True, safeguard_warmup=True), 1.0, 0.2),
 ]
 
 
