@@ -80,8 +80,8 @@ def public_modules() -> list:
             continue
         try:
             modules.append(importlib.import_module(info.name))
-        except ModuleNotFoundError as error:
-            if (error.name or "").startswith("fastopt"):
+        except ImportError as error:  # fastopt.torch re-raises torch's absence as an ImportError with a hint
+            if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("fastopt"):
                 raise
     return modules
 
